@@ -48,7 +48,11 @@ public static class StorageServiceCollectionExtensions
 /// <summary>Creates the declared containers, queues and tables (all private).</summary>
 public interface IStorageProvisioner
 {
+    /// <summary>Creates every declared resource that is missing.</summary>
     Task EnsureCreatedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates one resource if it is missing (e.g. a poison queue).</summary>
+    Task EnsureAsync(StorageResource resource, CancellationToken cancellationToken);
 }
 
 internal sealed class AzureStorageProvisioner(AzureStorageClients clients, IEnumerable<StorageResource> resources) : IStorageProvisioner
@@ -56,6 +60,13 @@ internal sealed class AzureStorageProvisioner(AzureStorageClients clients, IEnum
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {
         foreach (var resource in resources.Distinct())
+        {
+            await EnsureAsync(resource, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task EnsureAsync(StorageResource resource, CancellationToken cancellationToken)
+    {
         {
             switch (resource.Kind)
             {
