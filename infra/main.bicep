@@ -91,11 +91,14 @@ var containers = [
 
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
 var queues = [
-  'uploads-created' // Event Grid BlobCreated events for the uploads container
+  'video-uploads' // Event Grid BlobCreated events for the uploads container (OnVideoUploaded)
+  'video-steps' // pipeline step messages, one activity each (RunPipelineStep)
 ]
 
 // Tables (alphanumeric names).
 var tables = [
+  'Videos' // the video catalog and each video's pipeline state
+  'ReadyVideos' // index of Ready videos, newest first
   'LocalRuntimeUploads' // created by every start-up; used only by the local upload watcher
 ]
 
@@ -103,7 +106,7 @@ var tables = [
 var blobCreatedRoutes = [
   {
     container: 'uploads'
-    queue: 'uploads-created'
+    queue: 'video-uploads'
   }
 ]
 
@@ -127,6 +130,27 @@ var appSettings = {
   // Static linux-x64 ffmpeg/ffprobe shipped in the package by infra/publish.sh (tools/), mounted at /home/site/wwwroot.
   Media__FfmpegPath: '/home/site/wwwroot/tools/ffmpeg'
   Media__FfprobePath: '/home/site/wwwroot/tools/ffprobe'
+  Media__WorkDirectory: '' // empty: a folder under the instance's temp directory (local disk, not the content share)
+  Media__Preset: 'veryfast'
+  Media__MaxDurationSeconds: '200'
+  Media__MaxSourceBytes: '1073741824'
+  Media__MinDimension: '64'
+  Media__MaxDimension: '4096'
+  Media__MaxLadderShortSide: '720'
+  Media__ProbeTimeoutSeconds: '60'
+  Media__TranscodeTimeoutSeconds: '1800'
+  Media__PosterTimeoutSeconds: '120'
+  Media__SegmentFormat: 'MpegTs'
+  Pipeline__MaxUploadBytes: '1073741824'
+  Pipeline__AllowedContentTypes: 'video/mp4,video/quicktime,video/x-m4v,video/webm,video/x-matroska,video/3gpp,video/mpeg,video/x-msvideo'
+  Pipeline__UploadUrlMinutes: '15'
+  Pipeline__MaxStepAttempts: '3'
+  Pipeline__RetryBaseDelaySeconds: '5'
+  Pipeline__StuckAfterMinutes: '15'
+  Pipeline__ProgressIntervalSeconds: '2'
+  Pipeline__HeartbeatSeconds: '10'
+  Pipeline__HeartbeatTimeoutSeconds: '45'
+  Pipeline__SweepSchedule: '0 */1 * * * *' // also read by the host for SweepPipelines/function.json (%Pipeline__SweepSchedule%)
 }
 
 module monitoring 'modules/monitoring.bicep' = {

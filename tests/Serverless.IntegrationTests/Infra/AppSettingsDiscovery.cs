@@ -123,7 +123,8 @@ public static partial class AppSettingsDiscovery
             }
             else if (typeof(IEnumerable).IsAssignableFrom(propertyType))
             {
-                if (settable || property.GetMethod is { IsPublic: true })
+                // Only settable collections: a get-only one is usually computed from other settings.
+                if (settable)
                 {
                     result.Add(new DiscoveredSetting(name, type.FullName!, IsPrefix: true));
                 }
