@@ -127,6 +127,8 @@ var appSettings = {
   LocalRuntime__Concurrency: '2'
   Identity__AllowDevelopmentSignIn: 'false'
   Identity__OperatorKeys: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=OperatorKeys)'
+  Web__DemoPage: 'false' // the local demo page; not in the deployment package
+  Web__OpenApiDocument: 'true'
   // Static linux-x64 ffmpeg/ffprobe shipped in the package by infra/publish.sh (tools/), mounted at /home/site/wwwroot.
   Media__FfmpegPath: '/home/site/wwwroot/tools/ffmpeg'
   Media__FfprobePath: '/home/site/wwwroot/tools/ffprobe'

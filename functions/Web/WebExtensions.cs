@@ -19,7 +19,9 @@ public static class WebExtensions
         builder.Services.AddOptions<WebOptions>()
             .BindConfiguration(WebOptions.SectionName)
             .ValidateDataAnnotations()
+            .Validate(o => !o.DemoPage || builder.Environment.IsDevelopment(), "Web__DemoPage is on outside the Development environment; refusing to start.")
             .ValidateOnStart();
+        builder.Services.AddHostedService<DemoPageStorageCors>();
         builder.Services.AddOpenApi(DocumentName, options =>
         {
             options.AddDocumentTransformer<ApiDocumentTransformer>();
