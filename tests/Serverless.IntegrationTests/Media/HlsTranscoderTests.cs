@@ -46,6 +46,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
                 Assert.Matches("^avc1\\.6400[0-9a-f]{2},mp4a\\.40\\.2$", rendition.Codecs);
                 Assert.Equal(30, rendition.FrameRate, 3);
                 Assert.InRange(rendition.AverageBandwidth, 1, rendition.PeakBandwidth);
+                Assert.True(rendition.PeakBandwidth <= 2 * rendition.AverageBandwidth, $"peak {rendition.PeakBandwidth} over 2x average {rendition.AverageBandwidth}");
                 playlists.Add(playlist);
             }
 

@@ -37,18 +37,36 @@ public sealed class CodecAndBandwidthTests
     }
 
     [Fact]
-    public void Measure_Segments_PeakIsMaxSegmentAverageIsTotal()
+    public void Measure_Segments_PeakIsBusiestSegmentAverageIsTotal()
     {
-        var (peak, average) = SegmentBandwidth.Measure([(6.0, 750_000L), (6.0, 1_500_000L), (2.0, 100_000L)]);
+        var (peak, average) = SegmentBandwidth.Measure([(6.0, 750_000L), (6.0, 1_500_000L), (4.0, 100_000L)], 6);
 
         Assert.Equal(2_000_000, peak);
-        Assert.Equal((long)Math.Ceiling((750_000 + 1_500_000 + 100_000) * 8 / 14.0), average);
+        Assert.Equal((long)Math.Ceiling((750_000 + 1_500_000 + 100_000) * 8 / 16.0), average);
+    }
+
+    [Fact]
+    public void Measure_TinyLastSegment_CountedWithItsNeighbour()
+    {
+        // A 0.1 s final segment holding one IDR frame would read as 8 Mbit/s alone; RFC 8216 measures runs of 3 to 9 s.
+        var (peak, _) = SegmentBandwidth.Measure([(6.0, 600_000L), (0.1, 100_000L)], 6);
+
+        Assert.Equal((long)Math.Ceiling(700_000 * 8 / 6.1), peak);
+    }
+
+    [Fact]
+    public void Measure_ShortClip_PeakFallsBackToOverallRate()
+    {
+        var (peak, average) = SegmentBandwidth.Measure([(1.0, 100_000L), (0.5, 100_000L)], 6);
+
+        Assert.Equal(average, peak);
+        Assert.Equal((long)Math.Ceiling(200_000 * 8 / 1.5), average);
     }
 
     [Fact]
     public void Measure_NoSegments_Zero()
     {
-        Assert.Equal((0L, 0L), SegmentBandwidth.Measure([]));
+        Assert.Equal((0L, 0L), SegmentBandwidth.Measure([], 6));
     }
 
     [Theory]
