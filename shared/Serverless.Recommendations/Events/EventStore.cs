@@ -61,6 +61,14 @@ internal sealed class EventStore(ITableStore tables)
         return [.. page.Rows.Select(Parse).OfType<StoredEvent>()];
     }
 
+    /// <summary>Table dates come back as <see cref="DateTime"/> (UTC) from the storage client, or as <see cref="DateTimeOffset"/>.</summary>
+    private static DateTimeOffset? Time(TableRow row, string name) => row.Properties.TryGetValue(name, out var value) ? value switch
+    {
+        DateTimeOffset dto => dto,
+        DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, DateTimeKind.Utc)),
+        _ => null,
+    } : null;
+
     public static string Bucket(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
 
     private static string RecentKey(DateTimeOffset at) =>
@@ -98,7 +106,7 @@ internal sealed class EventStore(ITableStore tables)
     private static StoredEvent? Parse(TableRow row)
     {
         if (row.GetString("UserId") is not { } user || row.GetString("EventId") is not { } id
-            || !EventTypes.TryParse(row.GetString("Type"), out var type) || row.GetDateTimeOffset("OccurredAt") is not { } at)
+            || !EventTypes.TryParse(row.GetString("Type"), out var type) || Time(row, "OccurredAt") is not { } at)
         {
             return null;
         }
