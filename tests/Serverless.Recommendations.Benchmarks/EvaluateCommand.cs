@@ -63,7 +63,8 @@ internal static class EvaluateCommand
         yield return ("user-knn pearson (seed)", new UserKnnAlgorithm(new KnnOptions(SimilarityKind.Pearson, K: 40, Candidates: 300, Shrinkage: 100)));
         yield return ("user-knn cosine (seed)", new UserKnnAlgorithm(new KnnOptions(SimilarityKind.Cosine, K: 40, Candidates: 300, Shrinkage: 100)));
         yield return ("item-knn pearson", new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.Pearson, K: 40, Candidates: 300, Shrinkage: 100)));
-        yield return ("biased-mf sgd", new BiasedMfAlgorithm(new BiasedMfOptions(Seed: seed)));
+        yield return ("biased-mf sgd (f100 λ.02)", new BiasedMfAlgorithm(new BiasedMfOptions(Factors: 100, Epochs: 20, LearningRate: 0.005f, Regularization: 0.02f, Seed: seed)));
+        yield return ("biased-mf sgd (f50 λ.1)", new BiasedMfAlgorithm(new BiasedMfOptions(Seed: seed)));
     }
 
     /// <summary>Implicit-feedback algorithms (ratings read as preference strength).</summary>
@@ -71,6 +72,6 @@ internal static class EvaluateCommand
     {
         yield return ("user-knn cosine implicit", new UserKnnAlgorithm(new KnnOptions(SimilarityKind.Cosine, K: 50, Candidates: 50, Shrinkage: 10, Implicit: true)));
         yield return ("item-knn cosine implicit", new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.Cosine, K: 50, Candidates: 50, Shrinkage: 10, Implicit: true)));
-        yield return ("implicit-als", new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 32, Iterations: 15, Regularization: 0.1f, Alpha: 2f, Seed: seed)));
+        yield return ("implicit-als (f16 α1 λ1)", new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 16, Iterations: 15, Regularization: 1f, Alpha: 1f, Seed: seed)));
     }
 }

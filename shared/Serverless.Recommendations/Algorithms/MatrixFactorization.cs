@@ -1,7 +1,7 @@
 namespace Serverless.Recommendations.Algorithms;
 
 /// <summary>Biased matrix factorisation for explicit ratings (SVD-style, Funk/Koren), fitted by stochastic gradient descent.</summary>
-internal sealed record BiasedMfOptions(int Factors = 100, int Epochs = 20, float LearningRate = 0.005f, float Regularization = 0.02f, float InitStdDev = 0.1f, int Seed = 42);
+internal sealed record BiasedMfOptions(int Factors = 50, int Epochs = 40, float LearningRate = 0.01f, float Regularization = 0.1f, float InitStdDev = 0.1f, int Seed = 42);
 
 /// <summary>r̂(u,i) = μ + b_u + b_i + p_u·q_i, minimising squared error + λ(b_u² + b_i² + |p_u|² + |q_i|²) by SGD in a seeded random order.</summary>
 internal sealed class BiasedMfAlgorithm(BiasedMfOptions? options = null) : IRecommenderAlgorithm

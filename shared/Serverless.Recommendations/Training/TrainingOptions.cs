@@ -38,9 +38,9 @@ public sealed class TrainingOptions
     [Range(0, 10_000)]
     public double Shrinkage { get; set; } = 10;
 
-    /// <summary>Raters of one video visited when finding a user's neighbours (default 200; bounds very popular videos).</summary>
+    /// <summary>Raters of one video visited when finding a user's neighbours (default 100; bounds very popular videos).</summary>
     [Range(10, 1_000_000)]
-    public int MaxCoRatersPerItem { get; set; } = 200;
+    public int MaxCoRatersPerItem { get; set; } = 100;
 
     [Range(2, 512)]
     public int AlsFactors { get; set; } = 32;
