@@ -1,13 +1,49 @@
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Serverless;
+using Serverless.Functions;
+using Serverless.Storage;
 
 namespace Serverless.Pipeline;
 
 public static class PipelineExtensions
 {
-    /// <summary>Registers the Pipeline area's services, options, storage resources and functions.</summary>
-    public static IHostApplicationBuilder AddPipeline(this IHostApplicationBuilder builder) => builder;
+    /// <summary>Registers uploads, the video catalog, the durable pipeline and its functions.</summary>
+    public static IHostApplicationBuilder AddPipeline(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PipelineOptions>()
+            .BindConfiguration(PipelineOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => NCrontab.CrontabSchedule.TryParse(o.SweepSchedule, new NCrontab.CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
+                "Pipeline__SweepSchedule is not a 6-field NCRONTAB expression.")
+            .ValidateOnStart();
+        builder.AddSettingDefaults(new Dictionary<string, string?> { ["Pipeline:SweepSchedule"] = new PipelineOptions().SweepSchedule });
+        builder.Services.AddStorageResources(
+            new StorageResource(StorageResourceKind.Container, MediaLayout.UploadsContainer),
+            new StorageResource(StorageResourceKind.Container, MediaLayout.Container),
+            new StorageResource(StorageResourceKind.Queue, PipelineOptions.UploadQueue),
+            new StorageResource(StorageResourceKind.Queue, PipelineOptions.StepQueue),
+            new StorageResource(StorageResourceKind.Table, VideoRepository.Table),
+            new StorageResource(StorageResourceKind.Table, VideoRepository.ReadyIndexTable));
+        builder.Services.AddSingleton(new BlobCreatedSubscription(MediaLayout.UploadsContainer, PipelineOptions.UploadQueue));
+        builder.Services.AddSingleton<VideoRepository>();
+        builder.Services.AddSingleton<IVideoCatalog>(sp => sp.GetRequiredService<VideoRepository>());
+        builder.Services.AddSingleton<UploadService>();
+        builder.Services.AddSingleton<IPipelineActivities, PipelineActivities>();
+        builder.Services.AddSingleton<PipelineRunner>();
+        builder.Services.AddHostedService<WorkFolderCleanup>();
+        builder.Services.AddQueueFunction<OnVideoUploaded>(OnVideoUploaded.Name);
+        builder.Services.AddQueueFunction<RunPipelineStep>(RunPipelineStep.Name);
+        builder.Services.AddTimerFunction<SweepPipelines>(SweepPipelines.Name);
+        foreach (var name in new[] { "CreateUpload", "UploadFile", "GetVideo", "ListVideos" })
+        {
+            builder.Services.AddHttpFunction(name);
+        }
 
-    /// <summary>Maps the Pipeline area's HTTP routes.</summary>
-    public static IEndpointRouteBuilder MapPipelineApi(this IEndpointRouteBuilder endpoints) => endpoints;
+        return builder;
+    }
+
+    /// <summary>Maps the upload, status and listing routes.</summary>
+    public static IEndpointRouteBuilder MapPipelineApi(this IEndpointRouteBuilder endpoints) => endpoints.MapUploadsApi();
 }

@@ -1,0 +1,49 @@
+namespace Serverless.Media;
+
+/// <summary>Reads what a media file contains.</summary>
+public interface IMediaProbe
+{
+    /// <summary>Probes a local path or an http(s) URL (e.g. a read SAS URL into Blob storage).</summary>
+    /// <exception cref="MediaRejectedException">Bad input: not a media file, truncated, empty, no audio or video stream.</exception>
+    /// <exception cref="FfmpegException">ffprobe crashed, was killed or timed out (may be transient).</exception>
+    Task<MediaInfo> ProbeAsync(string input, CancellationToken cancellationToken);
+}
+
+/// <summary>One rung of the ABR ladder, in display orientation.</summary>
+/// <param name="Name">Folder and variant name, e.g. <c>720p</c>.</param>
+/// <param name="H264Level">H.264 level, e.g. <c>3.1</c> (at most 4.1).</param>
+public sealed record Rendition(string Name, int Width, int Height, int VideoBitrateKbps, int MaxRateKbps, int BufferSizeKbits, int AudioBitrateKbps, string H264Level)
+{
+    /// <summary>Output frame-rate cap; null keeps the source rate.</summary>
+    public double? MaxFrameRate { get; init; }
+}
+
+/// <summary>Transcode <paramref name="Input"/> into HLS renditions under <paramref name="OutputDirectory"/>/&lt;rendition name&gt;/.</summary>
+public sealed record TranscodeRequest(string Input, string OutputDirectory, MediaInfo Source, IReadOnlyList<Rendition> Ladder, HlsSegmentFormat Format, double SegmentSeconds = 6, double KeyframeIntervalSeconds = 2);
+
+/// <summary>One produced rendition, with its bandwidths measured from the segments written.</summary>
+/// <param name="PlaylistPath">Full path of the rendition's <c>index.m3u8</c>.</param>
+/// <param name="Files">Full paths of every file the playlist references (init segment first for fMP4, then media segments), plus the playlist itself last.</param>
+/// <param name="PeakBandwidth">Max over segments of bits / EXTINF duration (bits/s).</param>
+/// <param name="AverageBandwidth">Total segment bits / total duration (bits/s).</param>
+/// <param name="Codecs">RFC 6381 codecs, e.g. <c>avc1.64001f,mp4a.40.2</c>, read from the output.</param>
+/// <param name="FrameRate">The output frame rate.</param>
+public sealed record RenditionOutput(Rendition Rendition, string PlaylistPath, IReadOnlyList<string> Files, long PeakBandwidth, long AverageBandwidth, string Codecs, double FrameRate);
+
+/// <summary>All renditions of a transcode, in ladder order.</summary>
+public sealed record TranscodeResult(IReadOnlyList<RenditionOutput> Renditions);
+
+/// <summary>Transcodes a source into an HLS ABR ladder in one ffmpeg pass.</summary>
+public interface IHlsTranscoder
+{
+    /// <param name="progress">Receives 0..1 as ffmpeg advances.</param>
+    /// <exception cref="FfmpegException">ffmpeg failed, was killed or timed out.</exception>
+    Task<TranscodeResult> TranscodeAsync(TranscodeRequest request, IProgress<double>? progress, CancellationToken cancellationToken);
+}
+
+/// <summary>Writes a poster JPEG.</summary>
+public interface IPosterExtractor
+{
+    /// <summary>A JPEG of a representative frame (around a third into the clip), in display orientation, at most 720 px wide.</summary>
+    Task ExtractAsync(string input, string outputJpegPath, MediaInfo source, CancellationToken cancellationToken);
+}

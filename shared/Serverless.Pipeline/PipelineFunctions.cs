@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Serverless.Functions;
+
+namespace Serverless.Pipeline;
+
+/// <summary>Queue trigger on the upload queue: Event Grid BlobCreated events (EventGridSchema or CloudEvents) start a pipeline.</summary>
+internal sealed partial class OnVideoUploaded(PipelineRunner runner, ILogger<OnVideoUploaded> logger) : IQueueFunction
+{
+    public const string Name = "OnVideoUploaded";
+
+    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    {
+        if (BlobCreatedEvent.TryParse(trigger.Body, out var container, out var blobName) is false)
+        {
+            LogNotBlobCreated(trigger.MessageId);
+            return;
+        }
+
+        var parts = blobName.Split('/');
+        if (container != MediaLayout.UploadsContainer || parts.Length != 2 || parts[1] != "source" || !VideoIds.IsValid(parts[0]))
+        {
+            LogForeignBlob(container, blobName);
+            return;
+        }
+
+        await runner.StartAsync(parts[0], cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Message {MessageId} on the upload queue is not a BlobCreated event; dropped")]
+    private partial void LogNotBlobCreated(string? messageId);
+
+    [LoggerMessage(EventId = 231, Level = LogLevel.Warning, Message = "BlobCreated for {Container}/{Blob} is not an upload of ours; ignored")]
+    private partial void LogForeignBlob(string container, string blob);
+}
+
+/// <summary>Queue trigger on the step queue: runs one pipeline activity.</summary>
+internal sealed partial class RunPipelineStep(PipelineRunner runner, ILogger<RunPipelineStep> logger) : IQueueFunction
+{
+    public const string Name = "RunPipelineStep";
+
+    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
+    {
+        StepMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize<StepMessage>(trigger.Body, VideoRepository.Json);
+        }
+        catch (JsonException)
+        {
+            message = null;
+        }
+
+        if (message is null || !VideoIds.IsValid(message.VideoId) || !Enum.IsDefined(message.Step) || message.Attempt < 1)
+        {
+            LogMalformed(trigger.MessageId);
+            return;
+        }
+
+        await runner.RunStepAsync(message, cancellationToken).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 232, Level = LogLevel.Warning, Message = "Message {MessageId} on the step queue is malformed; dropped")]
+    private partial void LogMalformed(string? messageId);
+}
+
+/// <summary>Timer: resumes or fails pipelines that stopped moving.</summary>
+internal sealed partial class SweepPipelines(PipelineRunner runner, ILogger<SweepPipelines> logger) : ITimerFunction
+{
+    public const string Name = "SweepPipelines";
+
+    public async Task RunAsync(TimerTrigger trigger, CancellationToken cancellationToken)
+    {
+        var acted = await runner.SweepAsync(cancellationToken).ConfigureAwait(false);
+        if (acted > 0)
+        {
+            LogSwept(acted);
+        }
+    }
+
+    [LoggerMessage(EventId = 233, Level = LogLevel.Information, Message = "Sweep resumed or failed {Count} stuck videos")]
+    private partial void LogSwept(int count);
+}
+
+/// <summary>Reads the blob's container and name out of a BlobCreated event in either Event Grid schema.</summary>
+public static class BlobCreatedEvent
+{
+    private const string Prefix = "/blobServices/default/containers/";
+
+    public static bool TryParse(string body, out string container, out string blobName)
+    {
+        container = blobName = string.Empty;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement.ValueKind == JsonValueKind.Array && document.RootElement.GetArrayLength() == 1
+                ? document.RootElement[0]
+                : document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return false;
+            }
+
+            var type = root.TryGetProperty("eventType", out var t) ? t.GetString()
+                : root.TryGetProperty("type", out var ct) ? ct.GetString() : null;
+            if (type != "Microsoft.Storage.BlobCreated" || !root.TryGetProperty("subject", out var subject))
+            {
+                return false;
+            }
+
+            var text = subject.GetString() ?? string.Empty;
+            if (!text.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            var rest = text[Prefix.Length..];
+            var marker = rest.IndexOf("/blobs/", StringComparison.Ordinal);
+            if (marker <= 0)
+            {
+                return false;
+            }
+
+            container = rest[..marker];
+            blobName = rest[(marker + "/blobs/".Length)..];
+            return blobName.Length > 0;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,331 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Serverless.Http;
+using Serverless.Identity;
+using Serverless.Storage;
+
+namespace Serverless.Pipeline;
+
+public sealed record CreateUploadRequest(string? FileName, string? ContentType, long? SizeBytes);
+
+public sealed record CreateUploadResponse(string VideoId, Uri UploadUrl, DateTimeOffset ExpiresAt);
+
+public sealed record UploadAccepted(string VideoId, string Status);
+
+public sealed record RenditionSummary(string Name, int Width, int Height, long Bandwidth);
+
+public sealed record VideoStatusResponse(
+    string VideoId,
+    string Status,
+    string Stage,
+    double Progress,
+    double? DurationSeconds,
+    int? Width,
+    int? Height,
+    IReadOnlyList<RenditionSummary> Renditions,
+    string? Error,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ReadyAt)
+{
+    public static VideoStatusResponse From(VideoRecord v) => new(
+        v.VideoId,
+        v.Status.ToString(),
+        v.Stage,
+        Math.Round(v.Progress, 1),
+        v.DurationSeconds,
+        v.Width,
+        v.Height,
+        v.Renditions.Select(r => new RenditionSummary(r.Name, r.Width, r.Height, r.Bandwidth)).ToList(),
+        v.Error,
+        v.CreatedAt,
+        v.ReadyAt);
+}
+
+public sealed record VideoListResponse(IReadOnlyList<VideoStatusResponse> Items, string? Cursor);
+
+/// <summary>Upload, status and listing routes.</summary>
+public static class UploadsApi
+{
+    public const string MaxFileNameLength = "255";
+
+    public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var uploads = endpoints.MapGroup("/api/uploads").RequireAuthorization(AuthPolicies.User).WithTags("Uploads");
+        uploads.MapPost("/", CreateUploadAsync).WithName("CreateUpload");
+        uploads.MapPost("/{videoId}/file", UploadFileAsync).WithName("UploadFile").DisableAntiforgery()
+            .WithMetadata(new RequestSizeLimitAttributeMetadata());
+
+        var videos = endpoints.MapGroup("/api/videos").RequireAuthorization(AuthPolicies.User).WithTags("Videos");
+        videos.MapGet("/{videoId}", GetVideoAsync).WithName("GetVideo");
+        videos.MapGet("/", ListVideosAsync).WithName("ListVideos");
+        return endpoints;
+    }
+
+    internal static async Task<Results<Created<CreateUploadResponse>, ProblemHttpResult>> CreateUploadAsync(
+        CreateUploadRequest request,
+        ClaimsPrincipal user,
+        UploadService uploads,
+        CancellationToken cancellationToken)
+    {
+        var result = await uploads.CreateAsync(user.GetUserId(), request, cancellationToken).ConfigureAwait(false);
+        return result.Match<Results<Created<CreateUploadResponse>, ProblemHttpResult>>(
+            created => TypedResults.Created($"/api/videos/{created.VideoId}", created),
+            problem => problem);
+    }
+
+    internal static async Task<Results<Accepted<UploadAccepted>, ProblemHttpResult>> UploadFileAsync(
+        string videoId,
+        HttpContext context,
+        UploadService uploads,
+        CancellationToken cancellationToken)
+    {
+        var result = await uploads.ReceiveMultipartAsync(context.User.GetUserId(), videoId, context, cancellationToken).ConfigureAwait(false);
+        return result.Match<Results<Accepted<UploadAccepted>, ProblemHttpResult>>(
+            accepted => TypedResults.Accepted($"/api/videos/{videoId}", accepted),
+            problem => problem);
+    }
+
+    internal static async Task<Results<Ok<VideoStatusResponse>, ProblemHttpResult>> GetVideoAsync(
+        string videoId, ClaimsPrincipal user, IVideoCatalog catalog, CancellationToken cancellationToken)
+    {
+        var video = VideoIds.IsValid(videoId) ? await catalog.GetAsync(videoId, cancellationToken).ConfigureAwait(false) : null;
+
+        // Others' videos exist for a caller only once they are published.
+        if (video is null || (video.OwnerId != user.GetUserId() && video.Status != VideoStatus.Ready))
+        {
+            return Problems.NotFound("video-not-found", "No such video.");
+        }
+
+        return TypedResults.Ok(VideoStatusResponse.From(video));
+    }
+
+    internal static async Task<Results<Ok<VideoListResponse>, ProblemHttpResult>> ListVideosAsync(
+        IVideoCatalog catalog, CancellationToken cancellationToken, int? count = null, string? cursor = null)
+    {
+        var size = count ?? 20;
+        if (size is < 1 or > 100)
+        {
+            return Problems.BadRequest("invalid-count", "count must be between 1 and 100.");
+        }
+
+        try
+        {
+            var page = await catalog.ListReadyAsync(size, cursor, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Ok(new VideoListResponse(page.Items.Select(VideoStatusResponse.From).ToList(), page.Cursor));
+        }
+        catch (ArgumentException)
+        {
+            return Problems.BadRequest("invalid-cursor", "The cursor is not valid.");
+        }
+    }
+
+    /// <summary>Lifts Kestrel's default body limit on the multipart route; the service enforces the upload limit itself.</summary>
+    private sealed class RequestSizeLimitAttributeMetadata : IRequestSizeLimitMetadata
+    {
+        public long? MaxRequestBodySize => null;
+    }
+}
+
+/// <summary>Either a value or a problem answer.</summary>
+public readonly record struct Outcome<T>(T? Value, ProblemHttpResult? Problem)
+{
+    public static implicit operator Outcome<T>(T value) => new(value, null);
+
+    public static implicit operator Outcome<T>(ProblemHttpResult problem) => new(default, problem);
+
+    public TResult Match<TResult>(Func<T, TResult> ok, Func<ProblemHttpResult, TResult> problem) =>
+        Problem is { } p ? problem(p) : ok(Value!);
+}
+
+/// <summary>Creates uploads (catalog row + create-only SAS) and receives multipart uploads streamed into the same blob.</summary>
+internal sealed partial class UploadService(
+    VideoRepository videos,
+    IBlobStore blobs,
+    IOptions<PipelineOptions> options,
+    TimeProvider time)
+{
+    public async Task<Outcome<CreateUploadResponse>> CreateAsync(string userId, CreateUploadRequest request, CancellationToken cancellationToken)
+    {
+        if (Validate(request) is { } problem)
+        {
+            return problem;
+        }
+
+        var videoId = VideoIds.New();
+        await videos.CreateAsync(videoId, userId, request.FileName!.Trim(), request.ContentType!.Trim().ToLowerInvariant(), request.SizeBytes!.Value, cancellationToken)
+            .ConfigureAwait(false);
+        var expires = time.GetUtcNow().AddMinutes(options.Value.UploadUrlMinutes);
+
+        // Create only: the client can write this one blob once, and can neither read nor overwrite it.
+        var url = blobs.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Create, expires);
+        return new CreateUploadResponse(videoId, url, expires);
+    }
+
+    public async Task<Outcome<UploadAccepted>> ReceiveMultipartAsync(string userId, string videoId, HttpContext context, CancellationToken cancellationToken)
+    {
+        var entry = VideoIds.IsValid(videoId) ? await videos.GetEntryAsync(videoId, cancellationToken).ConfigureAwait(false) : null;
+        if (entry is null || entry.Video.OwnerId != userId)
+        {
+            return Problems.NotFound("video-not-found", "No such upload.");
+        }
+
+        if (entry.Video.Status != VideoStatus.Uploading)
+        {
+            return Problems.Conflict("upload-already-received", $"This video is already {entry.Video.Status}.", new Dictionary<string, object?> { ["status"] = entry.Video.Status.ToString() });
+        }
+
+        var request = context.Request;
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 and <= 70 } boundary)
+        {
+            return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "multipart-required", "Unsupported media type.", "Send the file as multipart/form-data.");
+        }
+
+        var limit = Math.Min(options.Value.MaxUploadBytes, Math.Max(entry.DeclaredBytes, 1));
+        if (request.ContentLength is { } length && length > limit + (64 * 1024))
+        {
+            return TooLarge(limit);
+        }
+
+        var reader = new MultipartReader(boundary, request.Body);
+        while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+                || !(disposition.FileName.HasValue || disposition.FileNameStar.HasValue))
+            {
+                continue; // Form fields (wx.uploadFile's formData) are not needed.
+            }
+
+            var counted = new LimitedStream(section.Body, limit);
+            try
+            {
+                await blobs.UploadAsync(
+                    MediaLayout.UploadsContainer,
+                    MediaLayout.Source(videoId),
+                    counted,
+                    new BlobWriteOptions(entry.ContentType, IfNotExists: true),
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTooLarge(ex))
+            {
+                // Nothing was committed: the SDK commits the block list only after the last byte.
+                return TooLarge(limit);
+            }
+            catch (StorageConflictException)
+            {
+                return Problems.Conflict("upload-already-received", "The file for this video was already uploaded.");
+            }
+            catch (StoragePreconditionFailedException)
+            {
+                return Problems.Conflict("upload-already-received", "The file for this video was already uploaded.");
+            }
+
+            if (counted.BytesRead == 0)
+            {
+                // Kept as uploaded; the pipeline fails it with the reason.
+                return Problems.BadRequest("empty-file", "The uploaded file is empty.");
+            }
+
+            return new UploadAccepted(videoId, entry.Video.Status.ToString());
+        }
+
+        return Problems.BadRequest("file-missing", "The multipart body has no file part.");
+    }
+
+    private static bool IsTooLarge(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is UploadTooLargeException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ProblemHttpResult TooLarge(long limit) => Problems.Create(
+        StatusCodes.Status413PayloadTooLarge, "upload-too-large", "The upload is too large.", $"The file is larger than the declared size or the {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}-byte limit.");
+
+    private ProblemHttpResult? Validate(CreateUploadRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var name = request.FileName?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 255 || name.Any(c => char.IsControl(c)) || name.Contains('/') || name.Contains('\\'))
+        {
+            errors["fileName"] = ["fileName is required: 1–255 characters, no path separators or control characters."];
+        }
+
+        var type = request.ContentType?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(type) || !options.Value.ContentTypes.Contains(type, StringComparer.OrdinalIgnoreCase))
+        {
+            errors["contentType"] = [$"contentType must be one of: {string.Join(", ", options.Value.ContentTypes)}."];
+        }
+
+        if (request.SizeBytes is not { } size || size <= 0)
+        {
+            errors["sizeBytes"] = ["sizeBytes must be a positive number of bytes."];
+        }
+        else if (size > options.Value.MaxUploadBytes)
+        {
+            return Problems.Create(
+                StatusCodes.Status413PayloadTooLarge, "upload-too-large", "The upload is too large.",
+                $"sizeBytes is over the {options.Value.MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)}-byte limit.");
+        }
+
+        return errors.Count == 0 ? null : Problems.BadRequest("invalid-upload", "The upload request is not valid.", new Dictionary<string, object?> { ["errors"] = errors });
+    }
+
+    /// <summary>Passes bytes through and fails once more than the limit have been read.</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Count(await inner.ReadAsync(buffer.AsMemory(offset, count), cancellationToken).ConfigureAwait(false));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int read)
+        {
+            BytesRead += read;
+            return BytesRead > limit ? throw new UploadTooLargeException() : read;
+        }
+    }
+
+    private sealed class UploadTooLargeException : IOException;
+}

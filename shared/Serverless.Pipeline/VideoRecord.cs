@@ -1,0 +1,80 @@
+namespace Serverless.Pipeline;
+
+/// <summary>Where a video is in its life: uploading, in the pipeline, playable, or failed with a reason.</summary>
+public enum VideoStatus
+{
+    Uploading,
+    Processing,
+    Ready,
+    Failed,
+}
+
+/// <summary>One published rendition of a Ready video.</summary>
+/// <param name="PlaylistPath">Blob name of its media playlist in <see cref="MediaLayout.Container"/>.</param>
+public sealed record VideoRendition(
+    string Name,
+    int Width,
+    int Height,
+    long Bandwidth,
+    long AverageBandwidth,
+    string Codecs,
+    double FrameRate,
+    string PlaylistPath);
+
+/// <summary>A video as the catalog knows it; the pipeline's state is kept separately.</summary>
+public sealed record VideoRecord(
+    string VideoId,
+    string OwnerId,
+    VideoStatus Status,
+    string Stage,
+    double Progress,
+    double? DurationSeconds,
+    int? Width,
+    int? Height,
+    IReadOnlyList<VideoRendition> Renditions,
+    string? Error,
+    string FileName,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? ReadyAt)
+{
+    /// <summary>Blob name of the master playlist (valid once Ready).</summary>
+    public string MasterPlaylistPath => MediaLayout.MasterPlaylist(VideoId);
+
+    /// <summary>Blob name of the poster JPEG (valid once Ready).</summary>
+    public string PosterPath => MediaLayout.Poster(VideoId);
+}
+
+/// <summary>Reads the video catalog.</summary>
+public interface IVideoCatalog
+{
+    Task<VideoRecord?> GetAsync(string videoId, CancellationToken cancellationToken);
+
+    /// <summary>Ready videos, newest first, a page at a time.</summary>
+    Task<VideoPage> ListReadyAsync(int count, string? cursor, CancellationToken cancellationToken);
+}
+
+public sealed record VideoPage(IReadOnlyList<VideoRecord> Items, string? Cursor);
+
+/// <summary>Deterministic blob names of a video's published media (so every pipeline step is idempotent).</summary>
+public static class MediaLayout
+{
+    /// <summary>The private container holding every published rendition, playlist and poster.</summary>
+    public const string Container = "media";
+
+    /// <summary>The private container uploads land in; one blob per video: <c>{videoId}/source</c>.</summary>
+    public const string UploadsContainer = "uploads";
+
+    public static string Prefix(string videoId) => videoId + "/";
+
+    public static string Source(string videoId) => videoId + "/source";
+
+    public static string MasterPlaylist(string videoId) => $"{videoId}/hls/master.m3u8";
+
+    /// <summary>A rendition's folder: its <c>index.m3u8</c> and segments (<c>seg_00000.ts</c>, or <c>init.mp4</c> + <c>seg_00000.m4s</c>).</summary>
+    public static string RenditionFolder(string videoId, string rendition) => $"{videoId}/hls/{rendition}/";
+
+    public static string RenditionPlaylist(string videoId, string rendition) => RenditionFolder(videoId, rendition) + "index.m3u8";
+
+    public static string Poster(string videoId) => videoId + "/poster.jpg";
+}
