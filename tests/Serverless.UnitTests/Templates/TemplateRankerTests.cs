@@ -50,9 +50,9 @@ public sealed class TemplateRankerTests
     {
         var stats = new TemplateActivityStats(new Dictionary<string, int> { ["a"] = 50, ["b"] = 50 }, new Dictionary<string, int> { ["b"] = 30 }, 100);
 
-        var ranked = Rank([Candidate("a"), Candidate("b")], Request(), stats: stats);
+        var ranked = Rank([Candidate("a", cap: 1), Candidate("b", cap: 1)], Request(), stats: stats);
 
-        Assert.Equal("b", ranked[0].Id);
+        Assert.Equal(["b", "a"], ranked.Select(r => r.Id));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ internal static class TestTemplates
 
     /// <summary>The seed's image and transition alternating, image first and last, with the seed's sticker track.</summary>
     public static string SeedTemplateJson(string id = "seed-template", int images = 3, bool loop = false) =>
-        "{\"id\":\"" + id + "\",\"name\":\"卓别林\",\"category\":\"digital\",\"tags\":[\"digital\",\"fresh\"],\"aspectRatio\":\"9:16\"," +
+        "{\"id\":\"" + id + "\",\"name\":\"卓别林\",\"version\":1,\"category\":\"digital\",\"tags\":[\"digital\",\"fresh\"],\"aspectRatio\":\"9:16\"," +
         "\"minImageCount\":1,\"maxImageCount\":" + (loop ? 200 : images) + (loop ? ",\"loop\":true" : string.Empty) +
         ",\"music\":{\"id\":\"m1\",\"name\":\"Limelight\",\"url\":\"https://cdn.example.com/music/limelight.m4a\",\"duration\":30}," +
         "\"nodes\":[" + string.Join(",", Enumerable.Range(0, images * 2 - 1).Select(i => i % 2 == 0 ? SeedExamples.ImageNode : SeedExamples.TransitionNode)) +
