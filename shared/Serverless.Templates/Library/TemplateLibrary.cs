@@ -335,7 +335,7 @@ internal sealed partial class TemplateLibrary(
     {
         var revision = row.GetInt64("Revision") ?? 0;
         var status = online is null ? null : new OnlineStatus(online.GetInt64("Revision") ?? 0, online.GetInt64("ChangedVersion") ?? 0, online.GetBoolean("Removed") ?? false);
-        return new StagedTemplate(template, revision, ETagOf(revision), row.GetDateTimeOffset("UpdatedAt") ?? default, status);
+        return new StagedTemplate(template, revision, ETagOf(revision), row.GetInstant("UpdatedAt") ?? default, status);
     }
 
     private static OnlineEntry ToEntry(TableRow row) => new(
@@ -345,7 +345,7 @@ internal sealed partial class TemplateLibrary(
         row.GetString("Sha256") ?? string.Empty,
         row.GetInt64("ChangedVersion") ?? 0,
         row.GetBoolean("Removed") ?? false,
-        row.GetDateTimeOffset("FirstPublishedAt") ?? default);
+        row.GetInstant("FirstPublishedAt") ?? default);
 
     private static MotionTemplate WithVersion(MotionTemplate t, long revision) => new()
     {

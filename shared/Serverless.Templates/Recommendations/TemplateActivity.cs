@@ -118,7 +118,7 @@ internal sealed class TableTemplateActivitySource(ITableStore tables, TimeProvid
             })).ConfigureAwait(false);
             foreach (var row in pages.SelectMany(p => p))
             {
-                if (row.GetDateTimeOffset("At") is not { } at || at < since || row.GetString("Template") is not { } template)
+                if (row.GetInstant("At") is not { } at || at < since || row.GetString("Template") is not { } template)
                 {
                     continue;
                 }
