@@ -76,7 +76,8 @@ public interface ITemplateLibrary
     /// <summary>The library version: one read.</summary>
     Task<long> GetVersionAsync(CancellationToken cancellationToken);
 
-    Task<OnlineState> ReadOnlineAsync(CancellationToken cancellationToken);
+    /// <summary>The library version and the online rows changed after <paramref name="changedAfter"/> (all rows when null).</summary>
+    Task<OnlineState> ReadOnlineAsync(long? changedAfter, CancellationToken cancellationToken);
 
     Task<PublishedDocument> ReadPublishedAsync(string blob, CancellationToken cancellationToken);
 }
@@ -245,12 +246,17 @@ internal sealed partial class TemplateLibrary(
         return head?.GetInt64("Version") ?? 0;
     }
 
-    public async Task<OnlineState> ReadOnlineAsync(CancellationToken cancellationToken)
+    public async Task<OnlineState> ReadOnlineAsync(long? changedAfter, CancellationToken cancellationToken)
     {
         // The version is read first: rows committed after it carry a higher ChangedVersion, so clients see them next time.
+        // A change committed after version V was read carries a ChangedVersion above V, so reading rows changed after
+        // the previous snapshot's version misses no committed change.
         var version = await GetVersionAsync(cancellationToken).ConfigureAwait(false);
         var entries = new List<OnlineEntry>();
-        await foreach (var row in tables.QueryAsync(TemplateStorage.LibraryTable, TableFilter.PartitionEquals(TemplateStorage.OnlinePartition), cancellationToken).ConfigureAwait(false))
+        var filter = changedAfter is { } after
+            ? TableFilter.And(TableFilter.PartitionEquals(TemplateStorage.OnlinePartition), TableFilter.Compare("ChangedVersion", "gt", after))
+            : TableFilter.PartitionEquals(TemplateStorage.OnlinePartition);
+        await foreach (var row in tables.QueryAsync(TemplateStorage.LibraryTable, filter, cancellationToken).ConfigureAwait(false))
         {
             entries.Add(ToEntry(row));
         }

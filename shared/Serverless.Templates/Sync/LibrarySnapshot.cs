@@ -76,6 +76,9 @@ public sealed class LibrarySnapshot
     /// <summary>Online templates by id (removed ones excluded).</summary>
     public IReadOnlyDictionary<string, OnlineTemplate> Templates { get; }
 
+    /// <summary>Templates withdrawn from online, with the version that withdrew them.</summary>
+    public IReadOnlyList<(string Id, long ChangedVersion)> Removed => _removed;
+
     /// <summary>Identifies the snapshot's content; part of every manifest ETag.</summary>
     public string Fingerprint { get; }
 

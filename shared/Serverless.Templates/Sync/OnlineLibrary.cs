@@ -55,11 +55,24 @@ internal sealed partial class OnlineLibrary(ITemplateLibrary library, ILogger<On
         return _snapshot!;
     }
 
+    /// <summary>Reads the rows changed since <paramref name="previous"/> (all rows the first time) and applies them to it.</summary>
     private async Task<LibrarySnapshot> LoadAsync(LibrarySnapshot? previous, CancellationToken cancellationToken)
     {
-        var state = await library.ReadOnlineAsync(cancellationToken).ConfigureAwait(false);
-        var templates = new ConcurrentDictionary<string, OnlineTemplate>(StringComparer.Ordinal);
+        var state = await library.ReadOnlineAsync(previous?.Version, cancellationToken).ConfigureAwait(false);
+        var templates = new ConcurrentDictionary<string, OnlineTemplate>(previous?.Templates ?? new Dictionary<string, OnlineTemplate>(), StringComparer.Ordinal);
+        var removed = (previous?.Removed ?? []).ToDictionary(r => r.Id, r => r.ChangedVersion, StringComparer.Ordinal);
+        foreach (var entry in state.Entries.Where(e => e.Removed))
+        {
+            templates.TryRemove(entry.Id, out _);
+            removed[entry.Id] = entry.ChangedVersion;
+        }
+
         var live = state.Entries.Where(e => !e.Removed).ToList();
+        foreach (var entry in live)
+        {
+            removed.Remove(entry.Id);
+        }
+
         await Parallel.ForEachAsync(live, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (entry, ct) =>
         {
             if (previous?.Templates.TryGetValue(entry.Id, out var known) == true && known.Blob == entry.Blob)
@@ -72,7 +85,7 @@ internal sealed partial class OnlineLibrary(ITemplateLibrary library, ILogger<On
             var json = JsonSerializer.SerializeToUtf8Bytes(document.Template, TemplateJson.Options);
             templates[entry.Id] = new OnlineTemplate(document.Template, json, document.Resources, entry.Blob, entry.ChangedVersion, entry.FirstPublishedAt);
         }).ConfigureAwait(false);
-        return new LibrarySnapshot(state.Version, templates, state.Entries.Where(e => e.Removed).Select(e => (e.Id, e.ChangedVersion)));
+        return new LibrarySnapshot(Math.Max(state.Version, previous?.Version ?? 0), templates, removed.Select(r => (r.Key, r.Value)));
     }
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Online template library loaded at version {LibraryVersion} with {TemplateCount} templates")]
