@@ -280,14 +280,12 @@ static Process Start(string file, string? workingDirectory, IEnumerable<string> 
     }
 
     var process = Process.Start(psi) ?? throw new InvalidOperationException($"{file} did not start.");
-    process.OutputDataReceived += (_, _) => { };
-    process.ErrorDataReceived += (_, e) =>
-    {
-        if (e.Data is { Length: > 0 } line && line.Contains("fail", StringComparison.OrdinalIgnoreCase))
-        {
-            Console.Error.WriteLine("  [app] " + line);
-        }
-    };
+    var log = Path.Combine(Path.GetTempPath(), $"templates-bench-{Path.GetFileNameWithoutExtension(file)}-{process.Id}.log");
+    var writer = TextWriter.Synchronized(new StreamWriter(log) { AutoFlush = true });
+    process.OutputDataReceived += (_, e) => writer.WriteLine(e.Data);
+    process.ErrorDataReceived += (_, e) => writer.WriteLine(e.Data);
+    process.Exited += (_, _) => Console.Error.WriteLine($"  [{Path.GetFileName(file)} exited with {process.ExitCode}; output in {log}]");
+    process.EnableRaisingEvents = true;
     process.BeginOutputReadLine();
     process.BeginErrorReadLine();
     return process;
