@@ -24,6 +24,7 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
                 ["Identity:AllowDevelopmentSignIn"] = "true",
                 ["Identity:OperatorKeys"] = OperatorKey,
                 ["LocalRuntime:UploadWatchIntervalSeconds"] = "0.5",
+                ["Logging:LogLevel:Default"] = "Warning",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
