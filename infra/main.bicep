@@ -87,6 +87,7 @@ var containers = [
   'uploads' // originals, one blob per video ({videoId}/source); raises BlobCreated (below)
   'media' // published HLS renditions, playlists, posters
   'azure-webjobs-hosts' // timer locks and host state (the Functions host and the local runtime both use it)
+  'templates' // motion templates: staging revisions and published documents (Serverless.Templates)
 ]
 
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
@@ -100,6 +101,9 @@ var tables = [
   'Videos' // the video catalog and each video's pipeline state
   'ReadyVideos' // index of Ready videos, newest first
   'LocalRuntimeUploads' // created by every start-up; used only by the local upload watcher
+  'Templates' // template library: staging and online rows, the library version
+  'TemplateAssets' // content hashes of the resources templates reference
+  'TemplateActivity' // template impressions and uses (fatigue, exposure caps)
 ]
 
 // Event Grid: blobs created in `container` raise Microsoft.Storage.BlobCreated into `queue` (BlobCreatedSubscription in code).
@@ -151,6 +155,17 @@ var appSettings = {
   Pipeline__HeartbeatSeconds: '10'
   Pipeline__HeartbeatTimeoutSeconds: '45'
   Pipeline__SweepSchedule: '0 */1 * * * *' // also read by the host for SweepPipelines/function.json (%Pipeline__SweepSchedule%)
+  Templates__RefreshSeconds: '5'
+  TemplateRecommendations__FatigueWindowHours: '24'
+  TemplateRecommendations__FatigueDemoteAfter: '2'
+  TemplateRecommendations__FatigueExcludeAfter: '5'
+  TemplateRecommendations__FatigueDemotion: '0.5'
+  TemplateRecommendations__ExposureWindowHours: '24'
+  TemplateRecommendations__DefaultExposureCap: '0.2'
+  TemplateRecommendations__ExposureMinImpressions: '100'
+  TemplateRecommendations__FreshnessHalfLifeDays: '14'
+  TemplateRecommendations__StatsCacheSeconds: '30'
+  TemplateRecommendations__RecordServedAsImpressions: 'false'
 }
 
 module monitoring 'modules/monitoring.bicep' = {
