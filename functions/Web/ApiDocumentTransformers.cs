@@ -116,3 +116,37 @@ internal sealed class ApiOperationTransformer : IOpenApiOperationTransformer
         return new OpenApiSchemaReference(ApiDocumentTransformer.ProblemSchema, document);
     }
 }
+
+/// <summary>
+/// Schemas as the API writes them: numbers are numbers (reading them from strings is leniency, not the contract), and
+/// an enum whose members carry <see cref="System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute"/> travels
+/// as those strings (the template protocol's).
+/// </summary>
+internal sealed class ApiSchemaTransformer : IOpenApiSchemaTransformer
+{
+    public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (schema.Type is { } type && (type & (JsonSchemaType.Integer | JsonSchemaType.Number)) != 0 && (type & JsonSchemaType.String) != 0)
+        {
+            schema.Type = type & ~JsonSchemaType.String;
+            schema.Pattern = null;
+        }
+
+        var enumType = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
+        if (enumType.IsEnum)
+        {
+            var names = enumType.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+                .Select(f => f.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute), false)
+                    .OfType<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>().FirstOrDefault()?.Name)
+                .ToList();
+            if (names.Count > 0 && names.All(n => n is not null))
+            {
+                schema.Type = JsonSchemaType.String | (schema.Type & JsonSchemaType.Null ?? 0);
+                schema.Format = null;
+                schema.Enum = names.Select(n => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(n!)).ToList();
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+}

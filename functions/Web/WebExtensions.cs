@@ -26,6 +26,7 @@ public static class WebExtensions
         {
             options.AddDocumentTransformer<ApiDocumentTransformer>();
             options.AddOperationTransformer<ApiOperationTransformer>();
+            options.AddSchemaTransformer<ApiSchemaTransformer>();
         });
         return builder;
     }
