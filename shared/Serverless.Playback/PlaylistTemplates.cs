@@ -72,8 +72,10 @@ internal static partial class PlaylistTemplates
         var template = Parse(text, uri =>
         {
             var path = Resolve(hls, uri);
-            var rendition = path is not null && path.StartsWith(hls, StringComparison.Ordinal) && path.EndsWith("/" + RenditionPlaylistFile, StringComparison.Ordinal)
-                ? path[hls.Length..^(RenditionPlaylistFile.Length + 1)]
+            var suffix = "/" + RenditionPlaylistFile;
+            var rendition = path is not null && path.Length > hls.Length + suffix.Length
+                            && path.StartsWith(hls, StringComparison.Ordinal) && path.EndsWith(suffix, StringComparison.Ordinal)
+                ? path[hls.Length..^suffix.Length]
                 : null;
             return IsValidRendition(rendition)
                 ? rendition!

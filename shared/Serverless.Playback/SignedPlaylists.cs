@@ -80,7 +80,7 @@ internal sealed partial class SignedPlaylists : IDisposable
             return loaded is null ? SignedPlaylist.Missing : SignedPlaylist.Invalid;
         }
 
-        var expiry = SegmentExpiry(tokenExpiry, media.DurationSeconds);
+        var expiry = SegmentExpiry(tokenExpiry, media.DurationSeconds, _marginSeconds, _granularitySeconds);
         var key = new SignedKey(videoId, rendition, expiry.ToUnixTimeSeconds());
         if (_cache.TryGetValue(key, out byte[]? signed) && signed is not null)
         {
@@ -103,10 +103,10 @@ internal sealed partial class SignedPlaylists : IDisposable
     }
 
     /// <summary>Token expiry + the clip's duration + the margin, rounded up to the granularity (whole seconds, as SAS expiries are).</summary>
-    public DateTimeOffset SegmentExpiry(DateTimeOffset tokenExpiry, double durationSeconds)
+    public static DateTimeOffset SegmentExpiry(DateTimeOffset tokenExpiry, double durationSeconds, long marginSeconds, long granularitySeconds)
     {
-        var seconds = tokenExpiry.ToUnixTimeSeconds() + (long)Math.Ceiling(durationSeconds) + _marginSeconds;
-        var rounded = (seconds + _granularitySeconds - 1) / _granularitySeconds * _granularitySeconds;
+        var seconds = tokenExpiry.ToUnixTimeSeconds() + (long)Math.Ceiling(durationSeconds) + marginSeconds;
+        var rounded = (seconds + granularitySeconds - 1) / granularitySeconds * granularitySeconds;
         return DateTimeOffset.FromUnixTimeSeconds(rounded);
     }
 
