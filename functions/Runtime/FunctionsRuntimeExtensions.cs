@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Serverless.Functions;
 using Serverless.Http;
 using Serverless.Storage;
 
@@ -8,6 +9,9 @@ public static class FunctionsRuntimeExtensions
 {
     /// <summary>Set by the Functions host when it starts the executable as a custom handler.</summary>
     public const string CustomHandlerPortVariable = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
+    /// <summary>A constant-response liveness endpoint, <c>GET /api/health</c>.</summary>
+    public const string HealthFunction = "Health";
 
     /// <summary>
     /// Configuration (local.settings.json when no host), listening address, the function catalog from function.json,
@@ -37,6 +41,7 @@ public static class FunctionsRuntimeExtensions
             .BindConfiguration(LocalRuntimeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddHttpFunction(HealthFunction);
         builder.Services.AddSingleton<FunctionExecutor>();
         builder.Services.AddSingleton<CustomHandlerInvoker>();
         builder.Services.AddStorageResources(
@@ -88,6 +93,7 @@ public static class FunctionsRuntimeExtensions
     /// <summary>The custom-handler invocation endpoints: <c>POST /{FunctionName}</c> for queue and timer functions.</summary>
     public static WebApplication MapFunctionInvocations(this WebApplication app)
     {
+        app.MapGet("/api/health", () => TypedResults.Ok(new { status = "ok" })).WithName(HealthFunction).WithTags("Health");
         var catalog = app.Services.GetRequiredService<FunctionCatalog>();
         foreach (var function in catalog.Functions.Where(f => f.Kind != Serverless.Functions.FunctionKind.Http))
         {

@@ -1,13 +1,33 @@
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Serverless.Media.Posters;
+using Serverless.Media.Probing;
+using Serverless.Media.Processes;
+using Serverless.Media.Transcoding;
 
 namespace Serverless.Media;
 
 public static class MediaExtensions
 {
-    /// <summary>Registers the Media area's services, options, storage resources and functions.</summary>
-    public static IHostApplicationBuilder AddMedia(this IHostApplicationBuilder builder) => builder;
+    /// <summary>Registers <see cref="MediaOptions"/> (section <c>Media</c>) and the ffmpeg-backed probe, transcoder and poster extractor.</summary>
+    public static IHostApplicationBuilder AddMedia(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<MediaOptions>()
+            .BindConfiguration(MediaOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<MediaProcessRunner>();
+        builder.Services.TryAddSingleton<FfprobeMediaProbe>();
+        builder.Services.TryAddSingleton<IMediaProbe>(sp => sp.GetRequiredService<FfprobeMediaProbe>());
+        builder.Services.TryAddSingleton<IHlsTranscoder, FfmpegHlsTranscoder>();
+        builder.Services.TryAddSingleton<IPosterExtractor, FfmpegPosterExtractor>();
+        return builder;
+    }
 
-    /// <summary>Maps the Media area's HTTP routes.</summary>
+    /// <summary>The Media area has no HTTP routes.</summary>
     public static IEndpointRouteBuilder MapMediaApi(this IEndpointRouteBuilder endpoints) => endpoints;
 }

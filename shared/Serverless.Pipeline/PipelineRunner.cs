@@ -272,7 +272,7 @@ internal sealed partial class PipelineRunner(
         private readonly PipelineStep _step;
         private readonly CancellationTokenSource _stop;
         private readonly Task _loop;
-        private double? _progress;
+        private double _progress = double.NaN;
 
         public Heartbeat(PipelineRunner runner, string videoId, PipelineStep step, CancellationToken cancellationToken)
         {
@@ -308,7 +308,8 @@ internal sealed partial class PipelineRunner(
             while (!cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(interval, _runner.Clock, cancellationToken).ConfigureAwait(false);
-                var progress = Volatile.Read(ref _progress);
+                var raw = Volatile.Read(ref _progress);
+                double? progress = double.IsNaN(raw) ? null : raw;
                 var due = _runner.Clock.GetElapsedTime(lastBeat) >= TimeSpan.FromSeconds(_runner.Options.HeartbeatSeconds);
                 if (progress == written && !due)
                 {

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Developer entry point. Two commands for a fresh machine (README.md):
+#   ./dev.sh run    install what is missing, start Azurite and the function app, take a sample clip to a signed playback URL, keep serving
+#   ./dev.sh test   install what is missing and run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+LOCAL="$ROOT/.local"
+AZURITE_VERSION=3.37.0
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_ffmpeg() {
+  if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+    log "Installing ffmpeg (Debian package)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq ffmpeg >/dev/null
+  fi
+}
+
+ensure_azurite() {
+  if [ ! -x "$LOCAL/azurite/node_modules/.bin/azurite" ]; then
+    command -v npm >/dev/null || { as_root apt-get update -qq; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null; }
+    log "Installing Azurite $AZURITE_VERSION (npm)"
+    mkdir -p "$LOCAL/azurite"
+    npm install --silent --no-audit --no-fund --prefix "$LOCAL/azurite" "azurite@$AZURITE_VERSION" >/dev/null
+  fi
+  export AZURITE_PATH="$LOCAL/azurite/node_modules/.bin/azurite"
+}
+
+ensure_dotnet() {
+  command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
+}
+
+wait_for_port() { # host port seconds
+  for _ in $(seq 1 $(( $3 * 10 ))); do
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && { exec 3>&-; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+cmd_test() {
+  ensure_dotnet; ensure_ffmpeg; ensure_azurite
+  log "Building"
+  dotnet build Serverless.sln -c Release -nologo -clp:ErrorsOnly
+  log "Unit tests"
+  dotnet test tests/Serverless.UnitTests -c Release --no-build -nologo --logger "console;verbosity=normal"
+  log "Integration and end-to-end tests (real Azurite, real ffmpeg)"
+  dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo --logger "console;verbosity=normal"
+}
+
+cmd_run() {
+  ensure_dotnet; ensure_ffmpeg; ensure_azurite
+  [ -f local.settings.json ] || { log "Creating local.settings.json from local.settings.sample.json"; cp local.settings.sample.json local.settings.json; }
+  local port=${PORT:-7071}
+  mkdir -p "$LOCAL/azurite-data" "$LOCAL/logs"
+  pids=()
+  trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
+  if ! wait_for_port 127.0.0.1 10000 0; then
+    log "Starting Azurite (blob 10000, queue 10001, table 10002; data in .local/azurite-data)"
+    "$AZURITE_PATH" --silent --skipApiVersionCheck --disableTelemetry --loose --location "$LOCAL/azurite-data" \
+      >"$LOCAL/logs/azurite.log" 2>&1 &
+    pids+=($!)
+    wait_for_port 127.0.0.1 10000 30 || { echo "Azurite did not start; see .local/logs/azurite.log" >&2; exit 1; }
+    wait_for_port 127.0.0.1 10002 30
+  fi
+  log "Building the function app"
+  dotnet build functions -c Release -nologo -clp:ErrorsOnly
+  log "Starting the function app on http://127.0.0.1:$port (log: .local/logs/app.log)"
+  ASPNETCORE_ENVIRONMENT=Development dotnet run --project functions -c Release --no-build --no-launch-profile -- --urls "http://127.0.0.1:$port" \
+    >"$LOCAL/logs/app.log" 2>&1 &
+  pids+=($!)
+  local app=$!
+  for _ in $(seq 1 120); do
+    curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
+    kill -0 "$app" 2>/dev/null || { tail -40 "$LOCAL/logs/app.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  bash "$ROOT/scripts/sample-run.sh" "http://127.0.0.1:$port"
+  log "Serving on http://127.0.0.1:$port (Ctrl+C stops the app and Azurite)"
+  wait "$app"
+}
+
+case "${1:-}" in
+  test) cmd_test ;;
+  run) cmd_run ;;
+  *) echo "usage: ./dev.sh run | test" >&2; exit 2 ;;
+esac

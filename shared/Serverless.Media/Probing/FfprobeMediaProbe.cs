@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Options;
+using Serverless.Media.Processes;
+
+namespace Serverless.Media.Probing;
+
+/// <summary>Probes with ffprobe, maps bad input to <see cref="MediaRejectedException"/> and process failures to <see cref="FfmpegException"/>.</summary>
+internal sealed class FfprobeMediaProbe(MediaProcessRunner runner, IOptions<MediaOptions> options) : IMediaProbe
+{
+    /// <summary>ffprobe's messages for input that is not (complete) media; retrying will not change them.</summary>
+    private static readonly (string Marker, string Reason)[] BadInputMarkers =
+    [
+        ("moov atom not found", "The MP4 file is incomplete (its index is missing; the upload was probably truncated)."),
+        ("Invalid data found when processing input", "The file is not a video that can be read (invalid data)."),
+        ("could not find codec parameters", "The file's streams cannot be decoded."),
+        ("Format mp4 detected only with low score", "The file is not a valid MP4."),
+    ];
+
+    public async Task<MediaInfo> ProbeAsync(string input, CancellationToken cancellationToken) =>
+        (await ProbeReportAsync(input, cancellationToken).ConfigureAwait(false)).Info;
+
+    internal static IReadOnlyList<string> BuildArguments(string input) =>
+        ["-hide_banner", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", .. MediaInput.Arguments(input)];
+
+    internal async Task<ProbeReport> ProbeReportAsync(string input, CancellationToken cancellationToken)
+    {
+        if (!MediaInput.IsUrl(input) && new FileInfo(input) is { Exists: true, Length: 0 })
+        {
+            throw new MediaRejectedException("The file is empty (0 bytes).");
+        }
+
+        var settings = options.Value;
+        var arguments = BuildArguments(input);
+        var outcome = await runner.RunAsync(
+            new ProcessInvocation(settings.FfprobePath, arguments, TimeSpan.FromSeconds(settings.ProbeTimeoutSeconds), CaptureStandardOutput: true, GracefulStop: false),
+            cancellationToken).ConfigureAwait(false);
+
+        if (outcome.ExitCode != 0)
+        {
+            if (ClassifyBadInput(outcome.ExitCode, outcome.StderrTail) is { } reason)
+            {
+                throw new MediaRejectedException(reason);
+            }
+
+            throw new FfmpegException(
+                $"ffprobe exited with code {outcome.ExitCode}: {LastLine(outcome.StderrTail)}", outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false);
+        }
+
+        ProbeReport report;
+        try
+        {
+            report = FfprobeJson.Parse(outcome.StandardOutput);
+        }
+        catch (FormatException ex)
+        {
+            throw new FfmpegException($"ffprobe returned unreadable output: {ex.Message}", outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false, ex);
+        }
+
+        if (report.Info.Video is null && report.Info.Audio is null)
+        {
+            throw new MediaRejectedException(report.StreamCount == 0
+                ? "The file contains no audio or video stream."
+                : "The file contains no audio or video stream that can be used.");
+        }
+
+        return report;
+    }
+
+    /// <summary>A readable reason when ffprobe's failure means bad input; null when it may be transient (crash, kill, network). Pure.</summary>
+    internal static string? ClassifyBadInput(int exitCode, string stderr)
+    {
+        // Killed by a signal (128 + n on Unix) or crashed: not the input's fault as far as we can tell.
+        if (exitCode is < 0 or > 128)
+        {
+            return null;
+        }
+
+        foreach (var (marker, reason) in BadInputMarkers)
+        {
+            if (stderr.Contains(marker, StringComparison.OrdinalIgnoreCase))
+            {
+                return reason;
+            }
+        }
+
+        return null;
+    }
+
+    internal static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "(no output)";
+}

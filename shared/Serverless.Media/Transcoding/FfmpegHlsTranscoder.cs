@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Media.Probing;
+using Serverless.Media.Processes;
+
+namespace Serverless.Media.Transcoding;
+
+/// <summary>Runs the one-pass ladder transcode, then measures each rendition from the files written.</summary>
+internal sealed partial class FfmpegHlsTranscoder(
+    MediaProcessRunner runner,
+    FfprobeMediaProbe probe,
+    IOptions<MediaOptions> options,
+    ILogger<FfmpegHlsTranscoder> logger) : IHlsTranscoder
+{
+    public async Task<TranscodeResult> TranscodeAsync(TranscodeRequest request, IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var arguments = HlsArguments.Build(request, settings.Preset);
+        PrepareDirectories(request);
+
+        var reported = -1.0;
+        void OnLine(string line)
+        {
+            if (FfmpegProgress.Parse(line, request.Source.DurationSeconds) is { } fraction && fraction > reported)
+            {
+                reported = fraction;
+                progress?.Report(fraction);
+            }
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        LogStarting(logger, request.Ladder.Count, request.Source.DurationSeconds);
+        var outcome = await runner.RunAsync(
+            new ProcessInvocation(settings.FfmpegPath, arguments, TimeSpan.FromSeconds(settings.TranscodeTimeoutSeconds), OnLine),
+            cancellationToken).ConfigureAwait(false);
+        if (outcome.ExitCode != 0)
+        {
+            throw new FfmpegException(
+                $"ffmpeg exited with code {outcome.ExitCode}: {FfprobeMediaProbe.LastLine(outcome.StderrTail)}",
+                outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false);
+        }
+
+        var renditions = new List<RenditionOutput>(request.Ladder.Count);
+        for (var i = 0; i < request.Ladder.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            renditions.Add(await MeasureAsync(request, i, arguments, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (reported < 1)
+        {
+            progress?.Report(1);
+        }
+
+        LogFinished(logger, request.Ladder.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return new TranscodeResult(renditions);
+    }
+
+    /// <summary>Re-runs overwrite: each rendition folder starts empty so no segment of an earlier attempt survives.</summary>
+    private static void PrepareDirectories(TranscodeRequest request)
+    {
+        foreach (var rendition in request.Ladder)
+        {
+            var folder = Path.Combine(request.OutputDirectory, rendition.Name);
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
+            Directory.CreateDirectory(folder);
+        }
+    }
+
+    private async Task<RenditionOutput> MeasureAsync(TranscodeRequest request, int index, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var rendition = request.Ladder[index];
+        var folder = Path.GetFullPath(Path.Combine(request.OutputDirectory, rendition.Name));
+        var playlistPath = Path.Combine(folder, HlsArguments.PlaylistName);
+        if (!File.Exists(playlistPath))
+        {
+            throw new FfmpegException($"ffmpeg wrote no playlist for rendition {rendition.Name}.", 0, string.Empty, arguments, timedOut: false);
+        }
+
+        var playlist = HlsPlaylists.ParseMedia(await File.ReadAllTextAsync(playlistPath, cancellationToken).ConfigureAwait(false));
+        if (request.Format == HlsSegmentFormat.Fmp4)
+        {
+            playlist = await NormaliseInitSegmentAsync(folder, playlistPath, playlist, cancellationToken).ConfigureAwait(false);
+        }
+
+        var files = new List<string>();
+        if (playlist.MapUri is { } map)
+        {
+            files.Add(Path.Combine(folder, map));
+        }
+
+        var measurement = SegmentBandwidth.Measure(playlist.Segments.Select(s => (s.Duration, new FileInfo(Path.Combine(folder, s.Uri)).Length)));
+        files.AddRange(playlist.Segments.Select(s => Path.Combine(folder, s.Uri)));
+        files.Add(playlistPath);
+
+        var report = await probe.ProbeReportAsync(playlistPath, cancellationToken).ConfigureAwait(false);
+        var codecs = CodecStrings.Avc(report.VideoProfile, report.VideoLevel);
+        if (report.Info.Audio is not null)
+        {
+            codecs += "," + CodecStrings.Aac(report.AudioProfile);
+        }
+
+        var frameRate = report.Info.Video?.FrameRate is > 0 and var measured
+            ? measured
+            : rendition.MaxFrameRate ?? request.Source.Video?.FrameRate ?? 0;
+        return new RenditionOutput(rendition, playlistPath, files, measurement.Peak, measurement.Average, codecs, frameRate);
+    }
+
+    /// <summary>With several variants ffmpeg names the init segment <c>init_&lt;n&gt;.mp4</c>; rename it to <c>init.mp4</c> in every folder.</summary>
+    private static async Task<MediaPlaylistModel> NormaliseInitSegmentAsync(string folder, string playlistPath, MediaPlaylistModel playlist, CancellationToken cancellationToken)
+    {
+        if (playlist.MapUri is not { } map || map == HlsArguments.InitName)
+        {
+            return playlist;
+        }
+
+        File.Move(Path.Combine(folder, map), Path.Combine(folder, HlsArguments.InitName), overwrite: true);
+        var renamed = playlist with { MapUri = HlsArguments.InitName };
+        await File.WriteAllTextAsync(playlistPath, HlsPlaylists.WriteMedia(renamed), cancellationToken).ConfigureAwait(false);
+        return renamed;
+    }
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "Transcoding {Renditions} renditions of a {DurationSeconds} s source")]
+    private static partial void LogStarting(ILogger logger, int renditions, double durationSeconds);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Information, Message = "Transcoded {Renditions} renditions in {ElapsedSeconds} s")]
+    private static partial void LogFinished(ILogger logger, int renditions, double elapsedSeconds);
+}
+
+/// <summary>HLS BANDWIDTH (peak segment bitrate) and AVERAGE-BANDWIDTH from segment sizes and durations. Pure.</summary>
+internal static class SegmentBandwidth
+{
+    public static (long Peak, long Average) Measure(IEnumerable<(double Duration, long Bytes)> segments)
+    {
+        double peak = 0, bits = 0, seconds = 0;
+        foreach (var (duration, bytes) in segments)
+        {
+            if (duration <= 0)
+            {
+                continue;
+            }
+
+            peak = Math.Max(peak, bytes * 8.0 / duration);
+            bits += bytes * 8.0;
+            seconds += duration;
+        }
+
+        return ((long)Math.Ceiling(peak), seconds > 0 ? (long)Math.Ceiling(bits / seconds) : 0);
+    }
+}

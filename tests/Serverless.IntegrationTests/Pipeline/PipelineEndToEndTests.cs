@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.IntegrationTests.Infrastructure;
+using Serverless.Media;
+using Serverless.Pipeline;
+using Serverless.Storage;
+
+namespace Serverless.IntegrationTests.Pipeline;
+
+/// <summary>Upload → local runtime → durable pipeline → Ready, through the HTTP API, on real Azurite and ffmpeg.</summary>
+public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+{
+    private FunctionsAppFactory _app = null!;
+    private string _work = null!;
+
+    public Task InitializeAsync()
+    {
+        _work = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
+        _app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
+            ["Media:WorkDirectory"] = Path.Combine(_work, "media-work"),
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task DirectUpload_LandscapeClip_BecomesReadyWithValidHls()
+    {
+        var clip = await Clip("landscape.mp4", "testsrc2=size=640x360:rate=30:duration=3", audio: true);
+        var client = _app.CreateClient().As("alice");
+
+        var created = await CreateUpload(client, clip);
+        using (var http = new HttpClient())
+        using (var put = new HttpRequestMessage(HttpMethod.Put, created.GetProperty("uploadUrl").GetString()))
+        {
+            put.Content = new ByteArrayContent(await File.ReadAllBytesAsync(clip));
+            put.Headers.Add("x-ms-blob-type", "BlockBlob");
+            Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(put)).StatusCode);
+        }
+
+        var videoId = created.GetProperty("videoId").GetString()!;
+        var status = await WaitForTerminal(client, videoId);
+
+        Assert.Equal("Ready", status.GetProperty("status").GetString());
+        Assert.Equal(100, status.GetProperty("progress").GetDouble());
+        Assert.Equal(640, status.GetProperty("width").GetInt32());
+        Assert.Equal(360, status.GetProperty("height").GetInt32());
+        Assert.InRange(status.GetProperty("durationSeconds").GetDouble(), 2.9, 3.2);
+        var renditions = status.GetProperty("renditions").EnumerateArray().ToList();
+        Assert.NotEmpty(renditions);
+        Assert.All(renditions, r => Assert.True(r.GetProperty("height").GetInt32() <= 360));
+
+        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        var master = await blobs.ReadTextAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default);
+        Assert.NotNull(master);
+        var variants = HlsPlaylists.ParseMaster(master);
+        Assert.Equal(renditions.Count, variants.Count);
+        Assert.All(variants, v => Assert.Contains("mp4a.40.2", v.Attributes["CODECS"], StringComparison.Ordinal));
+        foreach (var (uri, _) in variants)
+        {
+            var text = await blobs.ReadTextAsync(MediaLayout.Container, $"{videoId}/hls/{uri}", default);
+            var playlist = HlsPlaylists.ParseMedia(text!);
+            Assert.Empty(PlaylistValidator.Validate(playlist, status.GetProperty("durationSeconds").GetDouble()));
+            var folder = $"{videoId}/hls/{uri[..uri.LastIndexOf('/')]}/";
+            foreach (var segment in playlist.Segments)
+            {
+                var info = await blobs.GetInfoAsync(MediaLayout.Container, folder + segment.Uri, default);
+                Assert.NotNull(info);
+                Assert.Equal("video/mp2t", info.ContentType);
+            }
+        }
+
+        var poster = await blobs.GetInfoAsync(MediaLayout.Container, MediaLayout.Poster(videoId), default);
+        Assert.Equal("image/jpeg", poster?.ContentType);
+        Assert.NotNull(await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default));
+
+        var list = await client.GetFromJsonAsync<JsonElement>("/api/videos?count=100");
+        Assert.Contains(list.GetProperty("items").EnumerateArray(), v => v.GetProperty("videoId").GetString() == videoId);
+    }
+
+    [Fact]
+    public async Task MultipartUpload_PortraitClipWithoutAudio_BecomesReadyInPortrait()
+    {
+        var clip = await Clip("portrait.mp4", "testsrc2=size=360x640:rate=25:duration=2", audio: false);
+        var client = _app.CreateClient().As("bob");
+        var created = await CreateUpload(client, clip);
+        var videoId = created.GetProperty("videoId").GetString()!;
+
+        using var form = new MultipartFormDataContent();
+        var file = new StreamContent(File.OpenRead(clip));
+        file.Headers.ContentType = new MediaTypeHeaderValue("video/mp4");
+        form.Add(file, "file", "portrait.mp4");
+        var response = await client.PostAsync($"/api/uploads/{videoId}/file", form);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var status = await WaitForTerminal(client, videoId);
+
+        Assert.Equal("Ready", status.GetProperty("status").GetString());
+        Assert.All(status.GetProperty("renditions").EnumerateArray(), r => Assert.True(r.GetProperty("height").GetInt32() > r.GetProperty("width").GetInt32()));
+        var master = await _app.Services.GetRequiredService<IBlobStore>().ReadTextAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default);
+        Assert.DoesNotContain("mp4a", master, StringComparison.Ordinal);
+
+        var again = await client.PostAsync($"/api/uploads/{videoId}/file", new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "file", "x.mp4" } });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Upload_TextFileRenamedMp4_FailsWithReasonAndKeepsOriginal()
+    {
+        var path = Path.Combine(_work, "notes.mp4");
+        await File.WriteAllTextAsync(path, "these are my holiday notes, not a video\n");
+        var client = _app.CreateClient().As("carol");
+        var created = await CreateUpload(client, path);
+        var videoId = created.GetProperty("videoId").GetString()!;
+        using (var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(path)), "file", "notes.mp4" } })
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/api/uploads/{videoId}/file", form)).StatusCode);
+        }
+
+        var status = await WaitForTerminal(client, videoId);
+
+        Assert.Equal("Failed", status.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(status.GetProperty("error").GetString()));
+        var original = await _app.Services.GetRequiredService<IBlobStore>().GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default);
+        Assert.Equal(new FileInfo(path).Length, original?.Length);
+    }
+
+    [Theory]
+    [InlineData("""{"fileName":"a.mp4","contentType":"text/plain","sizeBytes":10}""", 400)]
+    [InlineData("""{"fileName":"","contentType":"video/mp4","sizeBytes":10}""", 400)]
+    [InlineData("""{"fileName":"../../etc/passwd","contentType":"video/mp4","sizeBytes":10}""", 400)]
+    [InlineData("""{"fileName":"a.mp4","contentType":"video/mp4","sizeBytes":0}""", 400)]
+    [InlineData("""{"fileName":"a.mp4","contentType":"video/mp4","sizeBytes":-5}""", 400)]
+    [InlineData("""{"fileName":"a.mp4","contentType":"video/mp4","sizeBytes":99999999999999}""", 413)]
+    [InlineData("""{"fileName":"a.mp4","contentType":"video/mp4"}""", 400)]
+    [InlineData("""not json""", 400)]
+    public async Task CreateUpload_BadRequest_AnswersProblem(string body, int expected)
+    {
+        var client = _app.CreateClient().As("dave");
+
+        var response = await client.PostAsync("/api/uploads", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(expected, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task GetVideo_SomeoneElsesUnpublishedVideo_NotFound()
+    {
+        var owner = _app.CreateClient().As("erin");
+        var created = await owner.PostAsJsonAsync("/api/uploads", new { fileName = "a.mp4", contentType = "video/mp4", sizeBytes = 100 });
+        var videoId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("videoId").GetString();
+
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/api/videos/{videoId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _app.CreateClient().As("frank").GetAsync($"/api/videos/{videoId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync("/api/videos/not-an-id")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _app.CreateClient().GetAsync($"/api/videos/{videoId}")).StatusCode);
+    }
+
+    private static async Task<JsonElement> CreateUpload(HttpClient client, string path)
+    {
+        var response = await client.PostAsJsonAsync("/api/uploads", new { fileName = Path.GetFileName(path), contentType = "video/mp4", sizeBytes = new FileInfo(path).Length });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static async Task<JsonElement> WaitForTerminal(HttpClient client, string videoId)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            var status = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}");
+            if (status.GetProperty("status").GetString() is "Ready" or "Failed")
+            {
+                return status;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"Video {videoId} did not finish within 120 s.");
+    }
+
+    private async Task<string> Clip(string name, string video, bool audio)
+    {
+        var path = Path.Combine(_work, name);
+        var args = new List<string> { "-v", "error", "-y", "-f", "lavfi", "-i", video };
+        if (audio)
+        {
+            args.AddRange(["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-shortest", "-c:a", "aac"]);
+        }
+
+        args.AddRange(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path]);
+        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
+        args.ForEach(psi.ArgumentList.Add);
+        using var process = Process.Start(psi)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, stderr);
+        return path;
+    }
+}

@@ -1,0 +1,156 @@
+using Serverless.Pipeline;
+
+namespace Serverless.UnitTests.Pipeline;
+
+public sealed class PipelineOrchestratorTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(45);
+
+    private static StepDecision Decide(VideoStatus status, PipelineState? state, StepMessage message, DateTimeOffset? lastBeat = null) =>
+        PipelineOrchestrator.OnMessage(status, state, message, 3, lastBeat ?? Now.AddMinutes(-5), Now, Heartbeat);
+
+    private static StepMessage Msg(PipelineStep step, int attempt) => new("v", step, attempt);
+
+    [Fact]
+    public void OnMessage_FirstProbeMessage_RunsAttemptOne()
+    {
+        var state = PipelineState.Start(Now);
+
+        Assert.Equal(new StepDecision.Run(1), Decide(VideoStatus.Processing, state, Msg(PipelineStep.ProbeSource, 1)));
+    }
+
+    [Theory]
+    [InlineData(VideoStatus.Ready)]
+    [InlineData(VideoStatus.Failed)]
+    [InlineData(VideoStatus.Uploading)]
+    public void OnMessage_VideoNotProcessing_Ignores(VideoStatus status)
+    {
+        Assert.IsType<StepDecision.Ignore>(Decide(status, PipelineState.Start(Now), Msg(PipelineStep.ProbeSource, 1)));
+    }
+
+    [Fact]
+    public void OnMessage_StepRunningWithFreshHeartbeat_IgnoresDuplicate()
+    {
+        var state = PipelineOrchestrator.OnStarted(PipelineState.Start(Now), PipelineStep.ProbeSource, 1, Now);
+
+        var decision = Decide(VideoStatus.Processing, state, Msg(PipelineStep.ProbeSource, 1), lastBeat: Now.AddSeconds(-5));
+
+        Assert.IsType<StepDecision.Ignore>(decision);
+    }
+
+    [Fact]
+    public void OnMessage_StepRunningWithStaleHeartbeat_TakesOverAsNextAttempt()
+    {
+        var state = PipelineOrchestrator.OnStarted(PipelineState.Start(Now), PipelineStep.ProbeSource, 1, Now);
+
+        Assert.Equal(new StepDecision.Run(2), Decide(VideoStatus.Processing, state, Msg(PipelineStep.ProbeSource, 1)));
+    }
+
+    [Fact]
+    public void OnMessage_CrashedOnLastAttempt_FailsWithReason()
+    {
+        var state = PipelineOrchestrator.OnStarted(PipelineState.Start(Now), PipelineStep.ProbeSource, 3, Now);
+
+        var decision = Assert.IsType<StepDecision.Fail>(Decide(VideoStatus.Processing, state, Msg(PipelineStep.ProbeSource, 3)));
+        Assert.Contains("3 attempts", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OnMessage_SupersededAttempt_Ignores()
+    {
+        var state = PipelineState.Start(Now);
+        var (failed, _) = PipelineOrchestrator.OnFailed(
+            PipelineOrchestrator.OnStarted(state, PipelineStep.ProbeSource, 1, Now), PipelineStep.ProbeSource, 1, "boom", false, 3, TimeSpan.FromSeconds(1), Now);
+
+        Assert.IsType<StepDecision.Ignore>(Decide(VideoStatus.Processing, failed, Msg(PipelineStep.ProbeSource, 1)));
+        Assert.Equal(new StepDecision.Run(2), Decide(VideoStatus.Processing, failed, Msg(PipelineStep.ProbeSource, 2)));
+    }
+
+    [Fact]
+    public void OnMessage_OldStepRedeliveredAfterSuccess_ResendsCurrentStep()
+    {
+        var started = PipelineOrchestrator.OnStarted(PipelineState.Start(Now), PipelineStep.ProbeSource, 1, Now);
+        var (state, next) = PipelineOrchestrator.OnSucceeded(started, PipelineStep.ProbeSource, Now);
+
+        Assert.Equal(PipelineStep.TranscodeLadder, next);
+        Assert.Equal(new StepDecision.Resend(PipelineStep.TranscodeLadder, 1), Decide(VideoStatus.Processing, state, Msg(PipelineStep.ProbeSource, 1)));
+    }
+
+    [Fact]
+    public void OnSucceeded_WalksEveryStepInOrderThenCompletes()
+    {
+        var state = PipelineState.Start(Now);
+        var visited = new List<PipelineStep>();
+        PipelineStep? step = state.Current;
+        while (step is { } s)
+        {
+            visited.Add(s);
+            (state, step) = PipelineOrchestrator.OnSucceeded(PipelineOrchestrator.OnStarted(state, s, 1, Now), s, Now);
+        }
+
+        Assert.Equal(Enum.GetValues<PipelineStep>(), visited);
+        Assert.All(state.Steps.Values, s => Assert.Equal(StepStatus.Succeeded, s.Status));
+    }
+
+    [Fact]
+    public void OnFailed_Transient_RetriesWithDoublingBackoffThenFails()
+    {
+        var state = PipelineState.Start(Now);
+        var delays = new List<TimeSpan>();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            var (next, outcome) = PipelineOrchestrator.OnFailed(state, PipelineStep.TranscodeLadder, attempt, "ffmpeg died", false, 3, TimeSpan.FromSeconds(5), Now);
+            state = next;
+            if (outcome is FailureOutcome.RetryAfter retry)
+            {
+                Assert.Equal(attempt + 1, retry.NextAttempt);
+                delays.Add(retry.Delay);
+            }
+            else
+            {
+                var fail = Assert.IsType<FailureOutcome.Fail>(outcome);
+                Assert.Equal(3, attempt);
+                Assert.Contains("ffmpeg died", fail.Reason, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Equal([TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)], delays);
+    }
+
+    [Fact]
+    public void OnFailed_Permanent_FailsAtOnceWithTheReason()
+    {
+        var (state, outcome) = PipelineOrchestrator.OnFailed(
+            PipelineState.Start(Now), PipelineStep.ProbeSource, 1, "The upload is not a video.", true, 3, TimeSpan.FromSeconds(5), Now);
+
+        Assert.Equal(new FailureOutcome.Fail("The upload is not a video."), outcome);
+        Assert.Equal(StepStatus.Failed, state[PipelineStep.ProbeSource].Status);
+    }
+
+    [Fact]
+    public void OnSweep_StuckProcessing_ResumesCurrentStep()
+    {
+        var state = PipelineOrchestrator.OnStarted(PipelineState.Start(Now) with { Current = PipelineStep.TranscodeLadder }, PipelineStep.TranscodeLadder, 1, Now);
+
+        var decision = PipelineOrchestrator.OnSweep(VideoStatus.Processing, state, Now.AddMinutes(-20), Now, TimeSpan.FromMinutes(15), 3);
+
+        Assert.Equal(new SweepDecision.Resume(PipelineStep.TranscodeLadder, 2), decision);
+    }
+
+    [Fact]
+    public void OnSweep_RecentlyUpdated_Leaves()
+    {
+        var decision = PipelineOrchestrator.OnSweep(VideoStatus.Processing, PipelineState.Start(Now), Now.AddMinutes(-1), Now, TimeSpan.FromMinutes(15), 3);
+
+        Assert.IsType<SweepDecision.Leave>(decision);
+    }
+
+    [Fact]
+    public void OnSweep_StuckOnLastAttempt_Fails()
+    {
+        var state = PipelineOrchestrator.OnStarted(PipelineState.Start(Now) with { Current = PipelineStep.TranscodeLadder }, PipelineStep.TranscodeLadder, 3, Now);
+
+        Assert.IsType<SweepDecision.Fail>(PipelineOrchestrator.OnSweep(VideoStatus.Processing, state, Now.AddHours(-1), Now, TimeSpan.FromMinutes(15), 3));
+    }
+}
