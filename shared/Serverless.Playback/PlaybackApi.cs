@@ -52,7 +52,7 @@ internal static class PlaybackApi
             return Problems.BadRequest("invalid-video-id", "A video id is 32 lowercase hexadecimal characters.");
         }
 
-        var lookup = await playback.GetAsync(videoId, cancellationToken).ConfigureAwait(false);
+        var lookup = await playback.GetAsync(videoId, context.User.GetUserId(), cancellationToken).ConfigureAwait(false);
         return lookup switch
         {
             PlaybackLookup.Playable p => TypedResults.Ok(new PlaybackResponse(

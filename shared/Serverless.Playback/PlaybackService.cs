@@ -18,13 +18,17 @@ internal abstract record PlaybackLookup
     public sealed record Playable(PlaybackToken Token, Uri PosterUrl) : PlaybackLookup;
 }
 
-/// <summary>Grants playback of Ready videos: a token for the signed playlists and a signed poster URL expiring with it.</summary>
+/// <summary>
+/// Grants playback of Ready videos: a token for the signed playlists and a signed poster URL expiring with it. A video
+/// that is not Ready is visible (as 409 with its status) to its owner only; to anyone else it does not exist, as in the
+/// status API.
+/// </summary>
 internal sealed class PlaybackService(IVideoCatalog catalog, IPlaybackTokens tokens, IBlobStore blobs)
 {
-    public async Task<PlaybackLookup> GetAsync(string videoId, CancellationToken cancellationToken)
+    public async Task<PlaybackLookup> GetAsync(string videoId, string userId, CancellationToken cancellationToken)
     {
         var video = await catalog.GetAsync(videoId, cancellationToken).ConfigureAwait(false);
-        if (video is null)
+        if (video is null || (video.Status != VideoStatus.Ready && video.OwnerId != userId))
         {
             return new PlaybackLookup.NotFound();
         }

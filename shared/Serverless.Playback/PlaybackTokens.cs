@@ -55,6 +55,10 @@ internal sealed class PlaybackTokenService : IPlaybackTokens
     private const int PayloadLength = ExpiryOffset + 8;
     private const int TokenBytes = PayloadLength + HMACSHA256.HashSizeInBytes;
 
+    /// <summary>The base64url alphabet: a token is only ever these characters, so it can be echoed into a playlist as is.</summary>
+    private static readonly System.Buffers.SearchValues<char> TokenAlphabet =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     private readonly SigningKey _current;
     private readonly SigningKey? _previous;
     private readonly TimeProvider _time;
@@ -89,9 +93,10 @@ internal sealed class PlaybackTokenService : IPlaybackTokens
 
     public PlaybackTokenCheck Validate(string? token, string videoId)
     {
-        // Exactly 80 characters decoding to exactly 60 bytes: whitespace, padding or a truncation all fall short.
+        // Exactly 80 base64url characters decoding to exactly 60 bytes: whitespace, padding, "+/" or a truncation all fail.
         Span<byte> bytes = stackalloc byte[TokenBytes];
         if (token is not { Length: TokenLength }
+            || token.AsSpan().ContainsAnyExcept(TokenAlphabet)
             || !VideoIds.IsValid(videoId)
             || Base64Url.DecodeFromChars(token, bytes, out var consumed, out var written) != System.Buffers.OperationStatus.Done
             || consumed != TokenLength

@@ -63,6 +63,7 @@ public sealed class PlaybackFixture : IAsyncLifetime
     }
 
     /// <summary>Publishes the generated HLS set and poster under a new video id and records the video as <paramref name="status"/>.</summary>
+    /// <remarks>The owner is the test user <c>alice</c>.</remarks>
     public Task<string> SeedAsync(VideoStatus status = VideoStatus.Ready) => SeedAsync(App.Services, status);
 
     public async Task<string> SeedAsync(IServiceProvider services, VideoStatus status = VideoStatus.Ready)
@@ -81,7 +82,7 @@ public sealed class PlaybackFixture : IAsyncLifetime
         }
 
         var repository = services.GetRequiredService<VideoRepository>();
-        var entry = await repository.CreateAsync(videoId, "dev-owner", "clip.mp4", "video/mp4", 1000, default);
+        var entry = await repository.CreateAsync(videoId, "dev-alice", "clip.mp4", "video/mp4", 1000, default);
         var renditions = new List<VideoRendition>
         {
             new("180p", 320, 180, 60000, 50000, "avc1.64000c,mp4a.40.2", 15, MediaLayout.RenditionPlaylist(videoId, "180p")),

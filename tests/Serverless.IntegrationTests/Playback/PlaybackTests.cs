@@ -85,7 +85,7 @@ public sealed class PlaybackTests(PlaybackFixture fixture) : IClassFixture<Playb
     }
 
     [Fact]
-    public async Task PlaybackApi_UnknownNotReadyFailedMalformedOrAnonymous_Refused()
+    public async Task PlaybackApi_UnknownNotReadyFailedOthersMalformedOrAnonymous_Refused()
     {
         var client = fixture.App.CreateClient().As("alice");
         var processing = await fixture.SeedAsync(VideoStatus.Processing);
@@ -101,6 +101,10 @@ public sealed class PlaybackTests(PlaybackFixture fixture) : IClassFixture<Playb
         Assert.Equal("Processing", (await notReady.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.Conflict, failedAnswer.StatusCode);
         Assert.Equal("Failed", (await failedAnswer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+        var bob = fixture.App.CreateClient().As("bob");
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"/api/videos/{processing}/playback")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"/api/videos/{failed}/playback")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await bob.GetAsync($"/api/videos/{await fixture.SeedAsync()}/playback")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/api/videos/ABCDEF0123456789ABCDEF0123456789/playback")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await fixture.App.CreateClient().GetAsync($"/api/videos/{processing}/playback")).StatusCode);
     }

@@ -97,6 +97,19 @@ public sealed class PlaybackTokenTests
     }
 
     [Fact]
+    public void Validate_StandardBase64SpellingOfTheSameBytes_IsInvalid()
+    {
+        var tokens = Service(KeyA);
+        var token = Enumerable.Range(0, 200).Select(_ => tokens.Issue(VideoA).Value).First(t => t.Contains('-', StringComparison.Ordinal) || t.Contains('_', StringComparison.Ordinal));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        var standard = token.Replace('-', '+').Replace('_', '/');
+
+        Assert.Equal(PlaybackTokenStatus.Valid, tokens.Validate(token, VideoA).Status);
+        Assert.Equal(PlaybackTokenStatus.Invalid, tokens.Validate(standard, VideoA).Status);
+    }
+
+    [Fact]
     public void Validate_ExpiryChangedWithoutResigning_IsInvalid()
     {
         var tokens = Service(KeyA);
