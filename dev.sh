@@ -44,12 +44,29 @@ wait_for_port() { # host port seconds
 
 cmd_test() {
   ensure_dotnet; ensure_ffmpeg; ensure_azurite
+  local results="$LOCAL/test-results"
+  rm -rf "$results"
   log "Building"
   dotnet build Serverless.sln -c Release -nologo -clp:ErrorsOnly
+  local status=0
   log "Unit tests"
-  dotnet test tests/Serverless.UnitTests -c Release --no-build -nologo --logger "console;verbosity=normal"
+  dotnet test tests/Serverless.UnitTests -c Release --no-build -nologo \
+    --logger "console;verbosity=normal" --logger "trx;LogFileName=unit.trx" --results-directory "$results" || status=$?
   log "Integration and end-to-end tests (real Azurite, real ffmpeg)"
-  dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo --logger "console;verbosity=normal"
+  dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo \
+    --logger "console;verbosity=normal" --logger "trx;LogFileName=integration.trx" --results-directory "$results" || status=$?
+  python3 - "$results" <<'PY'
+import glob, re, sys
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    m = re.search(r'<Counters [^>]*', open(path, encoding="utf-8").read())
+    if m:
+        c = dict(re.findall(r'(\w+)="(\d+)"', m.group(0)))
+        passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)) + int(c.get("error", 0))
+        skipped += int(c.get("notExecuted", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+  return $status
 }
 
 cmd_run() {

@@ -24,8 +24,11 @@ public static class FunctionsRuntimeExtensions
         if (!hosted && LocalSettings.Find(builder.Environment.ContentRootPath) is { } settingsPath)
         {
             // Below environment variables and the command line, as Core Tools layers them.
-            builder.Configuration.Sources.Insert(
-                Math.Min(builder.Configuration.Sources.Count, 3),
+            var sources = builder.Configuration.Sources;
+            var envIndex = sources.ToList().FindIndex(s =>
+                s is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationSource { Prefix: null or "" });
+            sources.Insert(
+                envIndex < 0 ? sources.Count : envIndex,
                 new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = LocalSettings.Read(settingsPath) });
         }
 

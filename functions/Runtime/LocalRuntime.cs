@@ -262,16 +262,21 @@ internal sealed partial class LocalRuntime(
                     }
 
                     var rowKey = WatchRowKey(blob);
-                    if (await tables.GetAsync(WatchTable, subscription.Container, rowKey, stoppingToken).ConfigureAwait(false) is null)
+                    try
                     {
-                        // Enqueue before marking: a crash in between repeats the event, which the handler tolerates.
-                        var evt = BlobCreatedEvents.Create(blobs.GetBlobUri(subscription.Container, blob.Name), subscription.Container, blob, time.GetUtcNow());
-                        await queues.EnqueueAsync(subscription.Queue, evt, null, stoppingToken).ConfigureAwait(false);
-                        await tables.UpsertAsync(
+                        // Claim first, so instances sharing the storage announce each blob once. A crash between the
+                        // claim and the send loses this event; the pipeline's sweep starts uploads whose event was lost.
+                        await tables.InsertAsync(
                             WatchTable,
                             new TableRow(subscription.Container, rowKey, new Dictionary<string, object?> { ["Blob"] = blob.Name, ["ETag"] = blob.ETag }),
                             stoppingToken).ConfigureAwait(false);
+                        var evt = BlobCreatedEvents.Create(blobs.GetBlobUri(subscription.Container, blob.Name), subscription.Container, blob, time.GetUtcNow());
+                        await queues.EnqueueAsync(subscription.Queue, evt, null, stoppingToken).ConfigureAwait(false);
                         LogAnnounced(subscription.Container, blob.Name);
+                    }
+                    catch (StorageConflictException)
+                    {
+                        // Another instance announced it.
                     }
 
                     announced.Add(key);

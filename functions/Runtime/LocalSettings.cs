@@ -13,6 +13,11 @@ internal static class LocalSettings
     public static string? Find(string contentRoot)
     {
         var explicitPath = Environment.GetEnvironmentVariable("LOCAL_SETTINGS_PATH");
+        if (explicitPath == "none")
+        {
+            return null;
+        }
+
         if (!string.IsNullOrEmpty(explicitPath))
         {
             return File.Exists(explicitPath) ? explicitPath : throw new FileNotFoundException("LOCAL_SETTINGS_PATH names a missing file.", explicitPath);

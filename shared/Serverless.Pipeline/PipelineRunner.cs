@@ -13,6 +13,7 @@ namespace Serverless.Pipeline;
 internal sealed partial class PipelineRunner(
     VideoRepository videos,
     IQueueStore queues,
+    IBlobStore blobs,
     IPipelineActivities activities,
     IOptions<PipelineOptions> options,
     TimeProvider time,
@@ -109,13 +110,25 @@ internal sealed partial class PipelineRunner(
         }
     }
 
-    /// <summary>Resumes or fails videos whose pipeline stopped moving (lost messages, poisoned crashes).</summary>
+    /// <summary>
+    /// Resumes or fails videos whose pipeline stopped moving (lost messages, poisoned crashes), and starts uploads
+    /// whose file arrived but whose BlobCreated event was lost.
+    /// </summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var stuckAfter = TimeSpan.FromMinutes(Options.StuckAfterMinutes);
         var acted = 0;
-        await foreach (var entry in videos.ListStaleProcessingAsync(now - stuckAfter, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in videos.ListStaleAsync(VideoStatus.Uploading, now - stuckAfter, cancellationToken).ConfigureAwait(false))
+        {
+            if (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(entry.Video.VideoId), cancellationToken).ConfigureAwait(false) is { Length: > 0 })
+            {
+                await StartAsync(entry.Video.VideoId, cancellationToken).ConfigureAwait(false);
+                acted++;
+            }
+        }
+
+        await foreach (var entry in videos.ListStaleAsync(VideoStatus.Processing, now - stuckAfter, cancellationToken).ConfigureAwait(false))
         {
             switch (PipelineOrchestrator.OnSweep(entry.Video.Status, entry.State, entry.Video.UpdatedAt, now, stuckAfter, Options.MaxStepAttempts))
             {

@@ -103,11 +103,11 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time) : I
         return new VideoPage(videos.Where(v => v is { Status: VideoStatus.Ready }).Select(v => v!).ToList(), page.ContinuationToken);
     }
 
-    /// <summary>Videos in Processing whose row has not changed since <paramref name="before"/>.</summary>
-    public async IAsyncEnumerable<VideoEntry> ListStaleProcessingAsync(DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Videos in <paramref name="status"/> whose row has not changed since <paramref name="before"/>.</summary>
+    public async IAsyncEnumerable<VideoEntry> ListStaleAsync(VideoStatus status, DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var filter = TableFilter.And(
-            TableFilter.Equal("Status", nameof(VideoStatus.Processing)),
+            TableFilter.Equal("Status", status.ToString()),
             TableFilter.Compare("UpdatedAt", "lt", before));
         await foreach (var row in tables.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
         {

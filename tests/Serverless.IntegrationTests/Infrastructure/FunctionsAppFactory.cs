@@ -28,6 +28,7 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
                 ["Identity:OperatorKeys"] = OperatorKey,
                 ["LocalRuntime:UploadWatchIntervalSeconds"] = "0.5",
                 ["Playback:SigningKey"] = PlaybackSigningKey,
+                ["Logging:LogLevel:Default"] = "Warning",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {

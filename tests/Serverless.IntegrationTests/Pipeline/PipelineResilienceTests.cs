@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.IntegrationTests.Infrastructure;
+using Serverless.Pipeline;
+using Serverless.Storage;
+
+namespace Serverless.IntegrationTests.Pipeline;
+
+/// <summary>The app as real processes: killed mid-transcode, and two instances on one storage account.</summary>
+public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+{
+    private static readonly IReadOnlyDictionary<string, string> FastRecovery = new Dictionary<string, string>
+    {
+        // A killed worker's message comes back after its lease; its step is then taken over.
+        ["LocalRuntime:MessageLeaseSeconds"] = "5",
+        ["Pipeline:HeartbeatSeconds"] = "1",
+        ["Pipeline:HeartbeatTimeoutSeconds"] = "5",
+        ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
+    };
+
+    private string _work = null!;
+
+    public Task InitializeAsync()
+    {
+        _work = Directory.CreateTempSubdirectory("pipeline-resilience-").FullName;
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_work, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task KillDuringTranscode_RestartedApp_ResumesToReadyWithCompleteOutputs()
+    {
+        var clip = await Clip("crash.mp4", 10, "1280x720");
+        var settings = WithWorkDirectory(FastRecovery, "crash");
+        string videoId;
+        await using (var first = await AppProcess.StartAsync(azurite.ConnectionString, settings))
+        {
+            var client = first.CreateClient().As("crash-user");
+            videoId = await Upload(client, clip);
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                var status = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}");
+                if (status.GetProperty("stage").GetString() == nameof(PipelineStep.TranscodeLadder) && status.GetProperty("progress").GetDouble() > 0)
+                {
+                    break;
+                }
+
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"never reached the transcode: {status}\n{first.Output}");
+                Assert.NotEqual("Ready", status.GetProperty("status").GetString());
+                await Task.Delay(50);
+            }
+
+            await first.KillAsync();
+        }
+
+        await using var second = await AppProcess.StartAsync(azurite.ConnectionString, settings);
+        var final = await WaitForTerminal(second.CreateClient().As("crash-user"), videoId, second);
+
+        Assert.Equal("Ready", final.GetProperty("status").GetString());
+        var entry = await ReadEntry(videoId);
+        Assert.True(entry.State![PipelineStep.TranscodeLadder].Attempts >= 2, "the transcode should have been taken over after the kill");
+        await AssertCompleteOutputs(videoId, final);
+    }
+
+    [Fact]
+    public async Task TwoInstances_SharedStorage_ProcessEachUploadOnce()
+    {
+        // Default liveness settings: nothing crashes here, so no step may be taken over.
+        var settings = new Dictionary<string, string> { ["Media:WorkDirectory"] = Path.Combine(_work, "pair"), ["Pipeline:RetryBaseDelaySeconds"] = "0.2" };
+        await using var a = await AppProcess.StartAsync(azurite.ConnectionString, settings);
+        await using var b = await AppProcess.StartAsync(azurite.ConnectionString, settings);
+        var clips = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Clip($"pair{i}.mp4", 2)));
+        var ids = new List<string>();
+        for (var i = 0; i < clips.Length; i++)
+        {
+            ids.Add(await Upload((i % 2 == 0 ? a : b).CreateClient().As("pair-user"), clips[i]));
+        }
+
+        foreach (var id in ids)
+        {
+            var final = await WaitForTerminal(a.CreateClient().As("pair-user"), id, a);
+            Assert.Equal("Ready", final.GetProperty("status").GetString());
+            var entry = await ReadEntry(id);
+            Assert.All(entry.State!.Steps.Values, s => Assert.Equal((StepStatus.Succeeded, 1), (s.Status, s.Attempts)));
+            await AssertCompleteOutputs(id, final);
+        }
+    }
+
+    private Dictionary<string, string> WithWorkDirectory(IReadOnlyDictionary<string, string> settings, string name) =>
+        new(settings) { ["Media:WorkDirectory"] = Path.Combine(_work, name) };
+
+    private async Task<VideoEntry> ReadEntry(string videoId)
+    {
+        await using var reader = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
+        _ = reader.Server;
+        var repository = reader.Services.GetRequiredService<VideoRepository>();
+        return (await repository.GetEntryAsync(videoId, default))!;
+    }
+
+    /// <summary>Every rendition's playlist names exactly the segments stored under it: none missing, none left over.</summary>
+    private async Task AssertCompleteOutputs(string videoId, JsonElement status)
+    {
+        await using var reader = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
+        _ = reader.Server;
+        var blobs = reader.Services.GetRequiredService<IBlobStore>();
+        var stored = new List<string>();
+        await foreach (var blob in blobs.ListAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), default))
+        {
+            stored.Add(blob.Name);
+        }
+
+        var expected = new List<string> { MediaLayout.MasterPlaylist(videoId), MediaLayout.Poster(videoId) };
+        foreach (var rendition in status.GetProperty("renditions").EnumerateArray())
+        {
+            var name = rendition.GetProperty("name").GetString()!;
+            var playlist = Serverless.Media.HlsPlaylists.ParseMedia((await blobs.ReadTextAsync(MediaLayout.Container, MediaLayout.RenditionPlaylist(videoId, name), default))!);
+            expected.Add(MediaLayout.RenditionPlaylist(videoId, name));
+            expected.AddRange(playlist.Segments.Select(s => MediaLayout.RenditionFolder(videoId, name) + s.Uri));
+            Assert.Empty(Serverless.Media.PlaylistValidator.Validate(playlist, status.GetProperty("durationSeconds").GetDouble()));
+        }
+
+        Assert.Equal(expected.Order(StringComparer.Ordinal), stored.Order(StringComparer.Ordinal));
+    }
+
+    private static async Task<string> Upload(HttpClient client, string clip)
+    {
+        var response = await client.PostAsJsonAsync("/api/uploads", new { fileName = "clip.mp4", contentType = "video/mp4", sizeBytes = new FileInfo(clip).Length });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>();
+        using var http = new HttpClient();
+        using var put = new HttpRequestMessage(HttpMethod.Put, created.GetProperty("uploadUrl").GetString())
+        {
+            Content = new ByteArrayContent(await File.ReadAllBytesAsync(clip)),
+        };
+        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(put)).StatusCode);
+        return created.GetProperty("videoId").GetString()!;
+    }
+
+    private static async Task<JsonElement> WaitForTerminal(HttpClient client, string videoId, AppProcess app)
+    {
+        var clock = Stopwatch.StartNew();
+        JsonElement status = default;
+        while (clock.Elapsed < TimeSpan.FromSeconds(180))
+        {
+            status = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}");
+            if (status.GetProperty("status").GetString() is "Ready" or "Failed")
+            {
+                return status;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"Video {videoId} did not finish: {status}\n{app.Output}");
+    }
+
+    private async Task<string> Clip(string name, int seconds, string size = "640x360")
+    {
+        var path = Path.Combine(_work, name);
+        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
+        foreach (var arg in new[]
+        {
+            "-v", "error", "-y", "-f", "lavfi", "-i", $"testsrc2=size={size}:rate=30:duration={seconds}",
+            "-f", "lavfi", "-i", $"sine=frequency=330:duration={seconds}", "-shortest",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", path,
+        })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(psi)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, stderr);
+        return path;
+    }
+}
