@@ -74,16 +74,9 @@ internal static class PlaybackApi
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        context.Response.Headers.CacheControl = "no-store";
-        if (!VideoIds.IsValid(videoId))
+        if (Admit(context, tokens, videoId, token, out var check) is { } refused)
         {
-            return VideoNotFound();
-        }
-
-        var check = tokens.Validate(token, videoId);
-        if (!check.IsValid)
-        {
-            return Refused(check);
+            return refused;
         }
 
         var playlist = await playlists.GetMasterAsync(videoId, token!, cancellationToken).ConfigureAwait(false);
@@ -100,16 +93,9 @@ internal static class PlaybackApi
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        context.Response.Headers.CacheControl = "no-store";
-        if (!VideoIds.IsValid(videoId))
+        if (Admit(context, tokens, videoId, token, out var check) is { } refused)
         {
-            return VideoNotFound();
-        }
-
-        var check = tokens.Validate(token, videoId);
-        if (!check.IsValid)
-        {
-            return Refused(check);
+            return refused;
         }
 
         if (!PlaylistTemplates.IsValidRendition(rendition))
@@ -139,6 +125,20 @@ internal static class PlaybackApi
             ? "private, max-age=" + Math.Min(seconds, MaxPlaylistAgeSeconds).ToString(CultureInfo.InvariantCulture)
             : "no-store";
         return TypedResults.Bytes(content, PlaylistContentType);
+    }
+
+    /// <summary>Null when the token opens this video's playlists; otherwise the refusal (404 for a malformed id, 403 for the token).</summary>
+    private static ProblemHttpResult? Admit(HttpContext context, IPlaybackTokens tokens, string videoId, string? token, out PlaybackTokenCheck check)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        if (!VideoIds.IsValid(videoId))
+        {
+            check = PlaybackTokenCheck.Invalid;
+            return VideoNotFound();
+        }
+
+        check = tokens.Validate(token, videoId);
+        return check.IsValid ? null : Refused(check);
     }
 
     private static ProblemHttpResult Refused(PlaybackTokenCheck check) => check.Status == PlaybackTokenStatus.Expired
