@@ -209,6 +209,15 @@ var appSettings = {
   TemplateRecommendations__FreshnessHalfLifeDays: '14'
   TemplateRecommendations__StatsCacheSeconds: '30'
   TemplateRecommendations__RecordServedAsImpressions: 'false'
+  // Playback tokens: HMAC-SHA256 keys (base64 of >= 32 random bytes), current and previous for rotation (infra/README.md).
+  // The previous key's secret holds a single space when there is none.
+  Playback__SigningKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=PlaybackSigningKey)'
+  Playback__PreviousSigningKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=PlaybackPreviousSigningKey)'
+  Playback__TokenLifetimeMinutes: '10'
+  Playback__SegmentExpiryMarginSeconds: '60'
+  Playback__SegmentExpiryGranularitySeconds: '30'
+  Playback__PublicBaseUrl: '' // empty: playback URLs use the request's scheme and host
+  Playback__PlaylistCacheMegabytes: '64'
 }
 
 module monitoring 'modules/monitoring.bicep' = {

@@ -13,6 +13,9 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
 {
     public const string OperatorKey = "test-operator-key";
 
+    /// <summary>The playback-token signing key of test apps (base64 of 32 bytes).</summary>
+    public const string PlaybackSigningKey = "dGVzdC1wbGF5YmFjay1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -24,6 +27,7 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
                 ["Identity:AllowDevelopmentSignIn"] = "true",
                 ["Identity:OperatorKeys"] = OperatorKey,
                 ["LocalRuntime:UploadWatchIntervalSeconds"] = "0.5",
+                ["Playback:SigningKey"] = PlaybackSigningKey,
                 ["Logging:LogLevel:Default"] = "Warning",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
