@@ -68,7 +68,10 @@ $('upload-form').addEventListener('submit', async e => {
     });
     show('upload-text', 'uploaded');
     const video = await followPipeline(videoId);
-    if (video.status === 'Ready') await play(videoId);
+    if (video.status === 'Ready') {
+      await play(videoId);
+      loadFeed();
+    }
   } catch (error) {
     show('upload-text', describe(error));
   } finally {
@@ -84,8 +87,8 @@ async function followPipeline(videoId) {
     renderStages(video);
     const percent = video.status === 'Ready' ? 100 : video.progress ?? 0;
     $('pipeline-progress').value = percent;
-    const detail = video.status === 'Failed' ? video.error : `${video.stage || video.status} · ${percent.toFixed(0)}%`;
-    show('pipeline-text', `${video.status}: ${detail}`);
+    const detail = video.status === 'Failed' ? `: ${video.error}` : video.status === 'Ready' ? '' : ` · ${video.stage || 'queued'}`;
+    show('pipeline-text', `${video.status}${detail} · ${percent.toFixed(0)}%`);
     if (video.status === 'Ready' || video.status === 'Failed') return video;
     await new Promise(resolve => setTimeout(resolve, 1000));
   }

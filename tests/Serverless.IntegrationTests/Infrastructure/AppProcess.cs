@@ -55,6 +55,7 @@ public sealed class AppProcess : IAsyncDisposable
         psi.Environment["AzureWebJobsStorage"] = storageConnectionString;
         psi.Environment["Identity__AllowDevelopmentSignIn"] = "true";
         psi.Environment["Identity__OperatorKeys"] = FunctionsAppFactory.OperatorKey;
+        psi.Environment["Playback__SigningKey"] = FunctionsAppFactory.PlaybackSigningKey;
         psi.Environment["LocalRuntime__UploadWatchIntervalSeconds"] = "0.5";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["LOCAL_SETTINGS_PATH"] = "none";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Playwright;
 using Serverless.IntegrationTests.Infrastructure;
+using Serverless.IntegrationTests.Templates;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Web;
@@ -53,6 +54,41 @@ public sealed class DemoPageBrowserTests(BrowserSession session, ITestOutputHelp
         finally
         {
             await ScreenshotAsync(page, "demo-page-playback.png");
+        }
+    }
+
+    [Fact]
+    public async Task DemoPage_TemplateGallery_SyncsAndPreviewsTheTimeline()
+    {
+        using var admin = session.App.CreateClient().AsOperator();
+        var id = TemplateTestData.UniqueId("demo");
+        await TemplateTestData.RegisterAssetsAsync(admin);
+        await TemplateTestData.PutAndPublishAsync(admin, id, TemplateTestData.Template(id));
+        var page = await NewPageAsync();
+        try
+        {
+            await SignInAsync(page, "gallery-" + Guid.NewGuid().ToString("N")[..8]);
+
+            await page.ClickAsync("#sync");
+            await page.ClickAsync($".template[data-id='{id}']", new() { Timeout = 10_000 });
+            await page.FillAsync("#image-count", "3");
+            await page.ClickAsync("#preview");
+            await page.WaitForFunctionAsync("() => window.demo.timeline !== null && document.querySelectorAll('#timeline-bars .node').length === window.demo.timeline.nodes.length", null, new() { Timeout = 10_000 });
+
+            // Three images, two transitions between them; the cache is keyed by the library version it was synced at.
+            Assert.Equal(3, await page.EvaluateAsync<int>("() => document.querySelectorAll('#timeline-bars .node.image').length"));
+            Assert.Equal(2, await page.EvaluateAsync<int>("() => document.querySelectorAll('#timeline-bars .node.transition').length"));
+            var version = await page.EvaluateAsync<long>("() => JSON.parse(localStorage.getItem('templates.manifest')).version");
+            Assert.Equal(version, await page.EvaluateAsync<long>("() => window.demo.manifestVersion"));
+
+            // A second sync asks only for changes since that version.
+            var request = page.WaitForRequestAsync(r => r.Url.Contains("/api/templates/manifest?since=", StringComparison.Ordinal));
+            await page.ClickAsync("#sync");
+            Assert.EndsWith("since=" + version.ToString(CultureInfo.InvariantCulture), (await request).Url, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await ScreenshotAsync(page, "demo-page-templates.png");
         }
     }
 
