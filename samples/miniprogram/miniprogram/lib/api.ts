@@ -28,6 +28,13 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * POST /api/auth/login's answer as the document describes it. The sign-in endpoint is landing in the API alongside this
+ * sample: until the committed document lists it, the shape the identity area returns stands in.
+ */
+type LoginPath = Extract<'/api/auth/login', keyof paths>;
+type LoginAnswer = [LoginPath] extends [never] ? { token: string; expiresAt: string; userId: string } : Answer<Operation<LoginPath, 'post'>>;
+
 const TOKEN_KEY = 'auth.token';
 interface StoredToken { token: string; expiresAt: string; userId: string }
 
@@ -39,7 +46,7 @@ function storedToken(): StoredToken | undefined {
 /** wx.login's code for the backend's bearer token (POST /api/auth/login); the user id comes from WeChat, never from us. */
 export async function signIn(): Promise<StoredToken> {
   const { code } = await wx.login();
-  const answer = await send<Answer<Operation<'/api/auth/login', 'post'>>>('POST', '/api/auth/login', { code } satisfies Schemas['LoginRequest'], false);
+  const answer = await send<LoginAnswer>('POST', '/api/auth/login', { code }, false);
   const token: StoredToken = { token: answer.token, expiresAt: answer.expiresAt, userId: answer.userId };
   wx.setStorageSync(TOKEN_KEY, token);
   return token;
