@@ -13,6 +13,12 @@ public abstract record StepDecision
     /// <summary>A duplicate or stale message: acknowledge it and do nothing.</summary>
     public sealed record Ignore(string Why) : StepDecision;
 
+    /// <summary>
+    /// The step is running and its worker looked alive: look again after <paramref name="Delay"/>. Dropping the message
+    /// instead would strand the step if this is the dead worker's own message, redelivered before its heartbeat aged out.
+    /// </summary>
+    public sealed record Defer(TimeSpan Delay) : StepDecision;
+
     /// <summary>The message's step is done but its successor may never have been sent (a crash in between): send it.</summary>
     public sealed record Resend(PipelineStep Step, int Attempt) : StepDecision;
 
@@ -92,8 +98,7 @@ public static class PipelineOrchestrator
 
         if (current.Status == StepStatus.Running && now - lastHeartbeat < heartbeatTimeout)
         {
-            // A duplicate while the step is alive elsewhere; if that worker dies, its own message comes back.
-            return new StepDecision.Ignore($"{message.Step} is running on another worker");
+            return new StepDecision.Defer(heartbeatTimeout - (now - lastHeartbeat) + TimeSpan.FromSeconds(1));
         }
 
         return current.Status switch

@@ -81,6 +81,10 @@ internal sealed partial class PipelineRunner(
                 case StepDecision.Ignore ignore:
                     LogIgnored(message.VideoId, message.Step, message.Attempt, ignore.Why);
                     return;
+                case StepDecision.Defer defer:
+                    LogDeferred(message.VideoId, message.Step, message.Attempt, defer.Delay.TotalSeconds);
+                    await SendAsync(message, defer.Delay, cancellationToken).ConfigureAwait(false);
+                    return;
                 case StepDecision.Resend resend:
                     await SendAsync(new StepMessage(message.VideoId, resend.Step, resend.Attempt), null, cancellationToken).ConfigureAwait(false);
                     return;
@@ -371,6 +375,9 @@ internal sealed partial class PipelineRunner(
 
     [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Video {VideoId}: Failed at {Step}: {Reason}")]
     private partial void LogFailed(string videoId, PipelineStep? step, string reason);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Debug, Message = "Video {VideoId}: {Step} attempt {Attempt} is running elsewhere; checking again in {DelaySeconds:F0} s")]
+    private partial void LogDeferred(string videoId, PipelineStep step, int attempt, double delaySeconds);
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "Video {VideoId}: sweep resumed {Step} as attempt {Attempt}")]
     private partial void LogResumed(string videoId, PipelineStep step, int attempt);
