@@ -53,8 +53,11 @@ public sealed class AppProcess : IAsyncDisposable
         psi.ArgumentList.Add($"http://127.0.0.1:{port}");
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["AzureWebJobsStorage"] = storageConnectionString;
-        psi.Environment["Identity__AllowDevelopmentSignIn"] = "true";
-        psi.Environment["Identity__OperatorKeys"] = FunctionsAppFactory.OperatorKey;
+        foreach (var (key, value) in FunctionsAppFactory.DefaultSettings)
+        {
+            psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         psi.Environment["LocalRuntime__UploadWatchIntervalSeconds"] = "0.5";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["LOCAL_SETTINGS_PATH"] = "none";
@@ -100,7 +103,8 @@ public sealed class AppProcess : IAsyncDisposable
         }
     }
 
-    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+    /// <summary>A client of this process that can sign in with <see cref="TestUsers.As"/>.</summary>
+    public HttpClient CreateClient() => new(new DevSignInHandler(new SocketsHttpHandler())) { BaseAddress = BaseAddress };
 
     /// <summary>SIGKILL, no shutdown: what a crash or an OOM kill does. Child processes (ffmpeg) are left running, as they would be.</summary>
     public async Task KillAsync()
