@@ -10,8 +10,8 @@ echo "==> POST /api/auth/login (development sign-in, dev:sample-user)"
 token=$(curl -fsS -X POST "$BASE/api/auth/login" -H 'Content-Type: application/json' -d '{"code":"dev:sample-user"}' | json "['token']")
 USER_HEADER="Authorization: Bearer $token"
 
-echo "==> Generating a 6 s 640x360 sample clip with ffmpeg"
-ffmpeg -v error -y -f lavfi -i "testsrc2=size=640x360:rate=30:duration=6" -f lavfi -i "sine=frequency=440:duration=6" \
+echo "==> Generating a 6 s 1280x720 sample clip with ffmpeg"
+ffmpeg -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=6" -f lavfi -i "sine=frequency=440:duration=6" \
   -c:v libx264 -pix_fmt yuv420p -preset veryfast -c:a aac -shortest "$WORK/sample.mp4"
 size=$(stat -c %s "$WORK/sample.mp4")
 

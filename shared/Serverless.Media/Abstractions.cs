@@ -24,7 +24,8 @@ public sealed record TranscodeRequest(string Input, string OutputDirectory, Medi
 /// <summary>One produced rendition, with its bandwidths measured from the segments written.</summary>
 /// <param name="PlaylistPath">Full path of the rendition's <c>index.m3u8</c>.</param>
 /// <param name="Files">Full paths of every file the playlist references (init segment first for fMP4, then media segments), plus the playlist itself last.</param>
-/// <param name="PeakBandwidth">Max over segments of bits / EXTINF duration (bits/s).</param>
+/// <param name="PeakBandwidth">Peak segment bit rate (bits/s): max of bits / EXTINF duration over segments, where a segment shorter than half
+/// the target duration (the clip's tail) counts together with its neighbours, as RFC 8216 section 4.3.4.2 defines it.</param>
 /// <param name="AverageBandwidth">Total segment bits / total duration (bits/s).</param>
 /// <param name="Codecs">RFC 6381 codecs, e.g. <c>avc1.64001f,mp4a.40.2</c>, read from the output.</param>
 /// <param name="FrameRate">The output frame rate.</param>

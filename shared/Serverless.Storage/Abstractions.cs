@@ -117,7 +117,13 @@ public sealed record TableRow(
 
     public bool? GetBoolean(string name) => Properties.TryGetValue(name, out var v) ? v as bool? : null;
 
-    public DateTimeOffset? GetDateTimeOffset(string name) => Properties.TryGetValue(name, out var v) ? v as DateTimeOffset? : null;
+    /// <summary>A date property; the service returns them as UTC <see cref="DateTime"/> values.</summary>
+    public DateTimeOffset? GetDateTimeOffset(string name) => Properties.TryGetValue(name, out var v) ? v switch
+    {
+        DateTimeOffset dto => dto,
+        DateTime dt => new DateTimeOffset(DateTime.SpecifyKind(dt, dt.Kind == DateTimeKind.Unspecified ? DateTimeKind.Utc : dt.Kind)).ToUniversalTime(),
+        _ => null,
+    } : null;
 }
 
 /// <summary>One page of a table query.</summary>

@@ -94,7 +94,8 @@ internal sealed partial class FfmpegHlsTranscoder(
             files.Add(Path.Combine(folder, map));
         }
 
-        var measurement = SegmentBandwidth.Measure(playlist.Segments.Select(s => (s.Duration, new FileInfo(Path.Combine(folder, s.Uri)).Length)));
+        var measurement = SegmentBandwidth.Measure(
+            playlist.Segments.Select(s => (s.Duration, new FileInfo(Path.Combine(folder, s.Uri)).Length)).ToList(), playlist.TargetDuration);
         files.AddRange(playlist.Segments.Select(s => Path.Combine(folder, s.Uri)));
         files.Add(playlistPath);
 
@@ -132,24 +133,40 @@ internal sealed partial class FfmpegHlsTranscoder(
     private static partial void LogFinished(ILogger logger, int renditions, double elapsedSeconds);
 }
 
-/// <summary>HLS BANDWIDTH (peak segment bitrate) and AVERAGE-BANDWIDTH from segment sizes and durations. Pure.</summary>
+/// <summary>HLS BANDWIDTH and AVERAGE-BANDWIDTH from segment sizes and EXTINF durations (RFC 8216 section 4.3.4.2). Pure.</summary>
 internal static class SegmentBandwidth
 {
-    public static (long Peak, long Average) Measure(IEnumerable<(double Duration, long Bytes)> segments)
+    /// <summary>
+    /// Peak: the largest bit rate of any contiguous run of segments whose total duration is between 0.5 and 1.5 times the target
+    /// duration (so a short final segment holding one IDR frame does not count alone); the overall rate when no run qualifies.
+    /// Average: total bits / total duration.
+    /// </summary>
+    public static (long Peak, long Average) Measure(IReadOnlyList<(double Duration, long Bytes)> segments, double targetDuration)
     {
-        double peak = 0, bits = 0, seconds = 0;
-        foreach (var (duration, bytes) in segments)
+        var valid = segments.Where(s => s.Duration > 0).ToList();
+        var totalBits = valid.Sum(s => s.Bytes * 8.0);
+        var totalSeconds = valid.Sum(s => s.Duration);
+        if (totalSeconds <= 0)
         {
-            if (duration <= 0)
-            {
-                continue;
-            }
-
-            peak = Math.Max(peak, bytes * 8.0 / duration);
-            bits += bytes * 8.0;
-            seconds += duration;
+            return (0, 0);
         }
 
-        return ((long)Math.Ceiling(peak), seconds > 0 ? (long)Math.Ceiling(bits / seconds) : 0);
+        var average = totalBits / totalSeconds;
+        var peak = 0.0;
+        for (var first = 0; first < valid.Count; first++)
+        {
+            double bits = 0, seconds = 0;
+            for (var last = first; last < valid.Count && seconds <= 1.5 * targetDuration; last++)
+            {
+                bits += valid[last].Bytes * 8.0;
+                seconds += valid[last].Duration;
+                if (seconds >= 0.5 * targetDuration && seconds <= 1.5 * targetDuration)
+                {
+                    peak = Math.Max(peak, bits / seconds);
+                }
+            }
+        }
+
+        return ((long)Math.Ceiling(peak > 0 ? peak : average), (long)Math.Ceiling(average));
     }
 }

@@ -54,6 +54,9 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
 
         Assert.Equal("Ready", status.GetProperty("status").GetString());
         Assert.Equal(100, status.GetProperty("progress").GetDouble());
+        var createdAt = status.GetProperty("createdAt").GetDateTimeOffset();
+        Assert.InRange(createdAt, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.InRange(status.GetProperty("readyAt").GetDateTimeOffset(), createdAt, DateTimeOffset.UtcNow.AddMinutes(1));
         Assert.Equal(640, status.GetProperty("width").GetInt32());
         Assert.Equal(360, status.GetProperty("height").GetInt32());
         Assert.InRange(status.GetProperty("durationSeconds").GetDouble(), 2.9, 3.2);

@@ -1,0 +1,270 @@
+// Short-video backend on Azure Functions (custom handler) and Azure Storage.
+// Deploy into a resource group:  az deployment group create -g <rg> -f infra/main.bicep -p infra/main.<env>.bicepparam
+// The lists below (containers, queues, tables, Event Grid routes, app settings) are kept in step with the code by
+// tests/Serverless.IntegrationTests/Infra: adding a container, queue or table is one line in its list.
+targetScope = 'resourceGroup'
+
+@description('Environment name: dev is the pre-release (staging) environment, prod the online one. Each is its own resource group and storage account, so online is isolated from pre-release.')
+@allowed([
+  'dev'
+  'prod'
+])
+param environmentName string
+
+@description('Short name used in every resource name (lowercase letters and digits).')
+@minLength(3)
+@maxLength(11)
+param appName string = 'shortvideo'
+
+param location string = resourceGroup().location
+
+@description('Storage redundancy.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param storageSku string = 'Standard_LRS'
+
+@description('Which storage account key (0 = key1, 1 = key2) the connection string uses. Flip it to rotate keys without downtime (infra/README.md).')
+@allowed([
+  0
+  1
+])
+param storageKeyIndex int = 0
+
+@description('Shared Key (account key) authorization on the storage account. Must stay true today: the app\'s storage layer (WindowsAzure.Storage 9.3.3) authenticates with the account key and signs service SAS with it, and the Elastic Premium content share (Azure Files) uses a connection string. See infra/README.md before turning it off.')
+param allowSharedKeyAccess bool = true
+
+@description('Elastic Premium SKU: EP1 (1 vCPU, 3.5 GB), EP2 (2 vCPU, 7 GB), EP3 (4 vCPU, 14 GB). ffmpeg transcodes use every core of an instance.')
+@allowed([
+  'EP1'
+  'EP2'
+  'EP3'
+])
+param planSku string = 'EP1'
+
+@description('Always-ready (pre-warmed, billed) instances.')
+@minValue(1)
+@maxValue(20)
+param minimumInstances int = 1
+
+@description('Upper bound of instances the plan scales out to.')
+@minValue(1)
+@maxValue(100)
+param maximumInstances int = 10
+
+@description('Days after their last change before uploaded originals move to the Cool tier.')
+@minValue(1)
+param uploadsCoolAfterDays int = 30
+
+@description('Days after their last change before uploaded originals are deleted; 0 keeps them forever (they are the only copy of the source: re-transcoding needs them).')
+@minValue(0)
+param uploadsDeleteAfterDays int = 0
+
+@description('Object id of a user or group that may set Key Vault secrets (Key Vault Secrets Officer); empty to grant nothing.')
+param secretsOfficerPrincipalId string = ''
+
+@description('App settings that override the defaults below for this environment (plain values; secrets go to Key Vault).')
+param settingsOverrides object = {}
+
+var suffix = uniqueString(resourceGroup().id, appName, environmentName)
+var names = {
+  storage: take('${appName}${environmentName}${suffix}', 24)
+  plan: 'plan-${appName}-${environmentName}'
+  functionApp: 'func-${appName}-${environmentName}-${take(suffix, 6)}'
+  insights: 'appi-${appName}-${environmentName}'
+  workspace: 'log-${appName}-${environmentName}'
+  keyVault: take('kv-${appName}-${environmentName}-${suffix}', 24)
+  systemTopic: 'evgt-${appName}-${environmentName}'
+  contentShare: 'func-${appName}-${environmentName}-${take(suffix, 6)}'
+}
+
+// ---- Storage resources the code declares (AddStorageResources) and its function.json queues -------------------------
+// Containers: all private.
+var containers = [
+  'uploads' // originals, one blob per video ({videoId}/source); raises BlobCreated (below)
+  'media' // published HLS renditions, playlists, posters
+  'azure-webjobs-hosts' // timer locks and host state (the Functions host and the local runtime both use it)
+]
+
+// Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
+var queues = [
+  'video-uploads' // Event Grid BlobCreated events for the uploads container (OnVideoUploaded)
+  'video-steps' // pipeline step messages, one activity each (RunPipelineStep)
+]
+
+// Tables (alphanumeric names).
+var tables = [
+  'Videos' // the video catalog and each video's pipeline state
+  'ReadyVideos' // index of Ready videos, newest first
+  'LocalRuntimeUploads' // created by every start-up; used only by the local upload watcher
+]
+
+// Event Grid: blobs created in `container` raise Microsoft.Storage.BlobCreated into `queue` (BlobCreatedSubscription in code).
+var blobCreatedRoutes = [
+  {
+    container: 'uploads'
+    queue: 'video-uploads'
+  }
+]
+
+// ---- App settings the code reads (local.settings.sample.json lists the same names) ---------------------------------
+// Secrets are Key Vault references: '@Microsoft.KeyVault(VaultName=…;SecretName=…)'; set their values with
+// `az keyvault secret set` (infra/README.md). Platform settings (storage connection, runtime, App Insights) are in
+// modules/appsettings.bicep.
+var appSettings = {
+  ASPNETCORE_ENVIRONMENT: environmentName == 'prod' ? 'Production' : 'Staging'
+  Storage__RequestTimeoutSeconds: '30'
+  Storage__OperationTimeoutSeconds: '60'
+  Storage__MaxRetries: '3'
+  // The local runtime stands in for the Functions host on a developer machine; under the host it is not started.
+  LocalRuntime__Enabled: 'false'
+  LocalRuntime__UploadWatchIntervalSeconds: '2'
+  LocalRuntime__MessageLeaseSeconds: '60'
+  LocalRuntime__MinPollingIntervalSeconds: '0.2'
+  LocalRuntime__Concurrency: '2'
+  Identity__Issuer: 'shortvideo-api'
+  Identity__Audience: 'shortvideo-miniprogram'
+  Identity__TokenLifetimeMinutes: '60'
+  Identity__ClockSkewSeconds: '30'
+  // keyId:base64Key[,keyId:base64Key]: the first signs, all validate (rotation: add the new key first).
+  Identity__SigningKeys: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=TokenSigningKeys)'
+  // Derives the opaque user ids from openids: never rotate it once users exist.
+  Identity__UserIdKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=UserIdKey)'
+  Identity__AllowDevelopmentSignIn: 'false'
+  Identity__OperatorKeys: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=OperatorKeys)'
+  WeChat__AppId: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatAppId)'
+  WeChat__AppSecret: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatAppSecret)'
+  WeChat__BaseUrl: 'https://api.weixin.qq.com'
+  WeChat__AttemptTimeoutSeconds: '5'
+  WeChat__MaxRetries: '2'
+  WeChat__RetryDelayMilliseconds: '200'
+  Edge__MaxRequestBodyBytes: '1048576'
+  Edge__LoginPermitsPerMinutePerIp: '30'
+  Edge__UploadPermitsPerMinutePerUser: '30'
+  Edge__UploadPermitsPerMinutePerIp: '120'
+  Edge__EventPermitsPerMinutePerUser: '300'
+  Edge__EventPermitsPerMinutePerIp: '1200'
+  Edge__CorsOrigins: '' // the web demo's origin(s), comma-separated; empty: no CORS
+  // Static linux-x64 ffmpeg/ffprobe shipped in the package by infra/publish.sh (tools/), mounted at /home/site/wwwroot.
+  Media__FfmpegPath: '/home/site/wwwroot/tools/ffmpeg'
+  Media__FfprobePath: '/home/site/wwwroot/tools/ffprobe'
+  Media__WorkDirectory: '' // empty: a folder under the instance's temp directory (local disk, not the content share)
+  Media__Preset: 'veryfast'
+  Media__MaxDurationSeconds: '200'
+  Media__MaxSourceBytes: '1073741824'
+  Media__MinDimension: '64'
+  Media__MaxDimension: '4096'
+  Media__MaxLadderShortSide: '720'
+  Media__ProbeTimeoutSeconds: '60'
+  Media__TranscodeTimeoutSeconds: '1800'
+  Media__PosterTimeoutSeconds: '120'
+  Media__SegmentFormat: 'MpegTs'
+  Pipeline__MaxUploadBytes: '1073741824'
+  Pipeline__AllowedContentTypes: 'video/mp4,video/quicktime,video/x-m4v,video/webm,video/x-matroska,video/3gpp,video/mpeg,video/x-msvideo'
+  Pipeline__UploadUrlMinutes: '15'
+  Pipeline__MaxStepAttempts: '3'
+  Pipeline__RetryBaseDelaySeconds: '5'
+  Pipeline__StuckAfterMinutes: '15'
+  Pipeline__ProgressIntervalSeconds: '2'
+  Pipeline__HeartbeatSeconds: '10'
+  Pipeline__HeartbeatTimeoutSeconds: '45'
+  Pipeline__SweepSchedule: '0 */1 * * * *' // also read by the host for SweepPipelines/function.json (%Pipeline__SweepSchedule%)
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    workspaceName: names.workspace
+    insightsName: names.insights
+    retentionInDays: environmentName == 'prod' ? 90 : 30
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    name: names.storage
+    sku: storageSku
+    allowSharedKeyAccess: allowSharedKeyAccess
+    containers: containers
+    queues: flatten(map(queues, q => [q, '${q}-poison']))
+    tables: tables
+    contentShareName: names.contentShare
+    uploadsContainer: 'uploads'
+    uploadsCoolAfterDays: uploadsCoolAfterDays
+    uploadsDeleteAfterDays: uploadsDeleteAfterDays
+  }
+}
+
+module events 'modules/eventgrid.bicep' = {
+  name: 'eventgrid'
+  params: {
+    location: location
+    systemTopicName: names.systemTopic
+    storageAccountName: storage.outputs.name
+    routes: blobCreatedRoutes
+  }
+}
+
+module vault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    name: names.keyVault
+    secretsOfficerPrincipalId: secretsOfficerPrincipalId
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    location: location
+    planName: names.plan
+    appName: names.functionApp
+    planSku: planSku
+    minimumInstances: minimumInstances
+    maximumInstances: maximumInstances
+    storageAccountName: storage.outputs.name
+    storageKeyIndex: storageKeyIndex
+    contentShareName: names.contentShare
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: functionApp.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: vault.outputs.name
+  }
+}
+
+module settings 'modules/appsettings.bicep' = {
+  name: 'appsettings'
+  dependsOn: [
+    roles // Key Vault references resolve with the app's identity: grant it first.
+    events
+  ]
+  params: {
+    functionAppName: functionApp.outputs.name
+    storageAccountName: storage.outputs.name
+    storageKeyIndex: storageKeyIndex
+    contentShareName: names.contentShare
+    insightsConnectionString: monitoring.outputs.connectionString
+    appSettings: union(appSettings, settingsOverrides)
+  }
+}
+
+@description('Base URL of the function app (HTTP APIs are under /api).')
+output functionAppUrl string = 'https://${functionApp.outputs.defaultHostName}'
+
+output functionAppName string = functionApp.outputs.name
+
+output storageAccountName string = storage.outputs.name
+
+output keyVaultName string = vault.outputs.name

@@ -1,0 +1,12 @@
+// Pre-release (staging) environment: small, cheap, short retention; its own resource group and storage account.
+using './main.bicep'
+
+param environmentName = 'dev'
+param appName = 'shortvideo'
+param storageSku = 'Standard_LRS'
+param planSku = 'EP1'
+param minimumInstances = 1
+param maximumInstances = 3
+param uploadsCoolAfterDays = 7
+param uploadsDeleteAfterDays = 30
+param settingsOverrides = {}

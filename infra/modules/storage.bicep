@@ -1,0 +1,146 @@
+// The storage account the app and the Functions host use: private containers, queues, tables, the Elastic Premium
+// content share, and lifecycle rules for uploaded originals.
+param location string
+param name string
+param sku string
+param allowSharedKeyAccess bool
+param containers array
+param queues array
+param tables array
+param contentShareName string
+param uploadsContainer string
+param uploadsCoolAfterDays int
+param uploadsDeleteAfterDays int
+
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  sku: {
+    name: sku
+  }
+  kind: 'StorageV2'
+  properties: {
+    accessTier: 'Hot'
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    allowBlobPublicAccess: false // clients read media only through signed URLs
+    allowSharedKeyAccess: allowSharedKeyAccess
+    defaultToOAuthAuthentication: !allowSharedKeyAccess
+    allowCrossTenantReplication: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+resource blobContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+  for container in containers: {
+    parent: blobService
+    name: container
+    properties: {
+      publicAccess: 'None'
+    }
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource storageQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for queue in queues: {
+    parent: queueService
+    name: queue
+  }
+]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource storageTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [
+  for table in tables: {
+    parent: tableService
+    name: table
+  }
+]
+
+resource fileService 'Microsoft.Storage/storageAccounts/fileServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+// WEBSITE_CONTENTSHARE: the function app's content share on Elastic Premium.
+resource contentShare 'Microsoft.Storage/storageAccounts/fileServices/shares@2023-05-01' = {
+  parent: fileService
+  name: contentShareName
+  properties: {
+    shareQuota: 100
+  }
+}
+
+// Originals move to Cool after a while (re-processing still reads them) and, if configured, expire.
+var coolAction = {
+  tierToCool: {
+    daysAfterModificationGreaterThan: uploadsCoolAfterDays
+  }
+}
+var deleteAction = uploadsDeleteAfterDays > 0 ? {
+  delete: {
+    daysAfterModificationGreaterThan: uploadsDeleteAfterDays
+  }
+} : {}
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  dependsOn: [
+    blobContainers
+  ]
+  properties: {
+    policy: {
+      rules: [
+        {
+          enabled: true
+          name: 'uploads-lifecycle'
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${uploadsContainer}/'
+              ]
+            }
+            actions: {
+              baseBlob: union(coolAction, deleteAction)
+            }
+          }
+        }
+      ]
+    }
+  }
+}
+
+output name string = account.name
+output id string = account.id

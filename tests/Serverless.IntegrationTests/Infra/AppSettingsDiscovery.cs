@@ -1,0 +1,147 @@
+using System.Collections;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using Serverless.Functions.Runtime;
+using Serverless.Storage;
+
+namespace Serverless.IntegrationTests.Infra;
+
+/// <summary>A setting the app reads, as an app setting name (<c>Section__Property</c>), and where it comes from.</summary>
+/// <param name="IsPrefix">A collection or dictionary option: any setting under <c>Name__</c> configures it.</param>
+public sealed record DiscoveredSetting(string Name, string Source, bool IsPrefix = false)
+{
+    public bool IsSatisfiedBy(IEnumerable<string> names) =>
+        IsPrefix
+            ? names.Any(n => n.StartsWith(Name + "__", StringComparison.OrdinalIgnoreCase) || n.Equals(Name, StringComparison.OrdinalIgnoreCase))
+            : names.Contains(Name, StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// Finds every setting the code binds, without a list to maintain: each class in the app's <c>Serverless.*</c>
+/// assemblies with a <c>const string SectionName</c> gives <c>Section__Property</c> for each settable property
+/// (nested option objects recursively), plus the top-level settings read directly, plus the <c>%Setting%</c>
+/// expressions of the function.json files.
+/// </summary>
+public static partial class AppSettingsDiscovery
+{
+    /// <summary>Read by the code directly rather than through an options section.</summary>
+    public static readonly IReadOnlyList<string> TopLevelSettings = [StorageOptions.ConnectionSettingName];
+
+    /// <summary>Set by the Functions host itself; never configured.</summary>
+    public static readonly IReadOnlyList<string> HostProvided = [FunctionsRuntimeExtensions.CustomHandlerPortVariable];
+
+    public static IReadOnlyList<Assembly> AppAssemblies()
+    {
+        var seen = new Dictionary<string, Assembly>(StringComparer.Ordinal);
+        var pending = new Queue<Assembly>([typeof(Program).Assembly]);
+        while (pending.TryDequeue(out var assembly))
+        {
+            if (!seen.TryAdd(assembly.GetName().Name!, assembly))
+            {
+                continue;
+            }
+
+            foreach (var reference in assembly.GetReferencedAssemblies().Where(r => r.Name!.StartsWith("Serverless.", StringComparison.Ordinal)))
+            {
+                if (!seen.ContainsKey(reference.Name!))
+                {
+                    pending.Enqueue(Assembly.Load(reference));
+                }
+            }
+        }
+
+        return seen.Values.OrderBy(a => a.GetName().Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Every settings name the options classes bind, plus <see cref="TopLevelSettings"/>.</summary>
+    public static IReadOnlyList<DiscoveredSetting> OptionsSettings()
+    {
+        var result = new List<DiscoveredSetting>();
+        foreach (var type in AppAssemblies().SelectMany(a => a.GetTypes()).Where(t => t.IsClass && !t.IsAbstract))
+        {
+            if (type == typeof(StorageOptions))
+            {
+                // Bound by hand: section "Storage" except ConnectionString, which comes from AzureWebJobsStorage.
+                AddProperties(type, "Storage", result, 0, exclude: nameof(StorageOptions.ConnectionString));
+                continue;
+            }
+
+            if (SectionNameOf(type) is { } section)
+            {
+                AddProperties(type, section.Replace(":", "__", StringComparison.Ordinal), result, 0, exclude: null);
+            }
+        }
+
+        result.AddRange(TopLevelSettings.Select(s => new DiscoveredSetting(s, "read directly")));
+        return result.DistinctBy(s => s.Name.ToUpperInvariant()).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The settings named by <c>%Setting%</c> in function.json files.</summary>
+    public static IReadOnlyList<DiscoveredSetting> FunctionJsonSettings() =>
+        RepoFiles.FunctionJsonFiles()
+            .SelectMany(f => SettingExpression().Matches(f.Json).Select(m => new DiscoveredSetting(m.Groups[1].Value, $"{f.Name}/function.json")))
+            .DistinctBy(s => s.Name.ToUpperInvariant())
+            .ToList();
+
+    public static IReadOnlyList<DiscoveredSetting> All() =>
+        OptionsSettings().Concat(FunctionJsonSettings())
+            .Where(s => !HostProvided.Contains(s.Name, StringComparer.OrdinalIgnoreCase))
+            .DistinctBy(s => s.Name.ToUpperInvariant())
+            .ToList();
+
+    private static string? SectionNameOf(Type type) =>
+        type.GetField("SectionName", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static) is { IsLiteral: true } field
+        && field.FieldType == typeof(string)
+            ? (string?)field.GetRawConstantValue()
+            : null;
+
+    private static void AddProperties(Type type, string prefix, List<DiscoveredSetting> result, int depth, string? exclude)
+    {
+        if (depth > 5)
+        {
+            return;
+        }
+
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.Name == exclude || property.GetIndexParameters().Length > 0)
+            {
+                continue;
+            }
+
+            var key = property.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? property.Name;
+            var name = $"{prefix}__{key}";
+            var settable = property.SetMethod is { IsPublic: true };
+            var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (IsLeaf(propertyType))
+            {
+                if (settable)
+                {
+                    result.Add(new DiscoveredSetting(name, type.FullName!));
+                }
+            }
+            else if (typeof(IEnumerable).IsAssignableFrom(propertyType))
+            {
+                // Only settable collections: a get-only one is usually computed from other settings.
+                if (settable)
+                {
+                    result.Add(new DiscoveredSetting(name, type.FullName!, IsPrefix: true));
+                }
+            }
+            else if (propertyType.IsClass && (settable || property.GetMethod is { IsPublic: true }))
+            {
+                // The binder fills nested option objects, settable or get-only.
+                AddProperties(propertyType, name, result, depth + 1, exclude: null);
+            }
+        }
+    }
+
+    private static bool IsLeaf(Type type) =>
+        type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan)
+        || type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(Guid) || type == typeof(Uri)
+        || type == typeof(DateOnly) || type == typeof(TimeOnly);
+
+    [GeneratedRegex("%([^%]+)%")]
+    private static partial Regex SettingExpression();
+}

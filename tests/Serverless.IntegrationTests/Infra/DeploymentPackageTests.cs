@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.Json;
+
+namespace Serverless.IntegrationTests.Infra;
+
+/// <summary>
+/// Runs infra/publish.sh and checks the package has the shape the Functions host runs: host.json and every
+/// function.json at the root, the executable host.json names (executable, also inside the zip), and ffmpeg/ffprobe under
+/// tools/. ffmpeg/ffprobe come from this machine's install through FFMPEG_DIR (the script's bring-your-own path), so the
+/// test needs no download; the npm fallback is the same copy step from another folder.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class DeploymentPackageTests : IDisposable
+{
+    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("package-");
+
+    public void Dispose() => _work.Delete(recursive: true);
+
+    [Fact]
+    public async Task PublishScript_WithFfmpegDir_ProducesHostReadyPackageAndZip()
+    {
+        var package = Path.Combine(_work.FullName, "package");
+        var zip = Path.Combine(_work.FullName, "package.zip");
+
+        var (exitCode, output) = await RunAsync(RepoFiles.Path("infra", "publish.sh"), ["-o", package, "--zip", zip], FfmpegDirectory());
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(RepoFiles.ReadText("host.json"), File.ReadAllText(Path.Combine(package, "host.json")));
+        foreach (var (name, json) in RepoFiles.FunctionJsonFiles())
+        {
+            Assert.Equal(json, File.ReadAllText(Path.Combine(package, name, "function.json")));
+        }
+
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(package, "host.json")));
+        var exe = host.RootElement.GetProperty("customHandler").GetProperty("description").GetProperty("defaultExecutablePath").GetString()!;
+        string[] executables = [exe, "tools/ffmpeg", "tools/ffprobe"];
+        foreach (var file in executables)
+        {
+            Assert.True(File.Exists(Path.Combine(package, file)), $"{file} is missing from the package");
+            Assert.True(File.GetUnixFileMode(Path.Combine(package, file)).HasFlag(UnixFileMode.UserExecute), $"{file} is not executable");
+        }
+
+        Assert.False(File.Exists(Path.Combine(package, "local.settings.json")));
+        var (ffmpegExit, ffmpegOutput) = await RunAsync(Path.Combine(package, "tools", "ffmpeg"), ["-hide_banner", "-version"], null);
+        Assert.True(ffmpegExit == 0, ffmpegOutput);
+
+        using var archive = ZipFile.OpenRead(zip);
+        Assert.NotNull(archive.GetEntry("host.json"));
+        foreach (var file in executables)
+        {
+            var entry = archive.GetEntry(file) ?? throw new Xunit.Sdk.XunitException($"{file} is missing from the zip");
+            var mode = (entry.ExternalAttributes >> 16) & 0b001_001_001;
+            Assert.True(mode != 0, $"{file} lost its executable bit in the zip");
+        }
+    }
+
+    /// <summary>The folder holding this machine's ffmpeg and ffprobe (they are installed on every dev and CI machine).</summary>
+    private static string FfmpegDirectory()
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries);
+        return path.FirstOrDefault(dir => File.Exists(Path.Combine(dir, "ffmpeg")) && File.Exists(Path.Combine(dir, "ffprobe")))
+            ?? throw new InvalidOperationException("ffmpeg and ffprobe are not on PATH (apt-get install ffmpeg).");
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string? ffmpegDir)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepoFiles.Root,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (ffmpegDir is not null)
+        {
+            start.Environment["FFMPEG_DIR"] = ffmpegDir;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} did not finish within 5 minutes.");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
