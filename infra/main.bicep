@@ -87,6 +87,7 @@ var containers = [
   'uploads' // originals, one blob per video ({videoId}/source); raises BlobCreated (below)
   'media' // published HLS renditions, playlists, posters
   'azure-webjobs-hosts' // timer locks and host state (the Functions host and the local runtime both use it)
+  'models' // recommender model versions, training reports, the latest pointer and the retraining lock
 ]
 
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
@@ -100,6 +101,8 @@ var tables = [
   'Videos' // the video catalog and each video's pipeline state
   'ReadyVideos' // index of Ready videos, newest first
   'LocalRuntimeUploads' // created by every start-up; used only by the local upload watcher
+  'RecEvents' // user events by hour of occurrence (training scans a window)
+  'RecUserEvents' // user events by user, newest first (recent history for the feed rules)
 ]
 
 // Event Grid: blobs created in `container` raise Microsoft.Storage.BlobCreated into `queue` (BlobCreatedSubscription in code).
@@ -172,6 +175,44 @@ var appSettings = {
   Pipeline__HeartbeatSeconds: '10'
   Pipeline__HeartbeatTimeoutSeconds: '45'
   Pipeline__SweepSchedule: '0 */1 * * * *' // also read by the host for SweepPipelines/function.json (%Pipeline__SweepSchedule%)
+  Recommendations__RetrainSchedule: '0 0 * * * *' // also read by the host for RetrainRecommender/function.json (%Recommendations__RetrainSchedule%)
+  RecommenderEvents__MaxBatchSize: '100'
+  RecommenderEvents__MaxClockSkewMinutes: '10'
+  RecommenderEvents__MaxEventAgeDays: '7'
+  RecommenderFeedback__Impression: '0.1'
+  RecommenderFeedback__Play: '1'
+  RecommenderFeedback__Completion: '2'
+  RecommenderFeedback__Like: '4'
+  RecommenderFeedback__Share: '4'
+  RecommenderFeedback__HalfLifeDays: '14'
+  RecommenderFeedback__MinPreference: '0.5'
+  RecommenderFeedback__DefaultDurationSeconds: '60'
+  RecommenderTraining__WindowDays: '30'
+  RecommenderTraining__HoldoutFraction: '0.2'
+  RecommenderTraining__MaxEvaluationUsers: '3000'
+  RecommenderTraining__Algorithms: 'popularity,user-knn,item-knn,implicit-als'
+  RecommenderTraining__SelectionMetric: 'ndcg@10'
+  RecommenderTraining__Seed: '42'
+  RecommenderTraining__Neighbours: '50'
+  RecommenderTraining__Shrinkage: '10'
+  RecommenderTraining__MaxCoRatersPerItem: '100'
+  RecommenderTraining__AlsFactors: '32'
+  RecommenderTraining__AlsIterations: '10'
+  RecommenderTraining__AlsRegularization: '0.1'
+  RecommenderTraining__AlsAlpha: '2'
+  RecommenderTraining__SimilarVideos: '20'
+  RecommenderServing__ReloadIntervalSeconds: '10'
+  RecommenderServing__CatalogCacheSeconds: '30'
+  RecommenderServing__HistoryCacheSeconds: '5'
+  RecommenderServing__HistoryDepth: '200'
+  RecommenderServing__DefaultPageSize: '20'
+  RecommenderServing__MaxPageSize: '50'
+  RecommenderServing__FreshShare: '0.2'
+  RecommenderServing__FreshWindowHours: '48'
+  RecommenderServing__MaxPerAuthor: '2'
+  RecommenderServing__FatigueImpressions: '3'
+  RecommenderServing__FatigueWindowHours: '24'
+  RecommenderServing__CompletionFraction: '0.9'
 }
 
 module monitoring 'modules/monitoring.bicep' = {

@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Serverless.Functions;
+using Serverless.Functions.Runtime;
+using Serverless.IntegrationTests.Infrastructure;
+using Serverless.Recommendations.Catalog;
+using Serverless.Storage;
+
+namespace Serverless.IntegrationTests.Recommendations;
+
+/// <summary>Events in → retraining timer → model blob → recommendations out, on real Azurite through the HTTP API.</summary>
+public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    [Fact]
+    public async Task EventsTimerModelRecommendations_TwoTasteGroups_PersonalisedFeedFromPublishedModel()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        var directory = new TestVideoDirectory();
+        for (var i = 0; i < 20; i++)
+        {
+            directory.Add(new CatalogVideo($"{run}-v{i}", $"{run}-author{i % 10}", now.AddDays(-10), 30));
+        }
+
+        directory.Add(new CatalogVideo($"{run}-fresh", $"{run}-newcomer", now.AddHours(-1), 30));
+        await using var app = App(directory);
+        var http = app.CreateClient();
+
+        // Group A (even users) watch even videos, group B odd ones; user 0 has not seen v18 yet.
+        for (var u = 0; u < 12; u++)
+        {
+            var events = new List<object>();
+            for (var v = u % 2; v < 20; v += 2)
+            {
+                if (u == 0 && v == 18)
+                {
+                    continue;
+                }
+
+                events.Add(Event($"{run}-{u}-{v}-play", "play", $"{run}-v{v}", now.AddHours(-2)));
+                events.Add(Event($"{run}-{u}-{v}-done", "complete", $"{run}-v{v}", now.AddHours(-2).AddMinutes(1)));
+            }
+
+            var response = await http.As($"{run}-u{u}").PostAsJsonAsync("/api/events", new { events });
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        var report = await RunTimerAsync(app);
+        var blobs = app.Services.GetRequiredService<IBlobStore>();
+        var pointer = JsonDocument.Parse((await blobs.ReadTextAsync("models", "recommender/latest.json", default))!).RootElement;
+        var version = pointer.GetProperty("version").GetString()!;
+        Assert.NotNull(await blobs.GetInfoAsync("models", pointer.GetProperty("modelBlob").GetString()!, default));
+        Assert.NotNull(await blobs.ReadTextAsync("models", $"recommender/versions/{version}/report.json", default));
+        Assert.Equal("published", report);
+
+        var feed = await http.As($"{run}-u0").GetFromJsonAsync<JsonElement>("/api/recommendations?count=5", Json);
+        Assert.Equal(version, feed.GetProperty("modelVersion").GetString());
+        var items = feed.GetProperty("items").EnumerateArray().ToList();
+        var ids = items.Select(i => i.GetProperty("videoId").GetString()!).ToList();
+        Assert.Equal($"{run}-v18", ids.First(id => items[ids.IndexOf(id)].GetProperty("reason").GetString() == "cf"));
+        Assert.Contains($"{run}-fresh", ids);
+        Assert.DoesNotContain(ids, id => id.EndsWith("-v0", StringComparison.Ordinal) || id.EndsWith("-v2", StringComparison.Ordinal));
+
+        var coldStart = await http.As($"{run}-newuser").GetFromJsonAsync<JsonElement>("/api/recommendations?count=10", Json);
+        var coldItems = coldStart.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(10, coldItems.Count);
+        Assert.All(coldItems, i => Assert.Contains(i.GetProperty("reason").GetString(), new[] { "popular", "fresh" }));
+        Assert.True(coldItems.GroupBy(i => directory.Owner(i.GetProperty("videoId").GetString()!)).All(g => g.Count() <= 2));
+        var next = await http.GetFromJsonAsync<JsonElement>("/api/recommendations?count=10&cursor=" + coldStart.GetProperty("cursor").GetString(), Json);
+        Assert.Empty(next.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("videoId").GetString()).Intersect(coldItems.Select(i => i.GetProperty("videoId").GetString())));
+
+        var similar = await http.GetFromJsonAsync<JsonElement>($"/api/videos/{run}-v4/similar?count=3", Json);
+        var similarIds = similar.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("videoId").GetString()!).ToList();
+        Assert.All(similarIds, id => Assert.Equal(0, int.Parse(id[(id.LastIndexOf('v') + 1)..], System.Globalization.CultureInfo.InvariantCulture) % 2));
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"/api/videos/{run}-missing/similar")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/api/recommendations?cursor=forged")).StatusCode);
+    }
+
+    [Fact]
+    public async Task PostEvents_RetriedBatchAndBadEvents_StoredOnceRejectedAndFlagged()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        var directory = new TestVideoDirectory();
+        directory.Add(new CatalogVideo($"{run}-v", "o", now.AddDays(-1), 30));
+        await using var app = App(directory);
+        var http = app.CreateClient().As($"{run}-user");
+        var batch = new
+        {
+            events = new object?[]
+            {
+                Event($"{run}-1", "play", $"{run}-v", now.AddMinutes(-5)),
+                Event($"{run}-2", "like", $"{run}-unknown", now.AddMinutes(-4)),
+                Event($"{run}-3", "play", $"{run}-v", now.AddDays(2)),
+                Event($"{run}-4", "play", $"{run}-v", now.AddDays(-30)),
+                Event($"{run}-5", "dance", $"{run}-v", now),
+                Event($"{run}-1", "play", $"{run}-v", now.AddMinutes(-5)),
+                new { eventId = $"{run}-6", type = "template_use", templateId = "tpl-1", occurredAt = now.AddMinutes(-1).ToString("O") },
+            },
+        };
+
+        var first = await (await http.PostAsJsonAsync("/api/events", batch)).Content.ReadFromJsonAsync<JsonElement>(Json);
+        var retry = await http.PostAsJsonAsync("/api/events", batch);
+
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Equal(3, first.GetProperty("accepted").GetInt32());
+        var rejected = first.GetProperty("rejected").EnumerateArray().ToDictionary(r => r.GetProperty("index").GetInt32(), r => r.GetProperty("reason").GetString());
+        Assert.Equal(new Dictionary<int, string?> { [2] = "occurred-in-future", [3] = "occurred-too-long-ago", [4] = "invalid-type", [5] = "duplicate-event-id" }, rejected);
+        Assert.Equal(1, first.GetProperty("flagged")[0].GetProperty("index").GetInt32());
+        var tables = app.Services.GetRequiredService<ITableStore>();
+        var rows = await tables.QueryAsync("RecUserEvents", TableFilter.PartitionEquals($"dev-{run}-user"), default).ToListAsync();
+        Assert.Equal(3, rows.Count);
+        Assert.True(rows.Single(r => r.GetString("EventId") == $"{run}-2").GetBoolean("UnknownVideo"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().PostAsJsonAsync("/api/events", batch)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsync("/api/events", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        var tooMany = new { events = Enumerable.Range(0, 101).Select(i => Event($"{run}-x{i}", "play", $"{run}-v", now)).ToArray() };
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await http.PostAsJsonAsync("/api/events", tooMany)).StatusCode);
+    }
+
+    private static object Event(string id, string type, string video, DateTimeOffset at) =>
+        new { eventId = id, type, videoId = video, occurredAt = at.ToString("O") };
+
+    private static async Task<string> RunTimerAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app)
+    {
+        // The same path the Functions host and the local runtime take for the timer.
+        await app.Services.GetRequiredService<FunctionExecutor>().RunTimerAsync(new TimerTrigger("RetrainRecommender", false, null), default);
+        var blobs = app.Services.GetRequiredService<IBlobStore>();
+        var latest = await blobs.ListAsync("models", "recommender/versions/", default).Where(b => b.Name.EndsWith("report.json", StringComparison.Ordinal))
+            .OrderByDescending(b => b.LastModified).FirstAsync();
+        var report = JsonDocument.Parse((await blobs.ReadTextAsync("models", latest.Name, default))!).RootElement;
+        Assert.True(report.GetProperty("status").GetString() == "published", report.ToString());
+        return report.GetProperty("status").GetString()!;
+    }
+
+    private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> App(TestVideoDirectory directory) =>
+        new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["LocalRuntime:Enabled"] = "false",
+            ["RecommenderServing:HistoryCacheSeconds"] = "0",
+            ["RecommenderServing:CatalogCacheSeconds"] = "0",
+            ["RecommenderTraining:AlsIterations"] = "5",
+        }).WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IVideoDirectory>(directory)));
+}
+
+/// <summary>A test double of the recommender's own catalog interface (the pipeline area provides the real one).</summary>
+internal sealed class TestVideoDirectory : IVideoDirectory
+{
+    private readonly List<CatalogVideo> _videos = [];
+
+    public void Add(CatalogVideo video) => _videos.Add(video);
+
+    public string Owner(string videoId) => _videos.Single(v => v.VideoId == videoId).OwnerId;
+
+    public Task<IReadOnlyList<CatalogVideo>> ListReadyAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CatalogVideo>>([.. _videos]);
+
+    public Task<bool> ExistsAsync(string videoId, CancellationToken cancellationToken) => Task.FromResult(_videos.Any(v => v.VideoId == videoId));
+}

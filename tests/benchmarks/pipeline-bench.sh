@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# On-demand benchmark of the upload-to-HLS pipeline (issue 2), measured side by side in one run:
+#   (a) the full pipeline on local Azurite, upload to Ready, for the 3-rendition ladder (360p/540p/720p);
+#   (b) one raw ffmpeg command producing the same ladder and HLS from a local file (the transcoder's exact
+#       argument list, tests/benchmarks/ladder-1080p30.args);
+#   (c) the naive approach of seed 000 §5.2/§5.4: one ffmpeg transcode per rendition to MP4, then a separate
+#       `-c copy` HLS segmentation per rendition.
+# Runs alternate a, b, c so drift hits all three alike; prints each run, the medians, and the pairwise ratios
+# a/b and c/a (median of per-run ratios), plus the app process's peak RSS (VmHWM; ffmpeg is a child, not counted).
+#
+# Usage: tests/benchmarks/pipeline-bench.sh [runs=3] [seconds=30]
+#        BIG_MB=500 tests/benchmarks/pipeline-bench.sh 0   # only the memory check: a >= 500 MB upload through a fresh app
+# Needs: the .NET SDK, ffmpeg, Azurite (./dev.sh test or ./dev.sh run installs them into .local/).
+set -euo pipefail
+runs="${1:-3}"
+seconds="${2:-30}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+azurite="${AZURITE_PATH:-$root/.local/azurite/node_modules/.bin/azurite}"
+command -v "$azurite" >/dev/null || azurite=azurite
+work="$(mktemp -d -t pipeline-bench-XXXXXX)"
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; [[ "${KEEP:-0}" == 1 ]] || rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+echo "Building the function app (Release)..." >&2
+dotnet build "$root/functions" -c Release -nologo -clp:ErrorsOnly >/dev/null
+app_dll="$root/functions/bin/Release/net10.0/Serverless.Functions.dll"
+
+bp=$(free_port); qp=$(free_port); tp=$(free_port)
+"$azurite" --silent --skipApiVersionCheck --disableTelemetry --loose --location "$work/azurite" \
+  --blobPort "$bp" --queuePort "$qp" --tablePort "$tp" >"$work/azurite.log" 2>&1 &
+pids+=($!)
+key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+conn="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$bp/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$qp/devstoreaccount1;TableEndpoint=http://127.0.0.1:$tp/devstoreaccount1;"
+sleep 2
+
+start_app() {
+  port=$(free_port)
+  (cd "$(dirname "$app_dll")" && ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$conn" LOCAL_SETTINGS_PATH=none \
+    Identity__AllowDevelopmentSignIn=true Media__WorkDirectory="$work/media-work" Logging__LogLevel__Default=Warning \
+    LocalRuntime__UploadWatchIntervalSeconds=0.2 exec dotnet "$app_dll" --urls "http://127.0.0.1:$port") >"$work/app.log" 2>&1 &
+  app_pid=$!
+  pids+=("$app_pid")
+  for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "the app did not start:" >&2; tail -30 "$work/app.log" >&2; exit 1
+}
+
+# Signs in however the app in this checkout does: a development login if it has one, else the development header.
+auth_header() {
+  local token
+  if token=$(curl -fsS -X POST "http://127.0.0.1:$port/api/auth/login" -H 'Content-Type: application/json' -d '{"code":"dev:bench"}' 2>/dev/null | json "['token']" 2>/dev/null); then
+    echo "Authorization: Bearer $token"
+  else
+    echo "X-Dev-User: bench"
+  fi
+}
+
+run_pipeline() { # file → seconds from upload start to Ready
+  local file=$1 size created video url t0 status
+  size=$(stat -c %s "$file")
+  t0=$(now)
+  created=$(curl -fsS -X POST "http://127.0.0.1:$port/api/uploads" -H "$AUTH" -H 'Content-Type: application/json' \
+    -d "{\"fileName\":\"bench.mp4\",\"contentType\":\"video/mp4\",\"sizeBytes\":$size}")
+  video=$(echo "$created" | json "['videoId']"); url=$(echo "$created" | json "['uploadUrl']")
+  curl -fsS -X PUT "$url" -H 'x-ms-blob-type: BlockBlob' --data-binary "@$file" >/dev/null
+  while true; do
+    status=$(curl -fsS "http://127.0.0.1:$port/api/videos/$video" -H "$AUTH" | json "['status']")
+    case "$status" in Ready) break ;; Failed) echo "pipeline failed for $video" >&2; exit 1 ;; esac
+    sleep 0.1
+  done
+  elapsed "$t0" "$(now)"
+}
+
+mapfile -t template < "$here/ladder-1080p30.args"
+run_raw() { # one ffmpeg pass, the transcoder's exact arguments
+  local out="$work/raw"; rm -rf "$out"; mkdir -p "$out"
+  local cmd=() a t0
+  for a in "${template[@]}"; do a="${a//file:\/bench\/source.mp4/file:$source}"; cmd+=("${a//\/bench\/out/$out}"); done
+  t0=$(now); ffmpeg -nostdin "${cmd[@]}" >/dev/null; elapsed "$t0" "$(now)"
+}
+
+run_naive() { # per rendition: transcode to MP4, then segment with -c copy
+  local out="$work/naive" t0 r name w h v
+  rm -rf "$out"; mkdir -p "$out"
+  t0=$(now)
+  for r in "360p 640 360 800" "540p 960 540 1500" "720p 1280 720 2800"; do
+    read -r name w h v <<<"$r"
+    mkdir -p "$out/$name"
+    ffmpeg -nostdin -v error -y -i "$source" -vf "scale=$w:$h" -c:v libx264 -preset veryfast -profile:v high -pix_fmt yuv420p \
+      -b:v "${v}k" -maxrate "$((v * 3 / 2))k" -bufsize "$((v * 2))k" -g 60 -keyint_min 60 -sc_threshold 0 \
+      -c:a aac -b:a 128k -ac 2 "$out/$name.mp4"
+    ffmpeg -nostdin -v error -y -i "$out/$name.mp4" -c copy -f hls -hls_time 6 -hls_playlist_type vod \
+      -hls_segment_filename "$out/$name/seg_%05d.ts" "$out/$name/index.m3u8"
+  done
+  elapsed "$t0" "$(now)"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+start_app
+AUTH=$(auth_header)
+
+if (( runs > 0 )); then
+  source="$work/source.mp4"
+  echo "Generating a ${seconds} s 1080p30 source..." >&2
+  ffmpeg -hide_banner -nostdin -v error -y -f lavfi -i "testsrc2=size=1920x1080:rate=30:duration=${seconds}" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=${seconds}" \
+    -c:v libx264 -preset ultrafast -crf 16 -pix_fmt yuv420p -ac 2 -c:a aac -b:a 128k -shortest "$source"
+  run_pipeline "$source" >/dev/null # warm-up: JIT, containers, caches
+  as=(); bs=(); cs=(); ab=(); ca=()
+  for ((i = 1; i <= runs; i++)); do
+    a=$(run_pipeline "$source"); b=$(run_raw); c=$(run_naive)
+    as+=("$a"); bs+=("$b"); cs+=("$c")
+    ab+=("$(awk -v x="$a" -v y="$b" 'BEGIN { print x / y }')"); ca+=("$(awk -v x="$c" -v y="$a" 'BEGIN { print x / y }')")
+    printf 'run %d: (a) pipeline %6.2f s   (b) raw ffmpeg %6.2f s   (c) naive %6.2f s   a/b %.3f   c/a %.3f   load %s\n' \
+      "$i" "$a" "$b" "$c" "${ab[-1]}" "${ca[-1]}" "$(cut -d' ' -f1 /proc/loadavg)"
+  done
+  printf '\nmedians over %d runs of a %s s clip: (a) %.2f s  (b) %.2f s  (c) %.2f s\n' "$runs" "$seconds" "$(median "${as[@]}")" "$(median "${bs[@]}")" "$(median "${cs[@]}")"
+  printf 'median ratios: a/b %.3f (target <= 1.15)   c/a %.3f (target >= 1.3)   (b)/clip %.2fx real time\n' \
+    "$(median "${ab[@]}")" "$(median "${ca[@]}")" "$(awk -v b="$(median "${bs[@]}")" -v d="$seconds" 'BEGIN { print b / d }')"
+  printf 'app peak RSS (VmHWM): %s\n' "$(grep VmHWM /proc/"$app_pid"/status | awk '{ printf "%.0f MB", $2 / 1024 }')"
+fi
+
+if [[ -n "${BIG_MB:-}" ]]; then
+  kill "$app_pid"; wait "$app_pid" 2>/dev/null || true
+  start_app
+  AUTH=$(auth_header)
+  big="$work/big.mp4"
+  echo "Generating a source of at least ${BIG_MB} MB..." >&2
+  ffmpeg -hide_banner -nostdin -v error -y -f lavfi -i "testsrc2=size=1920x1080:rate=30:duration=10" -f lavfi -i "sine=duration=10" \
+    -c:v libx264 -preset ultrafast -qp 4 -pix_fmt yuv420p -c:a aac -shortest "$work/probe.mp4"
+  per_second=$(( $(stat -c %s "$work/probe.mp4") / 10 ))
+  long=$(( (BIG_MB * 1024 * 1024 / per_second) + 2 )); (( long > 180 )) && long=180
+  ffmpeg -hide_banner -nostdin -v error -y -f lavfi -i "testsrc2=size=1920x1080:rate=30:duration=$long" -f lavfi -i "sine=duration=$long" \
+    -c:v libx264 -preset ultrafast -qp 4 -pix_fmt yuv420p -c:a aac -shortest "$big"
+  mb=$(( $(stat -c %s "$big") / 1024 / 1024 ))
+  t=$(run_pipeline "$big")
+  printf '\n%d MB upload (%d s of 1080p30): upload to Ready %.1f s; app peak RSS (VmHWM) %s (target < 300 MB)\n' \
+    "$mb" "$long" "$t" "$(grep VmHWM /proc/"$app_pid"/status | awk '{ printf "%.0f MB", $2 / 1024 }')"
+fi
