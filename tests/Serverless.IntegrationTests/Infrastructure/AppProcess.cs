@@ -103,8 +103,7 @@ public sealed class AppProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A client of this process that can sign in with <see cref="TestUsers.As"/>.</summary>
-    public HttpClient CreateClient() => new(new DevSignInHandler(new SocketsHttpHandler())) { BaseAddress = BaseAddress };
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
 
     /// <summary>SIGKILL, no shutdown: what a crash or an OOM kill does. Child processes (ffmpeg) are left running, as they would be.</summary>
     public async Task KillAsync()

@@ -34,9 +34,6 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
         ["Edge:EventPermitsPerMinutePerIp"] = "100000",
     };
 
-    /// <summary>A client of the in-memory server that can sign in with <see cref="TestUsers.As"/>.</summary>
-    public new HttpClient CreateClient() => CreateDefaultClient(new DevSignInHandler());
-
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -66,28 +63,31 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
 /// <summary>How tests sign in. One place, so the sign-in mechanism can change without touching every test.</summary>
 public static class TestUsers
 {
-    /// <summary>Marks the client's requests for <see cref="DevSignInHandler"/>; the header never reaches the app.</summary>
-    public const string SignInMarker = "X-Test-Sign-In-As";
-
     /// <summary>
-    /// Signs the client in as <c>dev-{user}</c>: its requests carry a bearer token from <c>POST /api/auth/login</c> with the code
-    /// <c>dev:{user}</c>, obtained on the first request (clients from <see cref="FunctionsAppFactory.CreateClient"/> or
-    /// <see cref="AppProcess.CreateClient"/>, which carry <see cref="DevSignInHandler"/>).
+    /// Signs the client in as <c>dev-{user}</c> through <c>POST /api/auth/login</c> with the code <c>dev:{user}</c> and sends
+    /// the token as <c>Authorization: Bearer</c> from then on. Synchronous so tests can chain it; the in-memory test server
+    /// has no synchronous send, so the sign-in runs on the thread pool and is waited for (it takes milliseconds).
     /// </summary>
     public static HttpClient As(this HttpClient client, string user)
     {
         client.DefaultRequestHeaders.Authorization = null;
-        client.DefaultRequestHeaders.Remove(SignInMarker);
-        client.DefaultRequestHeaders.Add(SignInMarker, user);
+        var login = Task.Run(() => client.SignInAsync(user)).GetAwaiter().GetResult();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.Token);
         return client;
     }
 
     /// <summary>Signs in as <paramref name="user"/> and returns what the login endpoint answered.</summary>
     public static async Task<LoginBody> SignInAsync(this HttpClient client, string user)
     {
-        using var response = await client.PostAsJsonAsync("/api/auth/login", new { code = "dev:" + user });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<LoginBody>(JsonOptions))!;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/login") { Content = JsonContent.Create(new { code = "dev:" + user }) };
+        request.Headers.Authorization = null;
+        using var response = await client.SendAsync(request).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Sign-in as {user} answered {(int)response.StatusCode}.");
+        }
+
+        return (await response.Content.ReadFromJsonAsync<LoginBody>(JsonOptions).ConfigureAwait(false))!;
     }
 
     public static HttpClient AsOperator(this HttpClient client)
@@ -97,54 +97,7 @@ public static class TestUsers
         return client;
     }
 
-    internal static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
+    private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     public sealed record LoginBody(string Token, DateTimeOffset ExpiresAt, string UserId);
-}
-
-/// <summary>
-/// Replaces the <see cref="TestUsers.SignInMarker"/> header with <c>Authorization: Bearer</c>, signing in through the app's
-/// real login endpoint once per user (the test server offers no synchronous send, so <see cref="TestUsers.As"/> cannot sign in itself).
-/// </summary>
-public sealed class DevSignInHandler : DelegatingHandler
-{
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> _tokens = new();
-
-    public DevSignInHandler()
-    {
-    }
-
-    public DevSignInHandler(HttpMessageHandler inner)
-        : base(inner)
-    {
-    }
-
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        if (request.Headers.TryGetValues(TestUsers.SignInMarker, out var values))
-        {
-            var user = values.Single();
-            request.Headers.Remove(TestUsers.SignInMarker);
-            var token = await _tokens.GetOrAdd(user, u => new Lazy<Task<string>>(() => SignInAsync(request.RequestUri!, u, cancellationToken))).Value;
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return await base.SendAsync(request, cancellationToken);
-    }
-
-    private async Task<string> SignInAsync(Uri any, string user, CancellationToken cancellationToken)
-    {
-        using var login = new HttpRequestMessage(HttpMethod.Post, new Uri(any, "/api/auth/login"))
-        {
-            Content = JsonContent.Create(new { code = "dev:" + user }),
-        };
-        using var response = await base.SendAsync(login, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            _tokens.TryRemove(user, out _);
-            throw new InvalidOperationException($"Sign-in as {user} answered {(int)response.StatusCode}.");
-        }
-
-        return (await response.Content.ReadFromJsonAsync<TestUsers.LoginBody>(TestUsers.JsonOptions, cancellationToken))!.Token;
-    }
 }
