@@ -88,6 +88,7 @@ var containers = [
   'media' // published HLS renditions, playlists, posters
   'azure-webjobs-hosts' // timer locks and host state (the Functions host and the local runtime both use it)
   'models' // recommender model versions, training reports, the latest pointer and the retraining lock
+  'templates' // motion templates: staging revisions and published documents (Serverless.Templates)
 ]
 
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
@@ -103,6 +104,9 @@ var tables = [
   'LocalRuntimeUploads' // created by every start-up; used only by the local upload watcher
   'RecEvents' // user events by hour of occurrence (training scans a window)
   'RecUserEvents' // user events by user, newest first (recent history for the feed rules)
+  'Templates' // template library: staging and online rows, the library version
+  'TemplateAssets' // content hashes of the resources templates reference
+  'TemplateActivity' // template impressions and uses (fatigue, exposure caps)
 ]
 
 // Event Grid: blobs created in `container` raise Microsoft.Storage.BlobCreated into `queue` (BlobCreatedSubscription in code).
@@ -213,6 +217,17 @@ var appSettings = {
   RecommenderServing__FatigueImpressions: '3'
   RecommenderServing__FatigueWindowHours: '24'
   RecommenderServing__CompletionFraction: '0.9'
+  Templates__RefreshSeconds: '5'
+  TemplateRecommendations__FatigueWindowHours: '24'
+  TemplateRecommendations__FatigueDemoteAfter: '2'
+  TemplateRecommendations__FatigueExcludeAfter: '5'
+  TemplateRecommendations__FatigueDemotion: '0.5'
+  TemplateRecommendations__ExposureWindowHours: '24'
+  TemplateRecommendations__DefaultExposureCap: '0.2'
+  TemplateRecommendations__ExposureMinImpressions: '100'
+  TemplateRecommendations__FreshnessHalfLifeDays: '14'
+  TemplateRecommendations__StatsCacheSeconds: '30'
+  TemplateRecommendations__RecordServedAsImpressions: 'false'
 }
 
 module monitoring 'modules/monitoring.bicep' = {

@@ -55,7 +55,13 @@ public interface IVideoCatalog
 
     /// <summary>Ready videos, newest first, a page at a time.</summary>
     Task<VideoPage> ListReadyAsync(int count, string? cursor, CancellationToken cancellationToken);
+
+    /// <summary>Every Ready video in brief, newest first, read from the index alone (one query, no per-video reads).</summary>
+    IAsyncEnumerable<ReadyVideoSummary> EnumerateReadyAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>What the Ready index keeps of a video.</summary>
+public sealed record ReadyVideoSummary(string VideoId, string OwnerId, DateTimeOffset CreatedAt, DateTimeOffset ReadyAt, double DurationSeconds);
 
 public sealed record VideoPage(IReadOnlyList<VideoRecord> Items, string? Cursor);
 

@@ -89,7 +89,14 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time) : I
     public Task AddToReadyIndexAsync(VideoRecord video, CancellationToken cancellationToken) =>
         tables.UpsertAsync(
             ReadyIndexTable,
-            new TableRow(ReadyPartition, ReadyKey(video), new Dictionary<string, object?> { ["VideoId"] = video.VideoId, ["OwnerId"] = video.OwnerId }),
+            new TableRow(ReadyPartition, ReadyKey(video), new Dictionary<string, object?>
+            {
+                ["VideoId"] = video.VideoId,
+                ["OwnerId"] = video.OwnerId,
+                ["CreatedAt"] = video.CreatedAt,
+                ["ReadyAt"] = video.ReadyAt ?? video.CreatedAt,
+                ["DurationSeconds"] = video.DurationSeconds ?? 0,
+            }),
             cancellationToken);
 
     public Task RemoveFromReadyIndexAsync(VideoRecord video, CancellationToken cancellationToken) =>
@@ -101,6 +108,18 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time) : I
             .ConfigureAwait(false);
         var videos = await Task.WhenAll(page.Rows.Select(r => GetAsync(r.GetString("VideoId") ?? string.Empty, cancellationToken))).ConfigureAwait(false);
         return new VideoPage(videos.Where(v => v is { Status: VideoStatus.Ready }).Select(v => v!).ToList(), page.ContinuationToken);
+    }
+
+    public async IAsyncEnumerable<ReadyVideoSummary> EnumerateReadyAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var row in tables.QueryAsync(ReadyIndexTable, TableFilter.PartitionEquals(ReadyPartition), cancellationToken).ConfigureAwait(false))
+        {
+            if (row.GetString("VideoId") is { } id)
+            {
+                var created = row.GetDateTimeOffset("CreatedAt") ?? row.Timestamp ?? DateTimeOffset.MinValue;
+                yield return new ReadyVideoSummary(id, row.GetString("OwnerId") ?? string.Empty, created, row.GetDateTimeOffset("ReadyAt") ?? created, row.GetDouble("DurationSeconds") ?? 0);
+            }
+        }
     }
 
     /// <summary>Videos in <paramref name="status"/> whose row has not changed since <paramref name="before"/>.</summary>

@@ -28,7 +28,7 @@ public static class RecommendationsExtensions
 
     /// <summary>
     /// Registers the Recommendations area: events API, feedback weighting, training (timer + operator endpoint), serving
-    /// with hot reload. Needs an <see cref="IVideoDirectory"/> from the pipeline area (resolved when first used).
+    /// with hot reload. Reads the pipeline's catalog through <see cref="IVideoDirectory"/>.
     /// </summary>
     public static IHostApplicationBuilder AddRecommendations(this IHostApplicationBuilder builder)
     {
@@ -47,6 +47,7 @@ public static class RecommendationsExtensions
             new StorageResource(StorageResourceKind.Table, EventStore.ByUserTable),
             new StorageResource(StorageResourceKind.Container, ModelRepository.Container));
         services.AddSingleton<VideoDirectoryAccessor>();
+        services.TryAddSingleton<IVideoDirectory, CatalogVideoDirectory>();
         services.AddSingleton<EventStore>();
         services.AddSingleton<IEventIngestion, EventIngestion>();
         services.AddSingleton<ModelRepository>();
