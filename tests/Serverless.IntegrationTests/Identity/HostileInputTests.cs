@@ -19,8 +19,8 @@ namespace Serverless.IntegrationTests.Identity;
 /// </summary>
 public sealed class HostileFixture : IAsyncLifetime
 {
-    public static readonly string[] Tables = [VideoRepository.Table, VideoRepository.ReadyIndexTable, "RecEvents", "RecUserEvents"];
-    public static readonly string[] Containers = [MediaLayout.UploadsContainer, MediaLayout.Container];
+    public static readonly string[] Tables = [VideoRepository.Table, VideoRepository.ReadyIndexTable, "RecEvents", "RecUserEvents", "Templates", "TemplateAssets", "TemplateActivity"];
+    public static readonly string[] Containers = [MediaLayout.UploadsContainer, MediaLayout.Container, "templates"];
 
     private readonly AzuriteProcess _azurite = new();
 
@@ -209,6 +209,17 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
         new("event batch over the limit", 413, f => Send(HttpMethod.Post, "/api/events", f.AliceToken, JsonBody(new { events = Enumerable.Range(0, 101).Select(i => HostileFixture.Event("evt-many-" + i, f.AliceVideo, 1)).ToArray() }))),
         new("events without a token", 401, f => Send(HttpMethod.Post, "/api/events", null, JsonBody(new { events = new[] { HostileFixture.Event("evt-anon", f.AliceVideo, 1) } }))),
 
+        // Templates.
+        new("template manifest without a token", 401, f => Get("/api/templates/manifest", null)),
+        new("template manifest with a negative version", 400, f => Get("/api/templates/manifest?since=-1", f.AliceToken)),
+        new("template recommendations for 0 images", 400, f => Get("/api/templates/recommendations?imageCount=0", f.AliceToken)),
+        new("timeline of an unknown template", 404, f => Send(HttpMethod.Post, "/api/templates/no-such-template/timeline", f.AliceToken, JsonBody(new { imageCount = 3 }))),
+        new("timeline with deeply nested JSON", 400, f => Send(HttpMethod.Post, "/api/templates/t1/timeline", f.AliceToken, new StringContent(new string('{', 3000), Encoding.UTF8, Json))),
+        new("template admin write with a user token", 401, f => Send(HttpMethod.Put, "/api/admin/templates/t1", f.AliceToken, JsonBody(new { id = "t1" }))),
+        new("template admin write with malformed JSON", 400, f => Operator(HttpMethod.Put, "/api/admin/templates/t1", new StringContent("{\"id\":", Encoding.UTF8, Json))),
+        new("template admin write to a traversal id", 400, f => Operator(HttpMethod.Put, "/api/admin/templates/..%2F..%2Fx", JsonBody(new { id = "../../x" }))),
+        new("publish an unknown template", 404, f => Operator(HttpMethod.Post, "/api/admin/templates/no-such-template/publish", null)),
+
         // Sign-in.
         new("login with a number as code", 400, f => Send(HttpMethod.Post, "/api/auth/login", null, new StringContent("{\"code\":12345}", Encoding.UTF8, Json))),
         new("login as form data", 415, f => Send(HttpMethod.Post, "/api/auth/login", null, new FormUrlEncodedContent([new("code", "dev:alice")]))),
@@ -314,6 +325,13 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
         }
 
+        return request;
+    }
+
+    private static HttpRequestMessage Operator(HttpMethod method, string path, HttpContent? content)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = content };
+        request.Headers.Add("x-functions-key", FunctionsAppFactory.OperatorKey);
         return request;
     }
 
