@@ -30,6 +30,36 @@ ensure_azurite() {
   export AZURITE_PATH="$LOCAL/azurite/node_modules/.bin/azurite"
 }
 
+ensure_node() {
+  command -v npm >/dev/null || { as_root apt-get update -qq; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null; }
+}
+
+# The demo page's hls.js (functions/Web/package.json); the build copies it next to the page.
+ensure_web() {
+  ensure_node
+  if [ ! -f functions/Web/node_modules/hls.js/dist/hls.min.js ]; then
+    log "Installing the demo page's hls.js (npm ci)"
+    npm ci --silent --no-audit --no-fund --prefix functions/Web >/dev/null
+  fi
+}
+
+# Debian's Chromium for the browser tests (Playwright drives it by path; its own browser download is blocked).
+ensure_chromium() {
+  if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+    log "Installing Chromium (Debian package)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+  fi
+  export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+}
+
+# The mini-program sample: types generated from the committed OpenAPI document, then tsc --noEmit.
+check_miniprogram() {
+  ensure_node
+  log "Mini-program sample: openapi-typescript + tsc --noEmit"
+  (cd samples/miniprogram && npm ci --silent --no-audit --no-fund >/dev/null && npm run --silent check)
+}
+
 ensure_dotnet() {
   command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
 }
@@ -43,9 +73,10 @@ wait_for_port() { # host port seconds
 }
 
 cmd_test() {
-  ensure_dotnet; ensure_ffmpeg; ensure_azurite
+  ensure_dotnet; ensure_ffmpeg; ensure_azurite; ensure_web; ensure_chromium
   local results="$LOCAL/test-results"
   rm -rf "$results"
+  export TEST_RESULTS_DIR="$results"
   log "Building"
   dotnet build Serverless.sln -c Release -nologo -clp:ErrorsOnly
   local status=0
@@ -55,6 +86,7 @@ cmd_test() {
   log "Integration and end-to-end tests (real Azurite, real ffmpeg)"
   dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo \
     --logger "console;verbosity=normal" --logger "trx;LogFileName=integration.trx" --results-directory "$results" || status=$?
+  check_miniprogram || status=$?
   python3 - "$results" <<'PY'
 import glob, re, sys
 passed = failed = skipped = 0
@@ -70,7 +102,7 @@ PY
 }
 
 cmd_run() {
-  ensure_dotnet; ensure_ffmpeg; ensure_azurite
+  ensure_dotnet; ensure_ffmpeg; ensure_azurite; ensure_web
   [ -f local.settings.json ] || { log "Creating local.settings.json from local.settings.sample.json"; cp local.settings.sample.json local.settings.json; }
   local port=${PORT:-7071}
   mkdir -p "$LOCAL/azurite-data" "$LOCAL/logs"
@@ -97,7 +129,7 @@ cmd_run() {
     sleep 0.5
   done
   bash "$ROOT/scripts/sample-run.sh" "http://127.0.0.1:$port"
-  log "Serving on http://127.0.0.1:$port (Ctrl+C stops the app and Azurite)"
+  log "Serving on http://127.0.0.1:$port: demo page at /, API description at /openapi/v1.json (Ctrl+C stops the app and Azurite)"
   wait "$app"
 }
 

@@ -1,4 +1,5 @@
 using Serverless.Functions.Runtime;
+using Serverless.Functions.Web;
 using Serverless.Identity;
 using Serverless.Media;
 using Serverless.Pipeline;
@@ -10,6 +11,7 @@ using Serverless.Templates;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddFunctionsRuntime();
+builder.AddWeb();
 builder.AddStorage();
 builder.AddIdentity();
 builder.AddMedia();
@@ -21,6 +23,7 @@ builder.AddRecommendations();
 var app = builder.Build();
 
 app.UseFunctionsRuntime();
+app.MapWeb();
 app.MapIdentityApi();
 app.MapPipelineApi();
 app.MapPlaybackApi();

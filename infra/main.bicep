@@ -155,6 +155,8 @@ var appSettings = {
   Edge__EventPermitsPerMinutePerUser: '300'
   Edge__EventPermitsPerMinutePerIp: '1200'
   Edge__CorsOrigins: '' // the web demo's origin(s), comma-separated; empty: no CORS
+  Web__DemoPage: 'false' // the local demo page; not in the deployment package
+  Web__OpenApiDocument: 'true'
   // Static linux-x64 ffmpeg/ffprobe shipped in the package by infra/publish.sh (tools/), mounted at /home/site/wwwroot.
   Media__FfmpegPath: '/home/site/wwwroot/tools/ffmpeg'
   Media__FfprobePath: '/home/site/wwwroot/tools/ffprobe'
@@ -228,6 +230,15 @@ var appSettings = {
   TemplateRecommendations__FreshnessHalfLifeDays: '14'
   TemplateRecommendations__StatsCacheSeconds: '30'
   TemplateRecommendations__RecordServedAsImpressions: 'false'
+  // Playback tokens: HMAC-SHA256 keys (base64 of >= 32 random bytes), current and previous for rotation (infra/README.md).
+  // The previous key's secret holds a single space when there is none.
+  Playback__SigningKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=PlaybackSigningKey)'
+  Playback__PreviousSigningKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=PlaybackPreviousSigningKey)'
+  Playback__TokenLifetimeMinutes: '10'
+  Playback__SegmentExpiryMarginSeconds: '60'
+  Playback__SegmentExpiryGranularitySeconds: '30'
+  Playback__PublicBaseUrl: '' // empty: playback URLs use the request's scheme and host
+  Playback__PlaylistCacheMegabytes: '64'
 }
 
 module monitoring 'modules/monitoring.bicep' = {

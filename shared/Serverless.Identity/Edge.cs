@@ -109,7 +109,10 @@ internal static class SecurityHeaders
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
-        if (!headers.ContainsKey("Content-Security-Policy"))
+        // The API never serves a document a browser renders; the local demo page (Development only) sets its own policy, if any.
+        var path = context.Request.Path;
+        if ((path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase))
+            && !headers.ContainsKey("Content-Security-Policy"))
         {
             headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
         }

@@ -18,6 +18,9 @@ public sealed record CreateUploadRequest(string? FileName, string? ContentType, 
 
 public sealed record CreateUploadResponse(string VideoId, Uri UploadUrl, DateTimeOffset ExpiresAt);
 
+/// <summary>Describes the body of <c>POST /api/uploads/{videoId}/file</c> (read as a stream, not bound): one file part, as wx.uploadFile sends it.</summary>
+public sealed record UploadFileForm(IFormFile File);
+
 public sealed record UploadAccepted(string VideoId, string Status);
 
 public sealed record RenditionSummary(string Name, int Width, int Height, long Bandwidth);
@@ -61,6 +64,7 @@ public static class UploadsApi
         var uploads = endpoints.MapGroup("/api/uploads").RequireAuthorization(AuthPolicies.User).WithTags("Uploads");
         uploads.MapPost("/", CreateUploadAsync).WithName("CreateUpload");
         uploads.MapPost("/{videoId}/file", UploadFileAsync).WithName("UploadFile").DisableAntiforgery()
+            .Accepts<UploadFileForm>("multipart/form-data")
             .WithMetadata(new RequestSizeLimitAttributeMetadata());
 
         var videos = endpoints.MapGroup("/api/videos").RequireAuthorization(AuthPolicies.User).WithTags("Videos");

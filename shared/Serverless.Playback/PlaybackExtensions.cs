@@ -1,13 +1,67 @@
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Serverless.Functions;
 
 namespace Serverless.Playback;
 
 public static class PlaybackExtensions
 {
-    /// <summary>Registers the Playback area's services, options, storage resources and functions.</summary>
-    public static IHostApplicationBuilder AddPlayback(this IHostApplicationBuilder builder) => builder;
+    /// <summary>Registers playback tokens (keys validated at start-up), the signed playlists and the playback functions.</summary>
+    public static IHostApplicationBuilder AddPlayback(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PlaybackOptions>()
+            .BindConfiguration(PlaybackOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<PlaybackOptions>, PlaybackOptionsValidator>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IPlaybackTokens, PlaybackTokenService>();
+        builder.Services.AddSingleton<SignedPlaylists>();
+        builder.Services.AddSingleton<PlaybackService>();
+        builder.Services.AddHttpFunction(PlaybackApi.GetPlaybackFunction);
+        builder.Services.AddHttpFunction(PlaybackApi.MasterPlaylistFunction);
+        builder.Services.AddHttpFunction(PlaybackApi.MediaPlaylistFunction);
+        return builder;
+    }
 
-    /// <summary>Maps the Playback area's HTTP routes.</summary>
-    public static IEndpointRouteBuilder MapPlaybackApi(this IEndpointRouteBuilder endpoints) => endpoints;
+    /// <summary>Maps <c>GET /api/videos/{videoId}/playback</c> and the signed playlist routes under <c>/api/play/{videoId}/</c>.</summary>
+    public static IEndpointRouteBuilder MapPlaybackApi(this IEndpointRouteBuilder endpoints) => endpoints.MapPlaybackRoutes();
+}
+
+/// <summary>Refuses to start with a signing key that is not base64 of at least 32 bytes, or a bad public base URL.</summary>
+internal sealed class PlaybackOptionsValidator : IValidateOptions<PlaybackOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PlaybackOptions options)
+    {
+        var failures = new List<string>();
+        var current = SigningKey.Parse(options.SigningKey);
+        if (!string.IsNullOrWhiteSpace(options.SigningKey) && current is null)
+        {
+            failures.Add($"Playback__SigningKey must be base64 of at least {PlaybackOptions.MinKeyBytes} random bytes.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.PreviousSigningKey))
+        {
+            var previous = SigningKey.Parse(options.PreviousSigningKey);
+            if (previous is null)
+            {
+                failures.Add($"Playback__PreviousSigningKey must be empty or base64 of at least {PlaybackOptions.MinKeyBytes} random bytes.");
+            }
+            else if (current is not null && previous.Id.AsSpan().SequenceEqual(current.Id))
+            {
+                failures.Add("Playback__PreviousSigningKey must differ from Playback__SigningKey (generate a new current key).");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.PublicBaseUrl)
+            && !(Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.Query)))
+        {
+            failures.Add("Playback__PublicBaseUrl must be empty or an absolute http(s) URL without a query.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

@@ -70,7 +70,8 @@ public static class RecommendationsExtensions
     public static IEndpointRouteBuilder MapRecommendationsApi(this IEndpointRouteBuilder endpoints)
     {
         var api = endpoints.MapGroup("/api");
-        api.MapPost("/events", RecommendationsApi.PostEventsAsync).RequireAuthorization(AuthPolicies.User).WithName(RecommendationsApi.PostEvents);
+        api.MapPost("/events", RecommendationsApi.PostEventsAsync).RequireAuthorization(AuthPolicies.User).WithName(RecommendationsApi.PostEvents)
+            .Accepts<EventBatchRequest>("application/json");
         api.MapGet("/recommendations", RecommendationsApi.GetRecommendationsAsync).RequireAuthorization(AuthPolicies.User).WithName(RecommendationsApi.GetRecommendations);
         api.MapGet("/videos/{videoId}/similar", RecommendationsApi.GetSimilarAsync).RequireAuthorization(AuthPolicies.User).WithName(RecommendationsApi.GetSimilarVideos);
         api.MapPost("/admin/recommendations/retrain", RecommendationsApi.RetrainAsync).RequireAuthorization(AuthPolicies.Operator).WithName(RecommendationsApi.RetrainRecommenderNow);

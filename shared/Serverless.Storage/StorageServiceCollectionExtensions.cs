@@ -23,6 +23,7 @@ public static class StorageServiceCollectionExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<AzureStorageClients>();
         builder.Services.TryAddSingleton<IBlobStore, AzureBlobStore>();
+        builder.Services.TryAddSingleton<IBlobCors, AzureBlobCors>();
         builder.Services.TryAddSingleton<IQueueStore, AzureQueueStore>();
         builder.Services.TryAddSingleton<ITableStore, AzureTableStore>();
         builder.Services.TryAddSingleton<IStorageProvisioner, AzureStorageProvisioner>();

@@ -32,6 +32,18 @@ public sealed record PublishResponse(
 
 public sealed record AssetRegistration([property: JsonPropertyName("assets")] IReadOnlyList<TemplateAsset> Assets);
 
+/// <summary>
+/// The body of <c>GET /api/templates/manifest</c> (written by <see cref="Sync.LibrarySnapshot"/>; this type only describes
+/// it): the library version to send back as <c>since</c>, whether it is a full list, the templates added or changed, the
+/// ids removed since, and the resources the upserts use.
+/// </summary>
+public sealed record TemplateManifestDocument(
+    [property: JsonPropertyName("version")] long Version,
+    [property: JsonPropertyName("full")] bool Full,
+    [property: JsonPropertyName("upserts")] IReadOnlyList<MotionTemplate> Upserts,
+    [property: JsonPropertyName("removed")] IReadOnlyList<string> Removed,
+    [property: JsonPropertyName("resources")] IReadOnlyList<TemplateAsset> Resources);
+
 /// <summary>Routes of the template library: client sync, timeline and recommendations; operator editing and publishing.</summary>
 internal static class TemplatesApi
 {
@@ -44,16 +56,18 @@ internal static class TemplatesApi
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         var client = endpoints.MapGroup("/api/templates").RequireAuthorization(AuthPolicies.User).WithTags("Templates");
-        client.MapGet("/manifest", GetManifest).WithName("TemplateManifest");
-        client.MapGet("/recommendations", GetRecommendations).WithName("TemplateRecommendations");
-        client.MapPost("/{id}/timeline", PostTimeline).WithName("TemplateTimeline");
+        // The answers are written with TemplateJson's options (or as stored bytes); Produces/Accepts describe them.
+        client.MapGet("/manifest", GetManifest).WithName("TemplateManifest")
+            .Produces<TemplateManifestDocument>().Produces(StatusCodes.Status304NotModified);
+        client.MapGet("/recommendations", GetRecommendations).WithName("TemplateRecommendations").Produces<TemplateRecommendations>();
+        client.MapPost("/{id}/timeline", PostTimeline).WithName("TemplateTimeline").Accepts<TimelineRequest>("application/json").Produces<TemplateTimeline>();
 
         var admin = endpoints.MapGroup("/api/admin").RequireAuthorization(AuthPolicies.Operator).WithTags("Templates (admin)");
-        admin.MapGet("/templates/{id}", GetStaging).WithName("AdminTemplatesGet");
-        admin.MapPut("/templates/{id}", PutStaging).WithName("AdminTemplatesPut");
-        admin.MapPost("/templates/{id}/publish", Publish).WithName("AdminTemplatePublish");
-        admin.MapPost("/templates/{id}/unpublish", Unpublish).WithName("AdminTemplateUnpublish");
-        admin.MapPut("/template-assets", PutAssets).WithName("AdminTemplateAssets");
+        admin.MapGet("/templates/{id}", GetStaging).WithName("AdminTemplatesGet").Produces<AdminTemplateResponse>();
+        admin.MapPut("/templates/{id}", PutStaging).WithName("AdminTemplatesPut").Accepts<MotionTemplate>("application/json").Produces<AdminTemplateResponse>();
+        admin.MapPost("/templates/{id}/publish", Publish).WithName("AdminTemplatePublish").Produces<PublishResponse>();
+        admin.MapPost("/templates/{id}/unpublish", Unpublish).WithName("AdminTemplateUnpublish").Produces<PublishResponse>();
+        admin.MapPut("/template-assets", PutAssets).WithName("AdminTemplateAssets").Accepts<AssetRegistration>("application/json").Produces<AssetRegistration>();
         return endpoints;
     }
 

@@ -38,6 +38,7 @@ public static class TemplatesExtensions
         builder.Services.AddSingleton<IOnlineLibrary, OnlineLibrary>();
         builder.Services.AddSingleton<ITemplateLibrary, TemplateLibrary>();
         builder.Services.AddSingleton<ITemplateActivitySource, TableTemplateActivitySource>();
+        builder.Services.AddSingleton<Serverless.Recommendations.Events.IEventObserver, TemplateEventObserver>();
         builder.Services.AddSingleton<ITemplateRecommender, TemplateRecommender>();
         builder.Services.AddHostedService<OnlineLibraryRefresher>();
         foreach (var name in HttpFunctions)

@@ -85,7 +85,7 @@ public sealed class DeploymentPackageTests : IDisposable
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -93,7 +93,7 @@ public sealed class DeploymentPackageTests : IDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish within 5 minutes.");
+            throw new TimeoutException($"{file} did not finish within 15 minutes.");
         }
 
         return (process.ExitCode, await stdout + await stderr);

@@ -58,6 +58,7 @@ public sealed class AppProcess : IAsyncDisposable
             psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
+        psi.Environment["Playback__SigningKey"] = FunctionsAppFactory.PlaybackSigningKey;
         psi.Environment["LocalRuntime__UploadWatchIntervalSeconds"] = "0.5";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         psi.Environment["LOCAL_SETTINGS_PATH"] = "none";

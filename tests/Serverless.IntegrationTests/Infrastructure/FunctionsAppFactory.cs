@@ -34,6 +34,9 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
         ["Edge:EventPermitsPerMinutePerIp"] = "100000",
     };
 
+    /// <summary>The playback-token signing key of test apps (base64 of 32 bytes).</summary>
+    public const string PlaybackSigningKey = "dGVzdC1wbGF5YmFjay1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -43,6 +46,7 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
             {
                 ["AzureWebJobsStorage"] = storageConnectionString,
                 ["LocalRuntime:UploadWatchIntervalSeconds"] = "0.5",
+                ["Playback:SigningKey"] = PlaybackSigningKey,
                 ["Logging:LogLevel:Default"] = "Warning",
             };
             foreach (var (key, value) in DefaultSettings)

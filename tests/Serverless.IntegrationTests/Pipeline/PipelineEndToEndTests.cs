@@ -37,7 +37,7 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
     [Fact]
     public async Task DirectUpload_LandscapeClip_BecomesReadyWithValidHls()
     {
-        var clip = await Clip("landscape.mp4", "testsrc2=size=640x360:rate=30:duration=3", audio: true);
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(640, 360, 3));
         var client = _app.CreateClient().As("alice");
 
         var created = await CreateUpload(client, clip);
@@ -93,9 +93,10 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
     }
 
     [Fact]
-    public async Task MultipartUpload_PortraitClipWithoutAudio_BecomesReadyInPortrait()
+    public async Task MultipartUpload_RotatedPortraitWithoutAudio_BecomesReadyInPortrait()
     {
-        var clip = await Clip("portrait.mp4", "testsrc2=size=360x640:rate=25:duration=2", audio: false);
+        // Stored landscape with rotation metadata and no audio, as phones record portrait.
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2, FrameRate: 25, Audio: false, Rotation: 90));
         var client = _app.CreateClient().As("bob");
         var created = await CreateUpload(client, clip);
         var videoId = created.GetProperty("videoId").GetString()!;
@@ -193,24 +194,5 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
         }
 
         throw new TimeoutException($"Video {videoId} did not finish within 120 s.");
-    }
-
-    private async Task<string> Clip(string name, string video, bool audio)
-    {
-        var path = Path.Combine(_work, name);
-        var args = new List<string> { "-v", "error", "-y", "-f", "lavfi", "-i", video };
-        if (audio)
-        {
-            args.AddRange(["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-shortest", "-c:a", "aac"]);
-        }
-
-        args.AddRange(["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path]);
-        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
-        args.ForEach(psi.ArgumentList.Add);
-        using var process = Process.Start(psi)!;
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, stderr);
-        return path;
     }
 }

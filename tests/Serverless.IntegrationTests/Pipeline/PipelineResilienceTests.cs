@@ -38,7 +38,7 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
     [Fact]
     public async Task KillDuringTranscode_RestartedApp_ResumesToReadyWithCompleteOutputs()
     {
-        var clip = await Clip("crash.mp4", 10, "1280x720");
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(1280, 720, 10));
         var settings = WithWorkDirectory(FastRecovery, "crash");
         string videoId;
         await using (var first = await AppProcess.StartAsync(azurite.ConnectionString, settings))
@@ -78,11 +78,11 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
         var settings = new Dictionary<string, string> { ["Media:WorkDirectory"] = Path.Combine(_work, "pair"), ["Pipeline:RetryBaseDelaySeconds"] = "0.2" };
         await using var a = await AppProcess.StartAsync(azurite.ConnectionString, settings);
         await using var b = await AppProcess.StartAsync(azurite.ConnectionString, settings);
-        var clips = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Clip($"pair{i}.mp4", 2)));
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(640, 360, 2));
         var ids = new List<string>();
-        for (var i = 0; i < clips.Length; i++)
+        for (var i = 0; i < 4; i++)
         {
-            ids.Add(await Upload((i % 2 == 0 ? a : b).CreateClient().As("pair-user"), clips[i]));
+            ids.Add(await Upload((i % 2 == 0 ? a : b).CreateClient().As("pair-user"), clip));
         }
 
         foreach (var id in ids)
@@ -162,26 +162,5 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
         }
 
         throw new TimeoutException($"Video {videoId} did not finish: {status}\n{app.Output}");
-    }
-
-    private async Task<string> Clip(string name, int seconds, string size = "640x360")
-    {
-        var path = Path.Combine(_work, name);
-        var psi = new ProcessStartInfo("ffmpeg") { RedirectStandardError = true };
-        foreach (var arg in new[]
-        {
-            "-v", "error", "-y", "-f", "lavfi", "-i", $"testsrc2=size={size}:rate=30:duration={seconds}",
-            "-f", "lavfi", "-i", $"sine=frequency=330:duration={seconds}", "-shortest",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", path,
-        })
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, stderr);
-        return path;
     }
 }

@@ -1,0 +1,85 @@
+// The HTTP API as the page uses it: sign-in, JSON calls with problem+json errors, and a multipart upload with progress.
+
+/** An error answer (application/problem+json) from the API. */
+export class ApiProblem extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+const session = { user: null, token: null };
+
+/** The headers that sign a request in: the bearer token from sign-in, or (older builds) the development header. */
+function authHeaders() {
+  if (session.token) return { Authorization: `Bearer ${session.token}` };
+  if (session.user) return { 'X-Dev-User': session.user };
+  return {};
+}
+
+/**
+ * Development sign-in: POST /api/auth/login with the code "dev:<name>" (what wx.login's code is in production).
+ * When this build has no sign-in endpoint yet, falls back to the X-Dev-User header that Development accepts.
+ */
+export async function signIn(user) {
+  session.user = user;
+  session.token = null;
+  const response = await fetch('/api/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code: `dev:${user}` }),
+  });
+  if (response.ok) {
+    const body = await response.json();
+    session.token = body.accessToken ?? body.token ?? null;
+    return { user, mode: 'bearer token', userId: body.userId ?? null, expiresAt: body.expiresAt ?? null };
+  }
+  if (response.status === 404 || response.status === 405) {
+    return { user, mode: 'X-Dev-User header', userId: null, expiresAt: null };
+  }
+  throw new ApiProblem(response.status, await readProblem(response));
+}
+
+export const isSignedIn = () => session.user !== null;
+
+async function readProblem(response) {
+  const type = response.headers.get('Content-Type') || '';
+  if (type.includes('json')) {
+    try { return await response.json(); } catch { /* fall through */ }
+  }
+  return { title: response.statusText, status: response.status };
+}
+
+/** A JSON call; throws ApiProblem for an error answer. 304 answers resolve to null. */
+export async function api(method, path, body, extraHeaders = {}) {
+  const headers = { ...authHeaders(), ...extraHeaders };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (response.status === 304) return { status: 304, body: null, headers: response.headers };
+  if (!response.ok) throw new ApiProblem(response.status, await readProblem(response));
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+}
+
+/** POST the file as multipart/form-data (as wx.uploadFile does), reporting upload progress as 0–100. */
+export function uploadFile(videoId, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/uploads/${encodeURIComponent(videoId)}/file`);
+    for (const [name, value] of Object.entries(authHeaders())) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = e => { if (e.lengthComputable) onProgress((100 * e.loaded) / e.total); };
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) { onProgress(100); resolve(body); } else reject(new ApiProblem(xhr.status, body));
+    };
+    xhr.onerror = () => reject(new ApiProblem(0, { title: 'The upload failed (network).' }));
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+}
+
+/** A client-generated event id (the events API de-duplicates on it). */
+export const eventId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`);

@@ -1,0 +1,29 @@
+import { call, ApiError, type Schemas } from '../../lib/api';
+import { track } from '../../lib/events';
+
+type Tile = Schemas['RecommendedItem'] & { posterUrl?: string };
+
+Page({
+  data: { items: [] as Tile[], message: 'Loading…' },
+
+  async onShow() {
+    try {
+      const feed = await call('get', '/api/recommendations', {}, undefined, { count: 12 });
+      const items: Tile[] = feed.items.map(item => ({ ...item }));
+      this.setData({ items, message: items.length ? '' : 'Nothing to recommend yet.' });
+      for (const item of items) track('impression', { videoId: item.videoId });
+      // Posters come with each video's playback grant.
+      await Promise.all(items.map(async (item, index) => {
+        const grant = await call('get', '/api/videos/{videoId}/playback', { videoId: item.videoId });
+        this.setData({ [`items[${index}].posterUrl`]: grant.posterUrl });
+      }));
+    } catch (error) {
+      this.setData({ message: error instanceof ApiError ? error.message : String(error) });
+    }
+  },
+
+  open(event: WechatMiniprogram.BaseEvent) {
+    const id = event.currentTarget.dataset['id'] as string;
+    wx.navigateTo({ url: `/pages/player/player?videoId=${id}` });
+  },
+});

@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Serverless.Playback;
+
+/// <summary>Signed playback (section <c>Playback</c>).</summary>
+public sealed class PlaybackOptions
+{
+    public const string SectionName = "Playback";
+
+    /// <summary>Shortest signing key accepted, in bytes (HMAC-SHA256 wants at least its output size).</summary>
+    public const int MinKeyBytes = 32;
+
+    /// <summary>
+    /// The current playback-token signing key: base64 of at least 32 random bytes (<c>openssl rand -base64 32</c>).
+    /// New tokens are signed with it.
+    /// </summary>
+    [Required(ErrorMessage = "The setting 'Playback__SigningKey' (base64, at least 32 bytes) is missing.")]
+    public string SigningKey { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The key being rotated out, still accepted for tokens it signed (empty when none). To rotate: move the current key
+    /// here and put a new one in <see cref="SigningKey"/>; drop it after <see cref="TokenLifetimeMinutes"/>.
+    /// </summary>
+    public string PreviousSigningKey { get; set; } = string.Empty;
+
+    /// <summary>How long a playback URL (and the poster URL) stays valid, in minutes. Default 10.</summary>
+    [Range(1, 120)]
+    public int TokenLifetimeMinutes { get; set; } = 10;
+
+    /// <summary>
+    /// Slack added to a segment signature beyond token expiry + clip duration, in seconds (buffering stalls, clock skew).
+    /// Default 60.
+    /// </summary>
+    [Range(0, 900)]
+    public int SegmentExpiryMarginSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Segment signature expiries are rounded up to a multiple of this many seconds (inside the margin), so the signed
+    /// media playlist is shared by every token expiring in the same window and rendered once per window. Default 30.
+    /// </summary>
+    [Range(1, 300)]
+    public int SegmentExpiryGranularitySeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Absolute base URL of this app as clients reach it (e.g. <c>https://contoso.azurewebsites.net</c>), used to build
+    /// the playback URL; empty to take it from the request.
+    /// </summary>
+    public string PublicBaseUrl { get; set; } = string.Empty;
+
+    /// <summary>Memory the playlist cache may hold, in megabytes. Default 64.</summary>
+    [Range(1, 4096)]
+    public int PlaylistCacheMegabytes { get; set; } = 64;
+}

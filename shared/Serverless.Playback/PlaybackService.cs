@@ -1,0 +1,45 @@
+using Serverless.Pipeline;
+using Serverless.Storage;
+
+namespace Serverless.Playback;
+
+/// <summary>What the playback API answers for a video.</summary>
+internal abstract record PlaybackLookup
+{
+    private PlaybackLookup()
+    {
+    }
+
+    public sealed record NotFound : PlaybackLookup;
+
+    /// <summary>Known but not playable (yet): Uploading, Processing or Failed.</summary>
+    public sealed record NotReady(VideoStatus Status, string? Error) : PlaybackLookup;
+
+    public sealed record Playable(PlaybackToken Token, Uri PosterUrl) : PlaybackLookup;
+}
+
+/// <summary>
+/// Grants playback of Ready videos: a token for the signed playlists and a signed poster URL expiring with it. A video
+/// that is not Ready is visible (as 409 with its status) to its owner only; to anyone else it does not exist, as in the
+/// status API.
+/// </summary>
+internal sealed class PlaybackService(IVideoCatalog catalog, IPlaybackTokens tokens, IBlobStore blobs)
+{
+    public async Task<PlaybackLookup> GetAsync(string videoId, string userId, CancellationToken cancellationToken)
+    {
+        var video = await catalog.GetAsync(videoId, cancellationToken).ConfigureAwait(false);
+        if (video is null || (video.Status != VideoStatus.Ready && video.OwnerId != userId))
+        {
+            return new PlaybackLookup.NotFound();
+        }
+
+        if (video.Status != VideoStatus.Ready)
+        {
+            return new PlaybackLookup.NotReady(video.Status, video.Error);
+        }
+
+        var token = tokens.Issue(videoId);
+        var poster = blobs.GetSasUri(MediaLayout.Container, video.PosterPath, BlobSasPermissions.Read, token.ExpiresAt);
+        return new PlaybackLookup.Playable(token, poster);
+    }
+}

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serverless.Pipeline;
+using Serverless.Storage;
+
+namespace Serverless.Playback;
+
+/// <summary>A playlist answer: the signed text, or why there is none.</summary>
+internal readonly record struct SignedPlaylist(byte[]? Content, bool Malformed)
+{
+    public static SignedPlaylist Missing { get; } = new(null, false);
+
+    public static SignedPlaylist Invalid { get; } = new(null, true);
+}
+
+/// <summary>
+/// Serves a video's playlists signed for one token: the master with each child playlist URI carrying the token, each
+/// media playlist with every segment (and init segment) URI replaced by a read-only single-blob service SAS.
+/// Published playlists are immutable once Ready, so their parsed templates are cached in memory; the signed text of
+/// a media playlist depends only on the segment expiry, which is the token expiry + the clip's duration + the margin,
+/// rounded up to <see cref="PlaybackOptions.SegmentExpiryGranularitySeconds"/>, so it is cached per expiry window and
+/// every token of that window gets the same bytes. No URL is served past its token: a cached entry is keyed by the
+/// exact segment expiry it carries.
+/// </summary>
+internal sealed partial class SignedPlaylists : IDisposable
+{
+    private static readonly TimeSpan TemplateIdle = TimeSpan.FromMinutes(30);
+
+    private readonly IBlobStore _blobs;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SignedPlaylists> _logger;
+    private readonly MemoryCache _cache;
+    private readonly long _marginSeconds;
+    private readonly long _granularitySeconds;
+
+    public SignedPlaylists(IBlobStore blobs, IOptions<PlaybackOptions> options, TimeProvider time, ILogger<SignedPlaylists> logger)
+    {
+        _blobs = blobs;
+        _time = time;
+        _logger = logger;
+        _marginSeconds = options.Value.SegmentExpiryMarginSeconds;
+        _granularitySeconds = options.Value.SegmentExpiryGranularitySeconds;
+        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.PlaylistCacheMegabytes * 1024L * 1024L });
+    }
+
+    /// <summary>The master playlist with <c>{rendition}/index.m3u8?token=…</c> child URIs (relative to the master's URL).</summary>
+    public async Task<SignedPlaylist> GetMasterAsync(string videoId, string token, CancellationToken cancellationToken)
+    {
+        var master = await GetMasterTemplateAsync(videoId, cancellationToken).ConfigureAwait(false);
+        if (master?.Value is not { } template)
+        {
+            return master is null ? SignedPlaylist.Missing : SignedPlaylist.Invalid;
+        }
+
+        var text = template.Template.Render(token, static (sb, t, rendition) =>
+            sb.Append(rendition).Append('/').Append(PlaylistTemplates.RenditionPlaylistFile).Append("?token=").Append(t));
+        return new SignedPlaylist(Encoding.UTF8.GetBytes(text), false);
+    }
+
+    /// <summary>A media playlist whose segment URIs are SAS URLs valid until <see cref="SegmentExpiry"/> for this token expiry.</summary>
+    public async Task<SignedPlaylist> GetMediaAsync(string videoId, string rendition, DateTimeOffset tokenExpiry, CancellationToken cancellationToken)
+    {
+        var master = await GetMasterTemplateAsync(videoId, cancellationToken).ConfigureAwait(false);
+        if (master?.Value is not { } masterTemplate)
+        {
+            return master is null ? SignedPlaylist.Missing : SignedPlaylist.Invalid;
+        }
+
+        if (!masterTemplate.Renditions.Contains(rendition))
+        {
+            return SignedPlaylist.Missing;
+        }
+
+        var loaded = await GetMediaTemplateAsync(videoId, rendition, cancellationToken).ConfigureAwait(false);
+        if (loaded?.Value is not { } media)
+        {
+            return loaded is null ? SignedPlaylist.Missing : SignedPlaylist.Invalid;
+        }
+
+        var expiry = SegmentExpiry(tokenExpiry, media.DurationSeconds, _marginSeconds, _granularitySeconds);
+        var key = new SignedKey(videoId, rendition, expiry.ToUnixTimeSeconds());
+        if (_cache.TryGetValue(key, out byte[]? signed) && signed is not null)
+        {
+            return new SignedPlaylist(signed, false);
+        }
+
+        var text = media.Template.Render((Blobs: _blobs, Expiry: expiry), static (sb, s, blob) =>
+            sb.Append(s.Blobs.GetSasUri(MediaLayout.Container, blob, BlobSasPermissions.Read, s.Expiry).AbsoluteUri), uriLengthHint: 256);
+        signed = Encoding.UTF8.GetBytes(text);
+
+        // Useful while a token can still map to this expiry; the key carries the expiry, so even a late hit is exact.
+        var lastTokenExpiry = expiry - TimeSpan.FromSeconds(_marginSeconds + Math.Ceiling(media.DurationSeconds));
+        var lifetime = lastTokenExpiry - _time.GetUtcNow();
+        _cache.Set(key, signed, new MemoryCacheEntryOptions
+        {
+            Size = signed.Length,
+            AbsoluteExpirationRelativeToNow = lifetime > TimeSpan.FromSeconds(1) ? lifetime : TimeSpan.FromSeconds(1),
+        });
+        return new SignedPlaylist(signed, false);
+    }
+
+    /// <summary>Token expiry + the clip's duration + the margin, rounded up to the granularity (whole seconds, as SAS expiries are).</summary>
+    public static DateTimeOffset SegmentExpiry(DateTimeOffset tokenExpiry, double durationSeconds, long marginSeconds, long granularitySeconds)
+    {
+        var seconds = tokenExpiry.ToUnixTimeSeconds() + (long)Math.Ceiling(durationSeconds) + marginSeconds;
+        var rounded = (seconds + granularitySeconds - 1) / granularitySeconds * granularitySeconds;
+        return DateTimeOffset.FromUnixTimeSeconds(rounded);
+    }
+
+    public void Dispose() => _cache.Dispose();
+
+    private Task<Parsed<MasterPlaylistTemplate>?> GetMasterTemplateAsync(string videoId, CancellationToken cancellationToken) =>
+        GetTemplateAsync(new MasterKey(videoId), MediaLayout.MasterPlaylist(videoId), text => PlaylistTemplates.ParseMaster(text, videoId), videoId, cancellationToken);
+
+    private Task<Parsed<MediaPlaylistTemplate>?> GetMediaTemplateAsync(string videoId, string rendition, CancellationToken cancellationToken) =>
+        GetTemplateAsync(new MediaKey(videoId, rendition), MediaLayout.RenditionPlaylist(videoId, rendition), text => PlaylistTemplates.ParseMedia(text, videoId, rendition), videoId, cancellationToken);
+
+    /// <summary>The parsed playlist (cached), null when the blob does not exist; a malformed one is remembered for a minute.</summary>
+    private async Task<Parsed<T>?> GetTemplateAsync<T>(object key, string blob, Func<string, T> parse, string videoId, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (_cache.TryGetValue(key, out Parsed<T>? cached))
+        {
+            return cached;
+        }
+
+        var text = await _blobs.ReadTextAsync(MediaLayout.Container, blob, cancellationToken).ConfigureAwait(false);
+        if (text is null)
+        {
+            return null;
+        }
+
+        Parsed<T> parsed;
+        try
+        {
+            parsed = new Parsed<T>(parse(text));
+            _cache.Set(key, parsed, new MemoryCacheEntryOptions { Size = (text.Length * 2L) + 256, SlidingExpiration = TemplateIdle });
+        }
+        catch (FormatException ex)
+        {
+            LogMalformed(ex, videoId, blob);
+            parsed = new Parsed<T>(null);
+            _cache.Set(key, parsed, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(1) });
+        }
+
+        return parsed;
+    }
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "Video {VideoId}: the published playlist {Blob} cannot be served")]
+    private partial void LogMalformed(Exception exception, string videoId, string blob);
+
+    private sealed record MasterKey(string VideoId);
+
+    private sealed record MediaKey(string VideoId, string Rendition);
+
+    private sealed record SignedKey(string VideoId, string Rendition, long SegmentExpiry);
+
+    /// <summary>A playlist as read from storage: its template, or null when it cannot be served.</summary>
+    private sealed record Parsed<T>(T? Value)
+        where T : class;
+}

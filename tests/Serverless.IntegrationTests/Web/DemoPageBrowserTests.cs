@@ -1,0 +1,148 @@
+using System.Globalization;
+using Microsoft.Playwright;
+using Serverless.IntegrationTests.Infrastructure;
+using Serverless.IntegrationTests.Templates;
+using Xunit.Abstractions;
+
+namespace Serverless.IntegrationTests.Web;
+
+/// <summary>
+/// The demo page in a real browser (Debian's headless Chromium): upload a generated clip through the page, follow the
+/// pipeline to Ready, play it through the signed playback URL with hls.js, switch rendition. Debian's Chromium decodes
+/// H.264/AAC through Media Source Extensions, so this is real decoding, asserted through <c>currentTime</c>.
+/// </summary>
+public sealed class DemoPageBrowserTests(BrowserSession session, ITestOutputHelper output) : IClassFixture<BrowserSession>
+{
+    private const string H264Aac = "video/mp4; codecs=\"avc1.64001f,mp4a.40.2\"";
+
+    [Fact]
+    public async Task DemoPage_UploadedClip_PlaysAndSwitchesRendition()
+    {
+        // 960x540 gets two renditions (360p and 540p): the smallest source with a rendition to switch to.
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(960, 540, 4, FrameRate: 24));
+        var page = await NewPageAsync();
+        try
+        {
+            Assert.True(await page.EvaluateAsync<bool>($"() => MediaSource.isTypeSupported('{H264Aac.Replace("\"", "\\\"", StringComparison.Ordinal)}')"), "This Chromium cannot decode H.264/AAC through MSE.");
+            await SignInAsync(page, "browser-" + Guid.NewGuid().ToString("N")[..8]);
+
+            await page.SetInputFilesAsync("#file", clip);
+            await page.ClickAsync("#upload");
+            await page.WaitForSelectorAsync("body[data-video-status=Ready]", new() { Timeout = 180_000 });
+            Assert.Equal(100, await page.EvaluateAsync<double>("() => document.getElementById('upload-progress').value"));
+            Assert.Equal(100, await page.EvaluateAsync<double>("() => document.getElementById('pipeline-progress').value"));
+
+            // The player: hls.js with the signed master playlist, two renditions in the switcher (plus Auto).
+            await page.WaitForFunctionAsync("() => document.querySelectorAll('#rendition option').length >= 3 && !document.getElementById('rendition').disabled", null, new() { Timeout = 30_000 });
+            await page.EvaluateAsync("() => { const v = document.getElementById('video'); v.loop = true; return v.play(); }");
+            var played = await WaitForPlayedAsync(page, 1.0);
+            output.WriteLine($"Played {played:F2} s at level {await page.EvaluateAsync<int>("() => window.demo.hls.currentLevel")}");
+            Assert.True(await page.EvaluateAsync<bool>("() => document.getElementById('video').poster.length > 0"), "No poster from the playback grant.");
+
+            // Switch to the rendition that is not playing, through the page's switcher.
+            var playing = await page.EvaluateAsync<int>("() => window.demo.hls.currentLevel");
+            var levels = await page.EvaluateAsync<int>("() => window.demo.hls.levels.length");
+            var target = playing == levels - 1 ? 0 : levels - 1;
+            await page.SelectOptionAsync("#rendition", target.ToString(CultureInfo.InvariantCulture));
+            await page.WaitForSelectorAsync($"body[data-level='{target}']", new() { Timeout = 30_000 });
+            Assert.Equal(target, await page.EvaluateAsync<int>("() => window.demo.hls.currentLevel"));
+            await WaitForPlayedAsync(page, 1.0);
+
+            // The play event went to the events API (recorded only on a 2xx answer).
+            await page.WaitForFunctionAsync("() => window.demo.events.some(e => e.type === 'play' && e.videoId === window.demo.videoId)", null, new() { Timeout = 10_000 });
+        }
+        finally
+        {
+            await ScreenshotAsync(page, "demo-page-playback.png");
+        }
+    }
+
+    [Fact]
+    public async Task DemoPage_TemplateGallery_SyncsAndPreviewsTheTimeline()
+    {
+        using var admin = session.App.CreateClient().AsOperator();
+        var id = TemplateTestData.UniqueId("demo");
+        await TemplateTestData.RegisterAssetsAsync(admin);
+        await TemplateTestData.PutAndPublishAsync(admin, id, TemplateTestData.Template(id));
+        var page = await NewPageAsync();
+        try
+        {
+            await SignInAsync(page, "gallery-" + Guid.NewGuid().ToString("N")[..8]);
+
+            await page.ClickAsync("#sync");
+            await page.ClickAsync($".template[data-id='{id}']", new() { Timeout = 10_000 });
+            await page.FillAsync("#image-count", "3");
+            await page.ClickAsync("#preview");
+            await page.WaitForFunctionAsync("() => window.demo.timeline !== null && document.querySelectorAll('#timeline-bars .node').length === window.demo.timeline.nodes.length", null, new() { Timeout = 10_000 });
+
+            // Three images, two transitions between them; the cache is keyed by the library version it was synced at.
+            Assert.Equal(3, await page.EvaluateAsync<int>("() => document.querySelectorAll('#timeline-bars .node.image').length"));
+            Assert.Equal(2, await page.EvaluateAsync<int>("() => document.querySelectorAll('#timeline-bars .node.transition').length"));
+            var version = await page.EvaluateAsync<long>("() => JSON.parse(localStorage.getItem('templates.manifest')).version");
+            Assert.Equal(version, await page.EvaluateAsync<long>("() => window.demo.manifestVersion"));
+
+            // A second sync asks only for changes since that version.
+            var request = page.WaitForRequestAsync(r => r.Url.Contains("/api/templates/manifest?since=", StringComparison.Ordinal));
+            await page.ClickAsync("#sync");
+            Assert.EndsWith("since=" + version.ToString(CultureInfo.InvariantCulture), (await request).Url, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await ScreenshotAsync(page, "demo-page-templates.png");
+        }
+    }
+
+    private async Task<IPage> NewPageAsync()
+    {
+        var context = await session.Browser.NewContextAsync(new() { BaseURL = session.App.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 1100 } });
+        var page = await context.NewPageAsync();
+        page.Console += (_, message) => output.WriteLine($"[browser {message.Type}] {message.Text}");
+        page.PageError += (_, error) => output.WriteLine($"[browser error] {error}");
+        await page.GotoAsync("/");
+        Assert.True(await page.EvaluateAsync<bool>("() => typeof Hls === 'function' && Hls.isSupported()"), "hls.js was not served with the page (functions/Web: npm ci).");
+        return page;
+    }
+
+    private static async Task SignInAsync(IPage page, string user)
+    {
+        await page.FillAsync("#user", user);
+        await page.ClickAsync("#signin button");
+        await page.WaitForSelectorAsync("body[data-signed-in=true]", new() { Timeout = 10_000 });
+    }
+
+    /// <summary>
+    /// Waits until the video has played <paramref name="seconds"/> more seconds of media (summed from timeupdate steps, so a
+    /// loop back to the start still counts) and is not stalled; returns the seconds played since the page loaded.
+    /// </summary>
+    private static async Task<double> WaitForPlayedAsync(IPage page, double seconds)
+    {
+        var from = await page.EvaluateAsync<double>("""
+            () => {
+              const v = document.getElementById('video');
+              if (window.__played === undefined) {
+                window.__played = 0;
+                let last = v.currentTime;
+                v.addEventListener('timeupdate', () => {
+                  const step = v.currentTime - last;
+                  if (step > 0 && step < 1) window.__played += step;
+                  last = v.currentTime;
+                });
+              }
+              return window.__played;
+            }
+            """);
+        var target = (from + seconds).ToString(CultureInfo.InvariantCulture);
+        await page.WaitForFunctionAsync($"() => !document.getElementById('video').paused && window.__played >= {target}", null, new() { Timeout = 30_000, PollingInterval = 100 });
+        return await page.EvaluateAsync<double>("() => window.__played");
+    }
+
+    private async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(BrowserSession.ResultsDirectory, "screenshots");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name);
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        output.WriteLine("Screenshot: " + path);
+        await page.Context.CloseAsync();
+    }
+}
