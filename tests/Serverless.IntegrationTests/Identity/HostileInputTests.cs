@@ -209,6 +209,14 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
         new("event batch over the limit", 413, f => Send(HttpMethod.Post, "/api/events", f.AliceToken, JsonBody(new { events = Enumerable.Range(0, 101).Select(i => HostileFixture.Event("evt-many-" + i, f.AliceVideo, 1)).ToArray() }))),
         new("events without a token", 401, f => Send(HttpMethod.Post, "/api/events", null, JsonBody(new { events = new[] { HostileFixture.Event("evt-anon", f.AliceVideo, 1) } }))),
 
+        // Playback.
+        new("bob plays alice's unpublished video", 404, f => Get($"/api/videos/{f.AliceVideo}/playback", f.BobToken)),
+        new("playback of a traversal id", 400, f => Get("/api/videos/..%2F..%2Fmedia/playback", f.AliceToken)),
+        new("master playlist without a playback token", 403, f => Get($"/api/play/{f.AliceVideo}/master.m3u8", null)),
+        new("master playlist with a forged playback token", 403, f => Get($"/api/play/{f.AliceVideo}/master.m3u8?token=AAAA.BBBB", null)),
+        new("media playlist with a traversal rendition", 403, f => Get($"/api/play/{f.AliceVideo}/..%2F..%2Fuploads/index.m3u8?token=AAAA.BBBB", null)),
+        new("playlist with a user token instead of a playback token", 403, f => Get($"/api/play/{f.AliceVideo}/master.m3u8?token=" + f.AliceToken, f.AliceToken)),
+
         // Templates.
         new("template manifest without a token", 401, f => Get("/api/templates/manifest", null)),
         new("template manifest with a negative version", 400, f => Get("/api/templates/manifest?since=-1", f.AliceToken)),
@@ -301,6 +309,7 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync("/api/videos/" + videoId)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
         Assert.Equal(VideoStatus.Deleted, (await fixture.App.Services.GetRequiredService<IVideoCatalog>().GetAsync(videoId, default))!.Status);
         Assert.Empty(await blobs.ListAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), default).ToListAsync());
         Assert.Empty(await blobs.ListAsync(MediaLayout.UploadsContainer, MediaLayout.Prefix(videoId), default).ToListAsync());
