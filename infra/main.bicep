@@ -132,8 +132,29 @@ var appSettings = {
   LocalRuntime__MessageLeaseSeconds: '60'
   LocalRuntime__MinPollingIntervalSeconds: '0.2'
   LocalRuntime__Concurrency: '2'
+  Identity__Issuer: 'shortvideo-api'
+  Identity__Audience: 'shortvideo-miniprogram'
+  Identity__TokenLifetimeMinutes: '60'
+  Identity__ClockSkewSeconds: '30'
+  // keyId:base64Key[,keyId:base64Key]: the first signs, all validate (rotation: add the new key first).
+  Identity__SigningKeys: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=TokenSigningKeys)'
+  // Derives the opaque user ids from openids: never rotate it once users exist.
+  Identity__UserIdKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=UserIdKey)'
   Identity__AllowDevelopmentSignIn: 'false'
   Identity__OperatorKeys: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=OperatorKeys)'
+  WeChat__AppId: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatAppId)'
+  WeChat__AppSecret: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatAppSecret)'
+  WeChat__BaseUrl: 'https://api.weixin.qq.com'
+  WeChat__AttemptTimeoutSeconds: '5'
+  WeChat__MaxRetries: '2'
+  WeChat__RetryDelayMilliseconds: '200'
+  Edge__MaxRequestBodyBytes: '1048576'
+  Edge__LoginPermitsPerMinutePerIp: '30'
+  Edge__UploadPermitsPerMinutePerUser: '30'
+  Edge__UploadPermitsPerMinutePerIp: '120'
+  Edge__EventPermitsPerMinutePerUser: '300'
+  Edge__EventPermitsPerMinutePerIp: '1200'
+  Edge__CorsOrigins: '' // the web demo's origin(s), comma-separated; empty: no CORS
   Web__DemoPage: 'false' // the local demo page; not in the deployment package
   Web__OpenApiDocument: 'true'
   // Static linux-x64 ffmpeg/ffprobe shipped in the package by infra/publish.sh (tools/), mounted at /home/site/wwwroot.

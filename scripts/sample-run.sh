@@ -2,10 +2,13 @@
 # Takes a generated sample clip through upload → pipeline → Ready → signed playback URL on a running app.
 set -euo pipefail
 BASE=${1:-http://127.0.0.1:7071}
-USER_HEADER="X-Dev-User: sample-user"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+
+echo "==> POST /api/auth/login (development sign-in, dev:sample-user)"
+token=$(curl -fsS -X POST "$BASE/api/auth/login" -H 'Content-Type: application/json' -d '{"code":"dev:sample-user"}' | json "['token']")
+USER_HEADER="Authorization: Bearer $token"
 
 echo "==> Generating a 6 s 1280x720 sample clip with ffmpeg"
 ffmpeg -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=6" -f lavfi -i "sine=frequency=440:duration=6" \

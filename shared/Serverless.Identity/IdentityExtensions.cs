@@ -1,102 +1,76 @@
-using System.Security.Claims;
-using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serverless.Functions;
 
 namespace Serverless.Identity;
 
 public static class IdentityExtensions
 {
-    /// <summary>Registers authentication (user and operator schemes) and the authorization policies every area uses.</summary>
+    /// <summary>
+    /// Registers sign-in (WeChat <c>code2Session</c> and the Development-only <c>dev:</c> codes), bearer-token and operator-key
+    /// authentication, the <see cref="AuthPolicies"/> every area uses, and the HTTP edge: body-size limit, rate limits,
+    /// security headers and CORS.
+    /// </summary>
     public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<IdentityOptions>()
-            .BindConfiguration(IdentityOptions.SectionName)
-            .ValidateDataAnnotations()
-            .Validate(o => !o.AllowDevelopmentSignIn || builder.Environment.IsDevelopment(),
-                "Identity__AllowDevelopmentSignIn is enabled outside the Development environment; refusing to start.")
-            .ValidateOnStart();
-        builder.Services.AddAuthentication(DevHeaderHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, DevHeaderHandler>(DevHeaderHandler.SchemeName, null)
+        var services = builder.Services;
+        services.AddSingleton<IValidateOptions<IdentityOptions>, IdentityOptionsValidator>();
+        services.AddSingleton<IValidateOptions<WeChatOptions>, WeChatOptionsValidator>();
+        services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WeChatOptions>().BindConfiguration(WeChatOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton<SigningKeyRing>();
+        services.AddSingleton<UserIdDeriver>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<SignInService>();
+        services.AddSingleton<WeChatResilience>();
+        services.AddHttpClient<IWeChatSessionClient, WeChatSessionClient>((sp, http) =>
+            {
+                var baseUrl = sp.GetRequiredService<IOptions<WeChatOptions>>().Value.BaseUrl;
+                http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
+                http.Timeout = Timeout.InfiniteTimeSpan; // The resilience pipeline times each attempt.
+                http.MaxResponseContentBufferSize = WeChatSessionClient.MaxReplyBytes;
+            })
+            .RemoveAllLoggers(); // The request URI carries the AppSecret: never log it.
+
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, OperatorKeyHandler>(OperatorKeyHandler.SchemeName, null);
-        builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(AuthPolicies.User, p => p.AddAuthenticationSchemes(DevHeaderHandler.SchemeName).RequireClaim(ClaimsPrincipalExtensions.UserIdClaim))
-            .AddPolicy(AuthPolicies.Operator, p => p.AddAuthenticationSchemes(OperatorKeyHandler.SchemeName).RequireClaim("role", "operator"));
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AuthPolicies.User, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireClaim(ClaimsPrincipalExtensions.UserIdClaim))
+            .AddPolicy(AuthPolicies.Operator, p => p.AddAuthenticationSchemes(OperatorKeyHandler.SchemeName).RequireClaim(OperatorKeyHandler.RoleClaim, OperatorKeyHandler.OperatorRole));
+
+        // The edge: Kestrel's body limit applies to every endpoint (a route lifts it with IRequestSizeLimitMetadata).
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = edge.Value.MaxRequestBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
+            .Configure<IOptions<EdgeOptions>>((limiter, edge) => EdgeRateLimits.Configure(limiter, edge.Value));
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<EdgeOptions>>((cors, edge) =>
+            cors.AddPolicy(EdgeStartupFilter.CorsPolicy, p => p
+                .WithOrigins([.. edge.Value.ParseCorsOrigins()])
+                .WithMethods("GET", "POST", "PUT", "DELETE")
+                .WithHeaders("authorization", "content-type")
+                .WithExposedHeaders("location", "retry-after")
+                .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
+        services.AddTransient<IStartupFilter, EdgeStartupFilter>();
+
+        services.AddHttpFunction(LoginApi.FunctionName);
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder endpoints) => endpoints;
-}
-
-/// <summary>Sign-in settings (section <c>Identity</c>).</summary>
-public sealed class IdentityOptions
-{
-    public const string SectionName = "Identity";
-
-    /// <summary>Development only: accept the <c>X-Dev-User</c> header as the signed-in user. Refused outside Development.</summary>
-    public bool AllowDevelopmentSignIn { get; set; }
-
-    /// <summary>Operator keys accepted in <c>x-functions-key</c> (comma-separated: current and previous, for rotation).</summary>
-    public string OperatorKeys { get; set; } = string.Empty;
-}
-
-/// <summary>Development sign-in: the user id comes from the <c>X-Dev-User</c> header. Only when explicitly enabled in Development.</summary>
-internal sealed class DevHeaderHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IOptions<IdentityOptions> identity)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-{
-    public const string SchemeName = "DevHeader";
-    public const string HeaderName = "X-Dev-User";
-
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        if (!identity.Value.AllowDevelopmentSignIn || !Request.Headers.TryGetValue(HeaderName, out var values))
-        {
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
-
-        var user = values.ToString();
-        if (user.Length is 0 or > 64 || !user.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-        {
-            return Task.FromResult(AuthenticateResult.Fail("X-Dev-User must be 1-64 letters, digits, '-' or '_'."));
-        }
-
-        var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimsPrincipalExtensions.UserIdClaim, "dev-" + user)], SchemeName));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
-    }
-}
-
-/// <summary>Operator access with an operator key in <c>x-functions-key</c>, compared in constant time.</summary>
-internal sealed class OperatorKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IOptions<IdentityOptions> identity)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-{
-    public const string SchemeName = "OperatorKey";
-    public const string HeaderName = "x-functions-key";
-
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        if (!Request.Headers.TryGetValue(HeaderName, out var values))
-        {
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
-
-        var presented = System.Text.Encoding.UTF8.GetBytes(values.ToString());
-        var match = false;
-        foreach (var key in identity.Value.OperatorKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            match |= System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(presented, System.Text.Encoding.UTF8.GetBytes(key));
-        }
-
-        if (!match)
-        {
-            return Task.FromResult(AuthenticateResult.Fail("The operator key is not valid."));
-        }
-
-        var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim("role", "operator")], SchemeName));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
-    }
+    /// <summary>Maps <c>POST /api/auth/login</c>.</summary>
+    public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder endpoints) => endpoints.MapLoginApi();
 }

@@ -30,13 +30,14 @@ public static class PipelineExtensions
         builder.Services.AddSingleton<VideoRepository>();
         builder.Services.AddSingleton<IVideoCatalog>(sp => sp.GetRequiredService<VideoRepository>());
         builder.Services.AddSingleton<UploadService>();
+        builder.Services.AddSingleton<VideoLifecycle>();
         builder.Services.AddSingleton<IPipelineActivities, PipelineActivities>();
         builder.Services.AddSingleton<PipelineRunner>();
         builder.Services.AddHostedService<WorkFolderCleanup>();
         builder.Services.AddQueueFunction<OnVideoUploaded>(OnVideoUploaded.Name);
         builder.Services.AddQueueFunction<RunPipelineStep>(RunPipelineStep.Name);
         builder.Services.AddTimerFunction<SweepPipelines>(SweepPipelines.Name);
-        foreach (var name in new[] { "CreateUpload", "UploadFile", "GetVideo", "ListVideos" })
+        foreach (var name in new[] { "CreateUpload", "UploadFile", "GetVideo", "ListVideos", "DeleteVideo", "ReprocessVideo" })
         {
             builder.Services.AddHttpFunction(name);
         }

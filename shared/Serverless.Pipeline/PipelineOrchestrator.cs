@@ -71,7 +71,7 @@ public static class PipelineOrchestrator
     public static StepDecision OnMessage(
         VideoStatus status, PipelineState? state, StepMessage message, int maxAttempts, DateTimeOffset lastHeartbeat, DateTimeOffset now, TimeSpan heartbeatTimeout)
     {
-        if (status is VideoStatus.Ready or VideoStatus.Failed)
+        if (status is VideoStatus.Ready or VideoStatus.Failed or VideoStatus.Deleted)
         {
             return new StepDecision.Ignore($"the video is already {status}");
         }

@@ -259,7 +259,7 @@ internal sealed partial class PipelineRunner(
     {
         await videos.UpdateAsync(
             videoId,
-            e => e.Video.Status is VideoStatus.Ready or VideoStatus.Failed
+            e => e.Video.Status is VideoStatus.Ready or VideoStatus.Failed or VideoStatus.Deleted
                 ? null
                 : e with { Video = e.Video with { Status = VideoStatus.Failed, Error = reason } },
             cancellationToken).ConfigureAwait(false);

@@ -70,6 +70,10 @@ public static class UploadsApi
         var videos = endpoints.MapGroup("/api/videos").RequireAuthorization(AuthPolicies.User).WithTags("Videos");
         videos.MapGet("/{videoId}", GetVideoAsync).WithName("GetVideo");
         videos.MapGet("/", ListVideosAsync).WithName("ListVideos");
+        videos.MapDelete("/{videoId}", DeleteVideoAsync).WithName("DeleteVideo");
+
+        endpoints.MapPost("/api/admin/videos/{videoId}/reprocess", ReprocessVideoAsync)
+            .RequireAuthorization(AuthPolicies.Operator).WithTags("Admin").WithName("ReprocessVideo");
         return endpoints;
     }
 
@@ -102,13 +106,39 @@ public static class UploadsApi
     {
         var video = VideoIds.IsValid(videoId) ? await catalog.GetAsync(videoId, cancellationToken).ConfigureAwait(false) : null;
 
-        // Others' videos exist for a caller only once they are published.
-        if (video is null || (video.OwnerId != user.GetUserId() && video.Status != VideoStatus.Ready))
+        // Others' videos exist for a caller only once they are published; deleted ones for nobody.
+        if (video is null || video.Status == VideoStatus.Deleted || (video.OwnerId != user.GetUserId() && video.Status != VideoStatus.Ready))
         {
             return Problems.NotFound("video-not-found", "No such video.");
         }
 
         return TypedResults.Ok(VideoStatusResponse.From(video));
+    }
+
+    /// <summary>The owner deletes their video: unpublished at once, then its media and source are deleted.</summary>
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteVideoAsync(
+        string videoId, ClaimsPrincipal user, VideoLifecycle lifecycle, CancellationToken cancellationToken)
+    {
+        if (!VideoIds.IsValid(videoId)
+            || await lifecycle.DeleteAsync(user.GetUserId(), videoId, cancellationToken).ConfigureAwait(false) != LifecycleOutcome.Done)
+        {
+            return Problems.NotFound("video-not-found", "No such video.");
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>An operator runs the pipeline again for a Ready or Failed video.</summary>
+    internal static async Task<Results<Accepted, ProblemHttpResult>> ReprocessVideoAsync(
+        string videoId, VideoLifecycle lifecycle, CancellationToken cancellationToken)
+    {
+        var outcome = VideoIds.IsValid(videoId) ? await lifecycle.ReprocessAsync(videoId, cancellationToken).ConfigureAwait(false) : LifecycleOutcome.NotFound;
+        return outcome switch
+        {
+            LifecycleOutcome.Done => TypedResults.Accepted($"/api/videos/{videoId}"),
+            LifecycleOutcome.Conflict => Problems.Conflict("video-not-reprocessable", "Only Ready or Failed videos can be reprocessed."),
+            _ => Problems.NotFound("video-not-found", "No such video."),
+        };
     }
 
     internal static async Task<Results<Ok<VideoListResponse>, ProblemHttpResult>> ListVideosAsync(
@@ -176,7 +206,7 @@ internal sealed partial class UploadService(
     public async Task<Outcome<UploadAccepted>> ReceiveMultipartAsync(string userId, string videoId, HttpContext context, CancellationToken cancellationToken)
     {
         var entry = VideoIds.IsValid(videoId) ? await videos.GetEntryAsync(videoId, cancellationToken).ConfigureAwait(false) : null;
-        if (entry is null || entry.Video.OwnerId != userId)
+        if (entry is null || entry.Video.OwnerId != userId || entry.Video.Status == VideoStatus.Deleted)
         {
             return Problems.NotFound("video-not-found", "No such upload.");
         }

@@ -7,6 +7,9 @@ public enum VideoStatus
     Processing,
     Ready,
     Failed,
+
+    /// <summary>Deleted by its owner: never shown or played again; its media is deleted.</summary>
+    Deleted,
 }
 
 /// <summary>One published rendition of a Ready video.</summary>

@@ -28,7 +28,7 @@ internal sealed class PlaybackService(IVideoCatalog catalog, IPlaybackTokens tok
     public async Task<PlaybackLookup> GetAsync(string videoId, string userId, CancellationToken cancellationToken)
     {
         var video = await catalog.GetAsync(videoId, cancellationToken).ConfigureAwait(false);
-        if (video is null || (video.Status != VideoStatus.Ready && video.OwnerId != userId))
+        if (video is null || video.Status == VideoStatus.Deleted || (video.Status != VideoStatus.Ready && video.OwnerId != userId))
         {
             return new PlaybackLookup.NotFound();
         }

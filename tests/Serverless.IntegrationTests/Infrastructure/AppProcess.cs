@@ -53,8 +53,11 @@ public sealed class AppProcess : IAsyncDisposable
         psi.ArgumentList.Add($"http://127.0.0.1:{port}");
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["AzureWebJobsStorage"] = storageConnectionString;
-        psi.Environment["Identity__AllowDevelopmentSignIn"] = "true";
-        psi.Environment["Identity__OperatorKeys"] = FunctionsAppFactory.OperatorKey;
+        foreach (var (key, value) in FunctionsAppFactory.DefaultSettings)
+        {
+            psi.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         psi.Environment["Playback__SigningKey"] = FunctionsAppFactory.PlaybackSigningKey;
         psi.Environment["LocalRuntime__UploadWatchIntervalSeconds"] = "0.5";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";

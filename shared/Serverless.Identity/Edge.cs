@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Serverless.Http;
+
+namespace Serverless.Identity;
+
+/// <summary>
+/// The rate-limited route classes. They are matched by path at the edge (before routing), so the areas that own the routes
+/// need no change: <see cref="Login"/> is <c>POST /api/auth/login</c>, <see cref="Uploads"/> is <c>/api/uploads…</c>,
+/// <see cref="Events"/> is <c>/api/events…</c>.
+/// </summary>
+public static class RateLimitPolicies
+{
+    public const string Login = "login";
+    public const string Uploads = "uploads";
+    public const string Events = "events";
+
+    /// <summary>The class of a request, or null when it is not rate limited.</summary>
+    public static string? Classify(HttpRequest request)
+    {
+        var path = request.Path;
+        if (HttpMethods.IsOptions(request.Method))
+        {
+            return null;
+        }
+
+        if (path.Equals(LoginApi.Route, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/api/auth", StringComparison.OrdinalIgnoreCase))
+        {
+            return Login;
+        }
+
+        if (path.StartsWithSegments("/api/uploads", StringComparison.OrdinalIgnoreCase))
+        {
+            return Uploads;
+        }
+
+        return path.StartsWithSegments("/api/events", StringComparison.OrdinalIgnoreCase) ? Events : null;
+    }
+}
+
+/// <summary>
+/// What every HTTP response passes through, installed outermost (an <see cref="IStartupFilter"/>) so it also covers
+/// answers produced before routing: security headers, CORS for the web demo, and the per-user / per-IP rate limits.
+/// </summary>
+internal sealed class EdgeStartupFilter(IOptions<EdgeOptions> edge, IHostEnvironment environment) : IStartupFilter
+{
+    public const string CorsPolicy = "web-demo";
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        var hsts = !environment.IsDevelopment();
+        app.Use((context, nextMiddleware) =>
+        {
+            // On starting, so error answers (whose headers the exception handler clears) carry them too.
+            context.Response.OnStarting(hsts ? SecurityHeaders.ApplyWithHsts : SecurityHeaders.Apply, context);
+            return nextMiddleware(context);
+        });
+
+        if (edge.Value.ParseCorsOrigins().Count > 0)
+        {
+            // Operator routes are never called from a browser.
+            app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api/admin", StringComparison.OrdinalIgnoreCase), b => b.UseCors(CorsPolicy));
+        }
+
+        app.Use(async (context, nextMiddleware) =>
+        {
+            // The per-user limits need the user before routing and authentication run: read the bearer token here (the
+            // result is cached for the request, so the later authentication step does not validate it twice).
+            if (RateLimitPolicies.Classify(context.Request) is RateLimitPolicies.Uploads or RateLimitPolicies.Events
+                && context.Request.Headers.Authorization.Count > 0)
+            {
+                var result = await context.AuthenticateAsync(BearerTokenHandler.SchemeName).ConfigureAwait(false);
+                if (result.Succeeded)
+                {
+                    context.User = result.Principal;
+                }
+            }
+
+            await nextMiddleware(context).ConfigureAwait(false);
+        });
+        app.UseRateLimiter();
+        next(app);
+    };
+}
+
+internal static class SecurityHeaders
+{
+    public static readonly Func<object, Task> Apply = state => Set((HttpContext)state, hsts: false);
+
+    public static readonly Func<object, Task> ApplyWithHsts = state => Set((HttpContext)state, hsts: true);
+
+    private static Task Set(HttpContext context, bool hsts)
+    {
+        var headers = context.Response.Headers;
+        if (hsts)
+        {
+            headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
+        }
+
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        // The API never serves a document a browser renders; the local demo page (Development only) sets its own policy, if any.
+        var path = context.Request.Path;
+        if ((path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase))
+            && !headers.ContainsKey("Content-Security-Policy"))
+        {
+            headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+        }
+
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        headers["X-Permitted-Cross-Domain-Policies"] = "none";
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The partitioned limiters: per user (from the token) and per client IP, answered with 429, Retry-After and problem+json.</summary>
+internal static class EdgeRateLimits
+{
+    public static void Configure(RateLimiterOptions limiter, EdgeOptions edge)
+    {
+        limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+            PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                var policy = RateLimitPolicies.Classify(context.Request);
+                var user = context.User.Identity?.IsAuthenticated == true ? context.User.FindFirst(ClaimsPrincipalExtensions.UserIdClaim)?.Value : null;
+                var permits = policy switch
+                {
+                    RateLimitPolicies.Uploads => edge.UploadPermitsPerMinutePerUser,
+                    RateLimitPolicies.Events => edge.EventPermitsPerMinutePerUser,
+                    _ => 0,
+                };
+                return permits == 0 || user is null
+                    ? RateLimitPartition.GetNoLimiter(string.Empty)
+                    : RateLimitPartition.GetTokenBucketLimiter(policy + "|u|" + user, _ => PerMinute(permits));
+            }),
+            PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                var policy = RateLimitPolicies.Classify(context.Request);
+                var permits = policy switch
+                {
+                    RateLimitPolicies.Login => edge.LoginPermitsPerMinutePerIp,
+                    RateLimitPolicies.Uploads => edge.UploadPermitsPerMinutePerIp,
+                    RateLimitPolicies.Events => edge.EventPermitsPerMinutePerIp,
+                    _ => 0,
+                };
+                return permits == 0
+                    ? RateLimitPartition.GetNoLimiter(string.Empty)
+                    : RateLimitPartition.GetTokenBucketLimiter(policy + "|ip|" + ClientAddress.Of(context), _ => PerMinute(permits));
+            }));
+        limiter.OnRejected = async (context, cancellationToken) =>
+        {
+            var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+                ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
+                : 60;
+            var http = context.HttpContext;
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            await Problems.Create(
+                StatusCodes.Status429TooManyRequests,
+                "rate-limited",
+                "Too many requests.",
+                $"Too many requests; retry after {seconds.ToString(CultureInfo.InvariantCulture)} s.").ExecuteAsync(http).ConfigureAwait(false);
+        };
+    }
+
+    /// <summary>A bucket holding one minute's permits, refilled evenly (at most every 100 ms).</summary>
+    internal static TokenBucketRateLimiterOptions PerMinute(int permits)
+    {
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromMinutes(1).Ticks / permits));
+        var perPeriod = Math.Max(1, (int)Math.Round(permits * period.TotalMinutes));
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = permits,
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = period,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+    }
+}
+
+/// <summary>
+/// The client's address for per-IP limits. Behind the Functions host (custom handler) the TCP peer is the host itself, so
+/// the address the Azure front end appended to <c>X-Forwarded-For</c> (the right-most non-loopback entry) is used.
+/// </summary>
+internal static class ClientAddress
+{
+    private static readonly bool BehindFunctionsHost = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT"));
+
+    public static string Of(HttpContext context)
+    {
+        var peer = context.Connection.RemoteIpAddress;
+        if (BehindFunctionsHost && (peer is null || IPAddress.IsLoopback(peer)))
+        {
+            var forwarded = context.Request.Headers["X-Forwarded-For"].ToString();
+            foreach (var entry in forwarded.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Reverse())
+            {
+                if (TryParseAddress(entry, out var address) && !IPAddress.IsLoopback(address))
+                {
+                    return Normalize(address);
+                }
+            }
+        }
+
+        return peer is null ? "unknown" : Normalize(peer);
+    }
+
+    private static bool TryParseAddress(string entry, out IPAddress address) =>
+        IPAddress.TryParse(entry, out address!) || (IPEndPoint.TryParse(entry, out var endpoint) && (address = endpoint.Address) is not null);
+
+    /// <summary>IPv4 as is; IPv6 by its /64 prefix (one subscriber usually holds a whole /64).</summary>
+    private static string Normalize(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
+}

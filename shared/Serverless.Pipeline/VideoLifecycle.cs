@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging;
+using Serverless.Storage;
+
+namespace Serverless.Pipeline;
+
+/// <summary>What an owner's delete or an operator's reprocess request came to.</summary>
+public enum LifecycleOutcome
+{
+    Done,
+    NotFound,
+    Conflict,
+}
+
+/// <summary>
+/// An owner deleting their video, and an operator reprocessing one. A delete unpublishes first (the row becomes
+/// <see cref="VideoStatus.Deleted"/> and loses its pipeline state, so playback refuses it at once and no pipeline step can
+/// publish it again), then removes it from the Ready index and deletes its media and its source.
+/// </summary>
+internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore blobs, PipelineRunner runner, ILogger<VideoLifecycle> logger)
+{
+    public async Task<LifecycleOutcome> DeleteAsync(string ownerId, string videoId, CancellationToken cancellationToken)
+    {
+        VideoRecord? before = null;
+        var entry = await videos.UpdateAsync(
+            videoId,
+            e =>
+            {
+                before = e.Video;
+                return e.Video.OwnerId != ownerId || e.Video.Status == VideoStatus.Deleted
+                    ? null
+                    : e with
+                    {
+                        Video = e.Video with { Status = VideoStatus.Deleted, Stage = nameof(VideoStatus.Deleted), Renditions = [], Error = null },
+                        State = null,
+                    };
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (entry is null || entry.Video.OwnerId != ownerId)
+        {
+            return LifecycleOutcome.NotFound;
+        }
+
+        // Repeated deletes by the owner finish a clean-up an outage may have interrupted.
+        if (before is { ReadyAt: not null })
+        {
+            await videos.RemoveFromReadyIndexAsync(before, cancellationToken).ConfigureAwait(false);
+        }
+
+        var media = await blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+        var sources = await blobs.DeletePrefixAsync(MediaLayout.UploadsContainer, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+        LogDeleted(logger, videoId, media + sources);
+        return LifecycleOutcome.Done;
+    }
+
+    /// <summary>Runs the pipeline again from the source for a Ready or Failed video (unpublished meanwhile).</summary>
+    public async Task<LifecycleOutcome> ReprocessAsync(string videoId, CancellationToken cancellationToken)
+    {
+        VideoRecord? before = null;
+        var entry = await videos.UpdateAsync(
+            videoId,
+            e =>
+            {
+                before = e.Video;
+                return e.Video.Status is VideoStatus.Ready or VideoStatus.Failed
+                    ? e with
+                    {
+                        Video = e.Video with { Status = VideoStatus.Uploading, Stage = "Reprocessing", Progress = 0, Error = null, Renditions = [], ReadyAt = null },
+                        State = null,
+                    }
+                    : null;
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (entry is null || entry.Video.Status == VideoStatus.Deleted)
+        {
+            return LifecycleOutcome.NotFound;
+        }
+
+        if (entry.Video.Status != VideoStatus.Uploading || before?.Status is not (VideoStatus.Ready or VideoStatus.Failed))
+        {
+            return LifecycleOutcome.Conflict;
+        }
+
+        if (before is { ReadyAt: not null })
+        {
+            await videos.RemoveFromReadyIndexAsync(before, cancellationToken).ConfigureAwait(false);
+        }
+
+        await runner.StartAsync(videoId, cancellationToken).ConfigureAwait(false);
+        LogReprocessing(logger, videoId);
+        return LifecycleOutcome.Done;
+    }
+
+    [LoggerMessage(EventId = 250, Level = LogLevel.Information, Message = "Video {VideoId} deleted by its owner ({Blobs} blobs removed).")]
+    private static partial void LogDeleted(ILogger logger, string videoId, int blobs);
+
+    [LoggerMessage(EventId = 251, Level = LogLevel.Information, Message = "Video {VideoId} reprocessing on an operator's request.")]
+    private static partial void LogReprocessing(ILogger logger, string videoId);
+}
