@@ -11,16 +11,13 @@ export class ApiProblem extends Error {
 
 const session = { user: null, token: null };
 
-/** The headers that sign a request in: the bearer token from sign-in, or (older builds) the development header. */
+/** The headers that sign a request in: the bearer token from sign-in. */
 function authHeaders() {
-  if (session.token) return { Authorization: `Bearer ${session.token}` };
-  if (session.user) return { 'X-Dev-User': session.user };
-  return {};
+  return session.token ? { Authorization: `Bearer ${session.token}` } : {};
 }
 
 /**
  * Development sign-in: POST /api/auth/login with the code "dev:<name>" (what wx.login's code is in production).
- * When this build has no sign-in endpoint yet, falls back to the X-Dev-User header that Development accepts.
  */
 export async function signIn(user) {
   session.user = user;
@@ -32,12 +29,10 @@ export async function signIn(user) {
   });
   if (response.ok) {
     const body = await response.json();
-    session.token = body.accessToken ?? body.token ?? null;
-    return { user, mode: 'bearer token', userId: body.userId ?? null, expiresAt: body.expiresAt ?? null };
+    session.token = body.token;
+    return { user, mode: 'bearer token', userId: body.userId, expiresAt: body.expiresAt };
   }
-  if (response.status === 404 || response.status === 405) {
-    return { user, mode: 'X-Dev-User header', userId: null, expiresAt: null };
-  }
+  session.user = null;
   throw new ApiProblem(response.status, await readProblem(response));
 }
 
