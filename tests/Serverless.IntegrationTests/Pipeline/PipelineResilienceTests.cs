@@ -16,9 +16,9 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
     {
         // A killed worker's message comes back after its lease, while its last heartbeat is still fresh: the step
         // must be taken over once the heartbeat ages out, not dropped as a duplicate.
-        ["LocalRuntime:MessageLeaseSeconds"] = "4",
+        ["LocalRuntime:MessageLeaseSeconds"] = "5",
         ["Pipeline:HeartbeatSeconds"] = "1",
-        ["Pipeline:HeartbeatTimeoutSeconds"] = "8",
+        ["Pipeline:HeartbeatTimeoutSeconds"] = "10",
         ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
     };
 
