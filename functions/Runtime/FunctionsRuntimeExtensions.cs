@@ -53,6 +53,8 @@ public static class FunctionsRuntimeExtensions
         builder.Services.AddHostedService<StorageStartup>();
         if (!hosted)
         {
+            builder.Services.AddSingleton<QueueWakeups>();
+            builder.Services.AddSingleton<IQueueObserver>(sp => sp.GetRequiredService<QueueWakeups>());
             builder.Services.AddHostedService<LocalRuntime>();
         }
 

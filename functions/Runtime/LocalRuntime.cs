@@ -17,6 +17,7 @@ internal sealed partial class LocalRuntime(
     IBlobStore blobs,
     ITableStore tables,
     IStorageProvisioner provisioner,
+    QueueWakeups wakeups,
     IEnumerable<BlobCreatedSubscription> subscriptions,
     IOptions<LocalRuntimeOptions> options,
     TimeProvider time,
@@ -77,7 +78,7 @@ internal sealed partial class LocalRuntime(
                 var received = await queues.ReceiveAsync(function.QueueName!, 1, lease, stoppingToken).ConfigureAwait(false);
                 if (received.Count == 0)
                 {
-                    await Task.Delay(delay, time, stoppingToken).ConfigureAwait(false);
+                    await wakeups.WaitAsync(function.QueueName!, delay, stoppingToken).ConfigureAwait(false);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.MaxPollingInterval.Ticks));
                     continue;
                 }

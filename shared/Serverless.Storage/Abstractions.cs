@@ -90,6 +90,12 @@ public interface IQueueStore
     Task<int> GetApproximateCountAsync(string queue, CancellationToken cancellationToken);
 }
 
+/// <summary>Told of every message this process enqueues (the local runtime wakes its listeners with it instead of waiting out a poll).</summary>
+public interface IQueueObserver
+{
+    void OnEnqueued(string queue, TimeSpan? initialVisibilityDelay);
+}
+
 /// <summary>A table row: keys, typed properties (string, long, int, double, bool, DateTimeOffset, Guid, byte[]) and its ETag.</summary>
 public sealed record TableRow(
     string PartitionKey,

@@ -2,7 +2,7 @@ using Microsoft.WindowsAzure.Storage.Queue;
 
 namespace Serverless.Storage;
 
-internal sealed class AzureQueueStore(AzureStorageClients clients) : IQueueStore
+internal sealed class AzureQueueStore(AzureStorageClients clients, IEnumerable<IQueueObserver> observers) : IQueueStore
 {
     private CloudQueue Queue(string name)
     {
@@ -11,10 +11,16 @@ internal sealed class AzureQueueStore(AzureStorageClients clients) : IQueueStore
         return queue;
     }
 
-    public Task EnqueueAsync(string queue, string body, TimeSpan? initialVisibilityDelay, CancellationToken cancellationToken) =>
-        StorageErrors.Guard(
+    public async Task EnqueueAsync(string queue, string body, TimeSpan? initialVisibilityDelay, CancellationToken cancellationToken)
+    {
+        await StorageErrors.Guard(
             () => Queue(queue).AddMessageAsync(new CloudQueueMessage(body), null, initialVisibilityDelay, null, null, cancellationToken),
-            $"enqueue {queue}");
+            $"enqueue {queue}").ConfigureAwait(false);
+        foreach (var observer in observers)
+        {
+            observer.OnEnqueued(queue, initialVisibilityDelay);
+        }
+    }
 
     public async Task<IReadOnlyList<QueueMessage>> ReceiveAsync(string queue, int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
     {
