@@ -13,8 +13,9 @@ internal sealed partial class OnVideoUploaded(PipelineRunner runner, ILogger<OnV
     {
         if (BlobCreatedEvent.TryParse(trigger.Body, out var container, out var blobName) is false)
         {
+            // Thrown, not dropped: after maxDequeueCount deliveries the message is kept in the poison queue for inspection.
             LogNotBlobCreated(trigger.MessageId);
-            return;
+            throw new InvalidDataException($"Message {trigger.MessageId} on the upload queue is not a BlobCreated event.");
         }
 
         var parts = blobName.Split('/');
@@ -27,7 +28,7 @@ internal sealed partial class OnVideoUploaded(PipelineRunner runner, ILogger<OnV
         await runner.StartAsync(parts[0], cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Message {MessageId} on the upload queue is not a BlobCreated event; dropped")]
+    [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Message {MessageId} on the upload queue is not a BlobCreated event; left to go to the poison queue")]
     private partial void LogNotBlobCreated(string? messageId);
 
     [LoggerMessage(EventId = 231, Level = LogLevel.Warning, Message = "BlobCreated for {Container}/{Blob} is not an upload of ours; ignored")]
@@ -54,13 +55,13 @@ internal sealed partial class RunPipelineStep(PipelineRunner runner, ILogger<Run
         if (message is null || !VideoIds.IsValid(message.VideoId) || !Enum.IsDefined(message.Step) || message.Attempt < 1)
         {
             LogMalformed(trigger.MessageId);
-            return;
+            throw new InvalidDataException($"Message {trigger.MessageId} on the step queue is malformed.");
         }
 
         await runner.RunStepAsync(message, cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 232, Level = LogLevel.Warning, Message = "Message {MessageId} on the step queue is malformed; dropped")]
+    [LoggerMessage(EventId = 232, Level = LogLevel.Warning, Message = "Message {MessageId} on the step queue is malformed; left to go to the poison queue")]
     private partial void LogMalformed(string? messageId);
 }
 

@@ -25,6 +25,37 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The OS process id (to sample its memory or find its ffmpeg children).</summary>
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Resident set size now and its peak (VmRSS, VmHWM from /proc), in bytes; null once the process is gone.</summary>
+    public (long Rss, long Peak)? ReadMemory()
+    {
+        try
+        {
+            long rss = 0, peak = 0;
+            foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    rss = ParseKiB(line);
+                }
+                else if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    peak = ParseKiB(line);
+                }
+            }
+
+            return (rss, peak);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>What the app printed (for failure messages).</summary>
     public string Output
     {
@@ -139,6 +170,9 @@ public sealed class AppProcess : IAsyncDisposable
             _output.AppendLine(line);
         }
     }
+
+    private static long ParseKiB(string line) =>
+        long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
 
     private static int FreePort()
     {

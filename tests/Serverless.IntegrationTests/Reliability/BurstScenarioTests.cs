@@ -1,0 +1,119 @@
+using Serverless.IntegrationTests.Infrastructure;
+using Serverless.Pipeline;
+using Serverless.Storage;
+using Xunit.Abstractions;
+
+namespace Serverless.IntegrationTests.Reliability;
+
+/// <summary>
+/// Scenario 1: a burst of uploads at once into one app instance, then into two sharing the storage. Every upload ends
+/// Ready (or Failed for the deliberately bad ones) exactly once with complete outputs; the only poison messages are
+/// the deliberately malformed ones.
+/// </summary>
+[Collection(ReliabilityCollection.Name)]
+[Trait("Category", "Reliability")]
+public sealed class BurstScenarioTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Burst_EveryUploadEndsOnce_WithCompleteOutputs(int instances)
+    {
+        var count = ReliabilityProfile.Current.BurstUploads;
+        await using var env = await ReliabilityEnvironment.StartAsync();
+        // Nothing crashes here: production liveness settings, so a busy worker is never mistaken for a dead one.
+        var settings = new Dictionary<string, string>
+        {
+            ["LocalRuntime:MessageLeaseSeconds"] = "30",
+            ["Pipeline:HeartbeatSeconds"] = "10",
+            ["Pipeline:HeartbeatTimeoutSeconds"] = "45",
+        };
+        var apps = new List<AppProcess>();
+        for (var i = 0; i < instances; i++)
+        {
+            apps.Add(await env.StartAppAsync(((char)('a' + i)).ToString(), settings));
+        }
+
+        var good = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2));
+        var bad = await TestClips.Shared.TextAsMp4Async();
+        var clients = Enumerable.Range(0, 5).Select(u => apps[u % apps.Count].CreateClient().As($"burst-{u}")).ToArray();
+
+        // Every tenth upload is a text file named .mp4; all are sent at once, spread over users and instances.
+        var uploads = await Task.WhenAll(Enumerable.Range(0, count).Select(i =>
+            ReliabilityEnvironment.UploadAsync(clients[i % clients.Length], $"burst-{i % clients.Length}", i % 10 == 9 ? bad : good, expectFailure: i % 10 == 9)));
+
+        // Deliberately malformed messages on both pipeline queues: they must end in the poison queues, nothing else may.
+        await env.Queues.EnqueueAsync(PipelineOptions.UploadQueue, "{\"not\":\"an event\"}", null, default);
+        await env.Queues.EnqueueAsync(PipelineOptions.StepQueue, "not json", null, default);
+
+        var drained = await env.WaitForTerminalAsync(uploads.Select(u => u.VideoId), TimeSpan.FromSeconds(120 + (count * 8)));
+        await WaitForPoisonAsync(env, expected: 2, TimeSpan.FromSeconds(60));
+
+        var audit = await env.AuditAsync(uploads, clients[0], expectedPoison: 2);
+        var latencies = new List<double>();
+        var problems = audit.Problems.ToList();
+        var duplicated = audit.Duplicated;
+        foreach (var upload in uploads)
+        {
+            var entry = await env.Videos.GetEntryAsync(upload.VideoId, default);
+            if (entry?.Video is { Status: VideoStatus.Ready, ReadyAt: { } readyAt } video)
+            {
+                latencies.Add((readyAt - video.CreatedAt).TotalMilliseconds);
+            }
+
+            // No crash and no fault here: a step that ran twice is duplicated work (two instances took one message).
+            foreach (var (step, state) in entry?.State?.Steps ?? new Dictionary<PipelineStep, StepState>())
+            {
+                if (state.Attempts > 1)
+                {
+                    duplicated++;
+                    problems.Add($"{upload.VideoId}: {step} ran {state.Attempts} times");
+                }
+            }
+        }
+
+        ReliabilityReport.Record(
+            new ReliabilityRow(
+                $"burst, {instances} instance(s)",
+                Runs: 1,
+                Uploads: uploads.Length,
+                audit.Ready,
+                audit.FailedExpected,
+                audit.FailedUnexpected,
+                audit.Lost,
+                duplicated,
+                P50Ms: ReliabilityReport.Percentile(latencies, 50),
+                P99Ms: ReliabilityReport.Percentile(latencies, 99),
+                PeakMemoryBytes: env.PeakMemory(),
+                Notes: $"all terminal {drained.TotalSeconds:0.0} s after the burst; latency = upload to Ready; 2 malformed messages poisoned"),
+            output);
+        Assert.True(problems.Count == 0, string.Join("\n", problems) + "\n" + env.AppOutputs());
+        Assert.Equal(count, audit.Ready + audit.FailedExpected);
+    }
+
+    private static async Task WaitForPoisonAsync(ReliabilityEnvironment env, int expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var total = 0;
+            foreach (var queue in new[] { PipelineOptions.UploadQueue, PipelineOptions.StepQueue })
+            {
+                try
+                {
+                    total += await env.Queues.GetApproximateCountAsync(queue + "-poison", default);
+                }
+                catch (StorageException)
+                {
+                }
+            }
+
+            if (total >= expected)
+            {
+                return;
+            }
+
+            await Task.Delay(500);
+        }
+    }
+}
