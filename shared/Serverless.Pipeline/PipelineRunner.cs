@@ -175,6 +175,7 @@ internal sealed partial class PipelineRunner(
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
             await OnStepFailedAsync(videoId, step, attempt, ex.Reason, permanent: true, cancellationToken).ConfigureAwait(false);
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -194,6 +195,7 @@ internal sealed partial class PipelineRunner(
             await heartbeat.StopAsync().ConfigureAwait(false);
             LogStepFailed(ex, videoId, step, attempt);
             await OnStepFailedAsync(videoId, step, attempt, Describe(ex), permanent: false, cancellationToken).ConfigureAwait(false);
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -216,6 +218,11 @@ internal sealed partial class PipelineRunner(
             },
             cancellationToken).ConfigureAwait(false);
         LogStepCompleted(videoId, step, attempt, elapsed.TotalSeconds);
+        if (saved is null || saved.Video.Status == VideoStatus.Deleted)
+        {
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
+        }
+
         if (saved is not null && next is { } nextStep && saved.State?.Current == nextStep)
         {
             // The successor runs right here, depth-first: a video once started is finished before this worker takes
@@ -226,6 +233,19 @@ internal sealed partial class PipelineRunner(
             var successor = new StepMessage(videoId, nextStep, 1);
             await SendAsync(successor, TimeSpan.FromSeconds(Options.HeartbeatTimeoutSeconds + Options.HeartbeatSeconds), cancellationToken).ConfigureAwait(false);
             await RunStepAsync(successor, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The owner deleted the video while this step ran: the delete already removed what was stored then, but the step
+    /// may have uploaded renditions or a poster since. Remove them, so a deleted video leaves nothing behind.
+    /// </summary>
+    private async Task RemoveMediaIfDeletedAsync(string videoId, CancellationToken cancellationToken)
+    {
+        if (await videos.GetAsync(videoId, cancellationToken).ConfigureAwait(false) is { Status: VideoStatus.Deleted })
+        {
+            var removed = await blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+            LogDeletedWhileRunning(videoId, removed);
         }
     }
 
@@ -385,6 +405,9 @@ internal sealed partial class PipelineRunner(
 
     [LoggerMessage(EventId = 209, Level = LogLevel.Debug, Message = "Video {VideoId}: {Step} attempt {Attempt} is running elsewhere; checking again in {DelaySeconds:F0} s")]
     private partial void LogDeferred(string videoId, PipelineStep step, int attempt, double delaySeconds);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Video {VideoId} was deleted while a step ran; {Blobs} media blobs it wrote removed")]
+    private partial void LogDeletedWhileRunning(string videoId, int blobs);
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "Video {VideoId}: sweep resumed {Step} as attempt {Attempt}")]
     private partial void LogResumed(string videoId, PipelineStep step, int attempt);
