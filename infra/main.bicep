@@ -126,6 +126,7 @@ var appSettings = {
   Storage__RequestTimeoutSeconds: '30'
   Storage__OperationTimeoutSeconds: '60'
   Storage__MaxRetries: '3'
+  Storage__InteractiveMaxRetries: '1'
   // The local runtime stands in for the Functions host on a developer machine; under the host it is not started.
   LocalRuntime__Enabled: 'false'
   LocalRuntime__UploadWatchIntervalSeconds: '2'
