@@ -91,7 +91,7 @@ public sealed class DiskPressureScenarioTests(ITestOutputHelper output)
         uploads.Add(afterCrash);
         await env.WaitForTerminalAsync([afterCrash.VideoId], timeout);
 
-        var audit = await env.AuditAsync(uploads, app.CreateClient());
+        var audit = await env.AuditAsync(uploads, app.CreateClient().As("auditor"));
         problems.AddRange(audit.Problems);
         var latencies = new List<double>();
         foreach (var upload in uploads)

@@ -95,7 +95,7 @@ public sealed class StuckWorkScenarioTests(ITestOutputHelper output)
             await Task.Delay(250);
         }
 
-        var audit = await env.AuditAsync(uploads, app.CreateClient());
+        var audit = await env.AuditAsync(uploads, app.CreateClient().As("auditor"));
         problems.AddRange(audit.Problems);
         var duplicated = audit.Duplicated;
         foreach (var upload in uploads)
