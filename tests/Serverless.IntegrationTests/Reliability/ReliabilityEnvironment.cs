@@ -88,13 +88,6 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
         }
     }
 
-    /// <summary>An HTTP client on the in-process app behind <see cref="Services"/> (no queues or timers run there).</summary>
-    public HttpClient CreateReaderClient()
-    {
-        _ = Services;
-        return _reader!.CreateClient();
-    }
-
     public IBlobStore Blobs => Services.GetRequiredService<IBlobStore>();
 
     public IQueueStore Queues => Services.GetRequiredService<IQueueStore>();

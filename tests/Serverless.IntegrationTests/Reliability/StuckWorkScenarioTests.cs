@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
@@ -14,9 +15,10 @@ namespace Serverless.IntegrationTests.Reliability;
 /// a video out of attempts is Failed with a reason rather than resumed forever.
 /// </summary>
 /// <remarks>
-/// The messages are lost deterministically: the test itself plays the worker for the first steps (the pipeline's own
-/// runner, in-process, on the same storage, with no queue listener), then deletes the next step's message instead of
-/// leaving it to a worker. Only then does the app start, as a process, with a sweep every 2 s.
+/// The messages are lost deterministically: the test itself plays the worker (the pipeline's own runner, in-process, on
+/// the same storage, with no queue listener), which runs the steps depth-first and stops (shuts down) as the step to
+/// lose is about to run; then every message of the step queue, the delayed hand-off records included, is cleared.
+/// Only then does the app start, as a process, with a sweep every 2 s.
 /// </remarks>
 [Collection(ReliabilityCollection.Name)]
 [Trait("Category", "Reliability")]
@@ -29,10 +31,20 @@ public sealed class StuckWorkScenarioTests(ITestOutputHelper output)
     {
         var count = ReliabilityProfile.Current.StuckVideos;
         await using var env = await ReliabilityEnvironment.StartAsync();
+        var stopper = new StopBeforeStep();
+        await using var worker = new FunctionsAppFactory(env.Azurite.ConnectionString, new Dictionary<string, string?>
+            {
+                ["LocalRuntime:Enabled"] = "false",
+                ["Media:WorkDirectory"] = Path.Combine(env.Root, "worker"),
+            })
+            .WithWebHostBuilder(b => b.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<PipelineActivities>();
+                services.AddSingleton<IPipelineActivities>(sp => stopper.Wrap(sp.GetRequiredService<PipelineActivities>()));
+            }));
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2));
-        using var http = env.CreateReaderClient();
-        var client = http.As("stuck");
-        var runner = env.Services.GetRequiredService<PipelineRunner>();
+        var client = worker.CreateClient().As("stuck");
+        var runner = worker.Services.GetRequiredService<PipelineRunner>();
         var clock = Stopwatch.StartNew();
         var lostAt = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
         var uploads = new List<UploadedVideo>();
@@ -44,22 +56,28 @@ public sealed class StuckWorkScenarioTests(ITestOutputHelper output)
         {
             var upload = await ReliabilityEnvironment.UploadAsync(client, "stuck", clip);
             uploads.Add(upload);
-            lostAt[upload.VideoId] = await RunUntilLostAsync(env, runner, upload.VideoId, losable[i % losable.Length], clock);
+            await RunUntilStoppedAsync(env, runner, stopper, upload.VideoId, losable[i % losable.Length]);
         }
 
         // One more whose worker died on every attempt of its step and whose last message was lost: out of attempts.
         var doomed = await ReliabilityEnvironment.UploadAsync(client, "stuck", clip, expectFailure: true);
         uploads.Add(doomed);
-        await RunUntilLostAsync(env, runner, doomed.VideoId, PipelineStep.TranscodeLadder, clock);
+        await RunUntilStoppedAsync(env, runner, stopper, doomed.VideoId, PipelineStep.TranscodeLadder);
         var maxAttempts = new PipelineOptions().MaxStepAttempts;
         await env.Videos.UpdateAsync(
             doomed.VideoId,
             e => e with { State = PipelineOrchestrator.OnStarted(e.State!, PipelineStep.TranscodeLadder, maxAttempts, DateTimeOffset.UtcNow) },
             default);
-        lostAt[doomed.VideoId] = clock.Elapsed;
+
+        // The messages are lost: every one on the step queue, visible or delayed.
+        await env.Services.GetRequiredService<AzureStorageClients>().Queues.GetQueueReference(PipelineOptions.StepQueue).ClearAsync();
+        foreach (var upload in uploads)
+        {
+            lostAt[upload.VideoId] = clock.Elapsed;
+        }
 
         // Lost indeed: nothing queued, every video sits in Processing.
-        Assert.Empty(await env.Queues.PeekAsync(PipelineOptions.StepQueue, 32, default));
+        Assert.Equal(0, await env.Queues.GetApproximateCountAsync(PipelineOptions.StepQueue, default));
         foreach (var upload in uploads)
         {
             Assert.Equal(VideoStatus.Processing, (await env.Videos.GetAsync(upload.VideoId, default))!.Status);
@@ -157,29 +175,63 @@ public sealed class StuckWorkScenarioTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Plays the BlobCreated event and the worker for every step before <paramref name="lost"/>, then deletes that
-    /// step's message unprocessed; returns when it was lost.
+    /// Plays the BlobCreated event and the worker: takes the first step's message and runs the pipeline depth-first
+    /// until the worker shuts down as <paramref name="lost"/> is about to run (the step is given back, Pending).
     /// </summary>
-    private static async Task<TimeSpan> RunUntilLostAsync(ReliabilityEnvironment env, PipelineRunner runner, string videoId, PipelineStep lost, Stopwatch clock)
+    private static async Task RunUntilStoppedAsync(ReliabilityEnvironment env, PipelineRunner runner, StopBeforeStep stopper, string videoId, PipelineStep lost)
     {
         await runner.StartAsync(videoId, default);
+        QueueMessage message;
+        StepMessage step;
         while (true)
         {
-            var received = await env.Queues.ReceiveAsync(PipelineOptions.StepQueue, 1, TimeSpan.FromMinutes(5), default);
-            var message = Assert.Single(received);
-            var step = JsonSerializer.Deserialize<StepMessage>(message.Body, VideoRepository.Json)!;
-            Assert.Equal(videoId, step.VideoId);
-            if (step.Step == lost)
+            // Earlier videos' delayed hand-off records may have come due: they are to be lost anyway.
+            message = Assert.Single(await env.Queues.ReceiveAsync(PipelineOptions.StepQueue, 1, TimeSpan.FromMinutes(5), default));
+            step = JsonSerializer.Deserialize<StepMessage>(message.Body, VideoRepository.Json)!;
+            if ((step.VideoId, step.Step) == (videoId, PipelineStep.ProbeSource))
             {
-                await env.Queues.DeleteAsync(PipelineOptions.StepQueue, message, default);
-                var entry = await env.Videos.GetEntryAsync(videoId, default);
-                Assert.Equal(VideoStatus.Processing, entry!.Video.Status);
-                Assert.Equal(lost, entry.State!.Current);
-                return clock.Elapsed;
+                break;
             }
 
-            await runner.RunStepAsync(step, default);
             await env.Queues.DeleteAsync(PipelineOptions.StepQueue, message, default);
+        }
+
+        using var shutdown = stopper.Arm(lost);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runner.RunStepAsync(step, shutdown.Token));
+        await env.Queues.DeleteAsync(PipelineOptions.StepQueue, message, default);
+
+        var entry = await env.Videos.GetEntryAsync(videoId, default);
+        Assert.Equal(VideoStatus.Processing, entry!.Video.Status);
+        Assert.Equal((lost, StepStatus.Pending, 0), (entry.State!.Current, entry.State[lost].Status, entry.State[lost].Attempts));
+    }
+
+    /// <summary>The in-process worker's activities, which shut the worker down (cancel its token) as the armed step starts.</summary>
+    private sealed class StopBeforeStep
+    {
+        private PipelineStep? _step;
+        private CancellationTokenSource? _shutdown;
+
+        public IPipelineActivities Wrap(IPipelineActivities inner) => new Activities(inner, this);
+
+        public CancellationTokenSource Arm(PipelineStep step)
+        {
+            _step = step;
+            _shutdown = new CancellationTokenSource();
+            return _shutdown;
+        }
+
+        private sealed class Activities(IPipelineActivities inner, StopBeforeStep owner) : IPipelineActivities
+        {
+            public async Task<StepResult> RunAsync(PipelineStep step, VideoEntry entry, Action<double> progress, CancellationToken cancellationToken)
+            {
+                if (step == owner._step && owner._shutdown is { } shutdown)
+                {
+                    await shutdown.CancelAsync();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                return await inner.RunAsync(step, entry, progress, cancellationToken);
+            }
         }
     }
 }
