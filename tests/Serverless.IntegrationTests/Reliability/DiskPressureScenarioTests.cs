@@ -117,7 +117,7 @@ public sealed class DiskPressureScenarioTests(ITestOutputHelper output)
                 P99Ms: ReliabilityReport.Percentile(latencies, 99),
                 PeakMemoryBytes: env.PeakMemory(),
                 Notes: "per run: 1 upload on a nearly full disk (Failed: not enough temporary disk space, after 3 attempts) and 1 freed " +
-                    "after its first failure (Ready on the retry), then a kill -9 with a disk-filling leftover removed at restart; " +
+                    "after its first failure (Ready on the retry), then once: a kill -9 with a disk-filling leftover in its work folder, removed at restart (next upload Ready); " +
                     "recovery = space freed to Ready; latency = upload to Ready"),
             output);
         Assert.True(problems.Count == 0, string.Join("\n", problems) + "\n" + env.AppOutputs());
