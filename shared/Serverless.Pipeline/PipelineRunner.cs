@@ -19,6 +19,9 @@ internal sealed partial class PipelineRunner(
     TimeProvider time,
     ILogger<PipelineRunner> logger)
 {
+    /// <summary>The reason a video gets when its file never arrived.</summary>
+    public const string UploadNeverCompleted = "The upload never completed: no file arrived before the upload expired.";
+
     private PipelineOptions Options => options.Value;
 
     private TimeProvider Clock => time;
@@ -115,20 +118,37 @@ internal sealed partial class PipelineRunner(
     }
 
     /// <summary>
-    /// Resumes or fails videos whose pipeline stopped moving (lost messages, poisoned crashes), and starts uploads
-    /// whose file arrived but whose BlobCreated event was lost.
+    /// Resumes or fails videos whose pipeline stopped moving (lost messages, poisoned crashes), starts uploads whose
+    /// file arrived but whose BlobCreated event was lost, and fails uploads whose file never arrived.
     /// </summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var stuckAfter = TimeSpan.FromMinutes(Options.StuckAfterMinutes);
+        var stuckAfter = TimeSpan.FromSeconds(Options.StuckAfterSeconds);
+        var expiry = TimeSpan.FromMinutes(Options.UploadExpiryMinutes);
         var acted = 0;
         await foreach (var entry in videos.ListStaleAsync(VideoStatus.Uploading, now - stuckAfter, cancellationToken).ConfigureAwait(false))
         {
-            if (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(entry.Video.VideoId), cancellationToken).ConfigureAwait(false) is { Length: > 0 })
+            var videoId = entry.Video.VideoId;
+            if (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), cancellationToken).ConfigureAwait(false) is { Length: > 0 })
             {
-                await StartAsync(entry.Video.VideoId, cancellationToken).ConfigureAwait(false);
+                await StartAsync(videoId, cancellationToken).ConfigureAwait(false);
                 acted++;
+            }
+            else if (now - entry.Video.CreatedAt >= expiry)
+            {
+                // Its upload URL expired long ago: the file will never come. Failed (not removed) so its owner sees why.
+                var expired = await videos.UpdateAsync(
+                    videoId,
+                    e => e.Video.Status == VideoStatus.Uploading
+                        ? e with { Video = e.Video with { Status = VideoStatus.Failed, Error = UploadNeverCompleted } }
+                        : null,
+                    cancellationToken).ConfigureAwait(false);
+                if (expired is not null && expired.Video.Status == VideoStatus.Failed && expired.ETag != entry.ETag)
+                {
+                    LogFailed(videoId, null, UploadNeverCompleted);
+                    acted++;
+                }
             }
         }
 
@@ -137,10 +157,12 @@ internal sealed partial class PipelineRunner(
             switch (PipelineOrchestrator.OnSweep(entry.Video.Status, entry.State, entry.Video.UpdatedAt, now, stuckAfter, Options.MaxStepAttempts))
             {
                 case SweepDecision.Resume resume:
-                    // Touch the row so the next sweep waits again, then resend the step.
+                    // Touch the row (and count the resume against the step) so the next sweep waits again, then resend the step.
                     var touched = await videos.UpdateAsync(
                         entry.Video.VideoId,
-                        e => e.Video.UpdatedAt == entry.Video.UpdatedAt ? e with { State = e.State! with { Resumes = e.State.Resumes + 1 } } : null,
+                        e => e.Video.UpdatedAt == entry.Video.UpdatedAt && e.State is { } s
+                            ? e with { State = s.With(s.Current, s[s.Current] with { Resumes = s[s.Current].Resumes + 1 }) with { Resumes = s.Resumes + 1 } }
+                            : null,
                         cancellationToken).ConfigureAwait(false);
                     if (touched is not null && touched.ETag != entry.ETag)
                     {
@@ -298,6 +320,7 @@ internal sealed partial class PipelineRunner(
 
     private static string Describe(Exception ex) => ex switch
     {
+        _ when DiskSpace.IsOutOfSpace(ex) => DiskSpace.Describe(ex),
         FfmpegException f when f.TimedOut => "ffmpeg timed out.",
         FfmpegException f => $"ffmpeg failed (exit {f.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}): {LastLine(f.StderrTail)}",
         StorageException s => $"Storage error: {s.Message}",
