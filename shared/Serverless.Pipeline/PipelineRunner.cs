@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 using Serverless.Media;
 using Serverless.Storage;
 
@@ -22,7 +24,22 @@ internal sealed partial class PipelineRunner(
     /// <summary>The reason a video gets when its file never arrived.</summary>
     public const string UploadNeverCompleted = "The upload never completed: no file arrived before the upload expired.";
 
+    private ResiliencePipeline? _outageRetry;
+
     private PipelineOptions Options => options.Value;
+
+    /// <summary>Waits out a storage outage (exponential backoff with jitter, about two minutes in all) for writes that must land.</summary>
+    private ResiliencePipeline OutageRetry => _outageRetry ??= new ResiliencePipelineBuilder { TimeProvider = time }
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<StorageUnavailableException>(),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromSeconds(1),
+            MaxDelay = TimeSpan.FromSeconds(15),
+            MaxRetryAttempts = 10,
+        })
+        .Build();
 
     private TimeProvider Clock => time;
 
@@ -216,7 +233,8 @@ internal sealed partial class PipelineRunner(
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
             LogStepFailed(ex, videoId, step, attempt);
-            await OnStepFailedAsync(videoId, step, attempt, Describe(ex), permanent: false, cancellationToken).ConfigureAwait(false);
+            var outage = ex is StorageUnavailableException || await StorageUnreachableAsync(videoId, cancellationToken).ConfigureAwait(false);
+            await OnStepFailedAsync(videoId, step, attempt, Describe(ex), permanent: false, cancellationToken, outage).ConfigureAwait(false);
             await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -271,32 +289,57 @@ internal sealed partial class PipelineRunner(
         }
     }
 
-    private async Task OnStepFailedAsync(string videoId, PipelineStep step, int attempt, string error, bool permanent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether storage is down right now (the step's own error may not say so: ffmpeg reading the source over HTTP
+    /// reports only that its input failed).
+    /// </summary>
+    private async Task<bool> StorageUnreachableAsync(string videoId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        catch (StorageUnavailableException)
+        {
+            return true;
+        }
+    }
+
+    private async Task OnStepFailedAsync(string videoId, PipelineStep step, int attempt, string error, bool permanent, CancellationToken cancellationToken, bool storageOutage = false)
     {
         FailureOutcome? outcome = null;
-        await videos.UpdateAsync(
+
+        // The failure must be recorded for the retry to be scheduled; during an outage that write waits for storage
+        // (Polly backoff) instead of leaving the step Running until a take-over counts the lost run as an attempt.
+        await OutageRetry.ExecuteAsync(
+            async token => await videos.UpdateAsync(
             videoId,
             e =>
             {
-                if (e.State is not { } s || s.Current != step)
+                // Only this run's record: a take-over may already run the next attempt.
+                if (e.State is not { } s || s.Current != step || s[step].Attempts != attempt || s[step].Status != StepStatus.Running)
                 {
                     return null;
                 }
 
                 var (state, o) = PipelineOrchestrator.OnFailed(
-                    s, step, attempt, error, permanent, Options.MaxStepAttempts, TimeSpan.FromSeconds(Options.RetryBaseDelaySeconds), time.GetUtcNow());
+                    s, step, attempt, error, permanent, Options.MaxStepAttempts, TimeSpan.FromSeconds(Options.RetryBaseDelaySeconds), time.GetUtcNow(), storageOutage);
                 outcome = o;
                 var video = o is FailureOutcome.Fail f
                     ? e.Video with { Status = VideoStatus.Failed, Error = f.Reason, Stage = step.ToString() }
                     : e.Video;
                 return e with { Video = video, State = state };
             },
+            token).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         switch (outcome)
         {
             case FailureOutcome.RetryAfter retry:
                 LogRetrying(videoId, step, retry.NextAttempt, retry.Delay.TotalSeconds, error);
-                await SendAsync(new StepMessage(videoId, step, retry.NextAttempt), retry.Delay, cancellationToken).ConfigureAwait(false);
+                await OutageRetry.ExecuteAsync(
+                    async token => await SendAsync(new StepMessage(videoId, step, retry.NextAttempt), retry.Delay, token).ConfigureAwait(false),
+                    cancellationToken).ConfigureAwait(false);
                 break;
             case FailureOutcome.Fail fail:
                 LogFailed(videoId, step, fail.Reason);

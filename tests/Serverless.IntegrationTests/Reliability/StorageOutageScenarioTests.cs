@@ -104,9 +104,17 @@ public sealed class StorageOutageScenarioTests(ITestOutputHelper output)
             problems.Add("the app process died during the outage");
         }
 
-        // A storage outage is not the video's fault; today it still costs the step it interrupted one of its attempts.
+        // A storage outage is not the video's fault: the run it cut short is retried without using up an attempt.
         var interrupted = await env.Videos.GetEntryAsync(midTranscode, default);
         var transcodeAttempts = interrupted?.State?[PipelineStep.TranscodeLadder].Attempts ?? 0;
+        foreach (var upload in uploads)
+        {
+            var entry = await env.Videos.GetEntryAsync(upload.VideoId, default);
+            problems.AddRange((entry?.State?.Steps ?? new Dictionary<PipelineStep, StepState>())
+                .Where(s => s.Value.Attempts > 1)
+                .Select(s => $"{upload.VideoId}: the outage cost {s.Key} {s.Value.Attempts - 1} of its attempts ({s.Value.OutageRetries} run(s) recognised as cut short by the outage)"));
+        }
+
         var latencies = probes.Select(p => p.Milliseconds).ToList();
         var statuses = string.Join(", ", probes.GroupBy(p => p.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"));
         ReliabilityReport.Record(
@@ -125,7 +133,7 @@ public sealed class StorageOutageScenarioTests(ITestOutputHelper output)
                 PeakMemoryBytes: env.PeakMemory(),
                 Notes: string.Create(
                     CultureInfo.InvariantCulture,
-                    $"outage began with a video transcoding (its transcode took {transcodeAttempts} attempt(s)); {probes.Count} API probes during the outage ({statuses}), latency = probe round trip; " +
+                    $"outage began with a video transcoding (its transcode took {transcodeAttempts} attempt(s), {interrupted?.State?[PipelineStep.TranscodeLadder].OutageRetries ?? 0} run(s) cut short by the outage and retried); {probes.Count} API probes during the outage ({statuses}), latency = probe round trip; " +
                     $"{profile.OutageEvents} events in {eventsSent.Batches} batches, {eventsSent.Retries} retried after 503; " +
                     $"after restart: API healthy in {apiRecovered.TotalSeconds:0.0} s, every video terminal in {pipelineRecovered.TotalSeconds:0.0} s, last event batch stored at {eventsDone.TotalSeconds:0.0} s")),
             output);
