@@ -10,11 +10,13 @@ public sealed record ReliabilityProfile(
     int CrashRuns,
     TimeSpan OutageLength,
     int OutageEvents,
-    TimeSpan LoadDuration)
+    TimeSpan LoadDuration,
+    TimeSpan LoadCalibrationStep,
+    TimeSpan LoadUploadInterval)
 {
-    public static ReliabilityProfile Short { get; } = new("short", BurstUploads: 10, CrashRuns: 3, OutageLength: TimeSpan.FromSeconds(10), OutageEvents: 300, LoadDuration: TimeSpan.FromSeconds(20));
+    public static ReliabilityProfile Short { get; } = new("short", BurstUploads: 10, CrashRuns: 3, OutageLength: TimeSpan.FromSeconds(10), OutageEvents: 300, LoadDuration: TimeSpan.FromSeconds(20), LoadCalibrationStep: TimeSpan.FromSeconds(2), LoadUploadInterval: TimeSpan.FromSeconds(3));
 
-    public static ReliabilityProfile Full { get; } = new("full", BurstUploads: 50, CrashRuns: 20, OutageLength: TimeSpan.FromSeconds(30), OutageEvents: 3000, LoadDuration: TimeSpan.FromMinutes(10));
+    public static ReliabilityProfile Full { get; } = new("full", BurstUploads: 50, CrashRuns: 20, OutageLength: TimeSpan.FromSeconds(30), OutageEvents: 3000, LoadDuration: TimeSpan.FromMinutes(10), LoadCalibrationStep: TimeSpan.FromSeconds(5), LoadUploadInterval: TimeSpan.FromSeconds(5));
 
     /// <summary><c>RELIABILITY_PROFILE=full</c> selects <see cref="Full"/>; anything else the short one.</summary>
     public static ReliabilityProfile Current { get; } =
