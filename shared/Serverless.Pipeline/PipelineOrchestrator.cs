@@ -157,9 +157,16 @@ public static class PipelineOrchestrator
         }
 
         var current = state[state.Current];
-        return current.Attempts >= maxAttempts
-            ? new SweepDecision.Fail($"{Describe(state.Current)} stopped making progress after {current.Attempts} attempts" +
-                (current.LastError is null ? "." : $": {current.LastError}"))
+        if (current.Attempts >= maxAttempts)
+        {
+            return new SweepDecision.Fail($"{Describe(state.Current)} stopped making progress after {current.Attempts} attempts" +
+                (current.LastError is null ? "." : $": {current.LastError}"));
+        }
+
+        // Resumed this often and still not moving (each resumed message lost too, or never run): give up rather than
+        // resume forever; a resume that ran counts as an attempt above.
+        return current.Resumes >= maxAttempts
+            ? new SweepDecision.Fail($"{Describe(state.Current)} stopped making progress: resumed {current.Resumes} times without completing.")
             : new SweepDecision.Resume(state.Current, current.Attempts + 1);
     }
 

@@ -19,6 +19,9 @@ internal sealed partial class PipelineRunner(
     TimeProvider time,
     ILogger<PipelineRunner> logger)
 {
+    /// <summary>The reason a video gets when its file never arrived.</summary>
+    public const string UploadNeverCompleted = "The upload never completed: no file arrived before the upload expired.";
+
     private PipelineOptions Options => options.Value;
 
     private TimeProvider Clock => time;
@@ -115,20 +118,37 @@ internal sealed partial class PipelineRunner(
     }
 
     /// <summary>
-    /// Resumes or fails videos whose pipeline stopped moving (lost messages, poisoned crashes), and starts uploads
-    /// whose file arrived but whose BlobCreated event was lost.
+    /// Resumes or fails videos whose pipeline stopped moving (lost messages, poisoned crashes), starts uploads whose
+    /// file arrived but whose BlobCreated event was lost, and fails uploads whose file never arrived.
     /// </summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var stuckAfter = TimeSpan.FromMinutes(Options.StuckAfterMinutes);
+        var stuckAfter = TimeSpan.FromSeconds(Options.StuckAfterSeconds);
+        var expiry = TimeSpan.FromMinutes(Options.UploadExpiryMinutes);
         var acted = 0;
         await foreach (var entry in videos.ListStaleAsync(VideoStatus.Uploading, now - stuckAfter, cancellationToken).ConfigureAwait(false))
         {
-            if (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(entry.Video.VideoId), cancellationToken).ConfigureAwait(false) is { Length: > 0 })
+            var videoId = entry.Video.VideoId;
+            if (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), cancellationToken).ConfigureAwait(false) is { Length: > 0 })
             {
-                await StartAsync(entry.Video.VideoId, cancellationToken).ConfigureAwait(false);
+                await StartAsync(videoId, cancellationToken).ConfigureAwait(false);
                 acted++;
+            }
+            else if (now - entry.Video.CreatedAt >= expiry)
+            {
+                // Its upload URL expired long ago: the file will never come. Failed (not removed) so its owner sees why.
+                var expired = await videos.UpdateAsync(
+                    videoId,
+                    e => e.Video.Status == VideoStatus.Uploading
+                        ? e with { Video = e.Video with { Status = VideoStatus.Failed, Error = UploadNeverCompleted } }
+                        : null,
+                    cancellationToken).ConfigureAwait(false);
+                if (expired is not null && expired.Video.Status == VideoStatus.Failed && expired.ETag != entry.ETag)
+                {
+                    LogFailed(videoId, null, UploadNeverCompleted);
+                    acted++;
+                }
             }
         }
 
@@ -137,10 +157,12 @@ internal sealed partial class PipelineRunner(
             switch (PipelineOrchestrator.OnSweep(entry.Video.Status, entry.State, entry.Video.UpdatedAt, now, stuckAfter, Options.MaxStepAttempts))
             {
                 case SweepDecision.Resume resume:
-                    // Touch the row so the next sweep waits again, then resend the step.
+                    // Touch the row (and count the resume against the step) so the next sweep waits again, then resend the step.
                     var touched = await videos.UpdateAsync(
                         entry.Video.VideoId,
-                        e => e.Video.UpdatedAt == entry.Video.UpdatedAt ? e with { State = e.State! with { Resumes = e.State.Resumes + 1 } } : null,
+                        e => e.Video.UpdatedAt == entry.Video.UpdatedAt && e.State is { } s
+                            ? e with { State = s.With(s.Current, s[s.Current] with { Resumes = s[s.Current].Resumes + 1 }) with { Resumes = s.Resumes + 1 } }
+                            : null,
                         cancellationToken).ConfigureAwait(false);
                     if (touched is not null && touched.ETag != entry.ETag)
                     {
@@ -175,6 +197,7 @@ internal sealed partial class PipelineRunner(
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
             await OnStepFailedAsync(videoId, step, attempt, ex.Reason, permanent: true, cancellationToken).ConfigureAwait(false);
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -194,6 +217,7 @@ internal sealed partial class PipelineRunner(
             await heartbeat.StopAsync().ConfigureAwait(false);
             LogStepFailed(ex, videoId, step, attempt);
             await OnStepFailedAsync(videoId, step, attempt, Describe(ex), permanent: false, cancellationToken).ConfigureAwait(false);
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -216,6 +240,11 @@ internal sealed partial class PipelineRunner(
             },
             cancellationToken).ConfigureAwait(false);
         LogStepCompleted(videoId, step, attempt, elapsed.TotalSeconds);
+        if (saved is null || saved.Video.Status == VideoStatus.Deleted)
+        {
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
+        }
+
         if (saved is not null && next is { } nextStep && saved.State?.Current == nextStep)
         {
             // The successor runs right here, depth-first: a video once started is finished before this worker takes
@@ -226,6 +255,19 @@ internal sealed partial class PipelineRunner(
             var successor = new StepMessage(videoId, nextStep, 1);
             await SendAsync(successor, TimeSpan.FromSeconds(Options.HeartbeatTimeoutSeconds + Options.HeartbeatSeconds), cancellationToken).ConfigureAwait(false);
             await RunStepAsync(successor, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The owner deleted the video while this step ran: the delete already removed what was stored then, but the step
+    /// may have uploaded renditions or a poster since. Remove them, so a deleted video leaves nothing behind.
+    /// </summary>
+    private async Task RemoveMediaIfDeletedAsync(string videoId, CancellationToken cancellationToken)
+    {
+        if (await videos.GetAsync(videoId, cancellationToken).ConfigureAwait(false) is { Status: VideoStatus.Deleted })
+        {
+            var removed = await blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+            LogDeletedWhileRunning(videoId, removed);
         }
     }
 
@@ -278,6 +320,7 @@ internal sealed partial class PipelineRunner(
 
     private static string Describe(Exception ex) => ex switch
     {
+        _ when DiskSpace.IsOutOfSpace(ex) => DiskSpace.Describe(ex),
         FfmpegException f when f.TimedOut => "ffmpeg timed out.",
         FfmpegException f => $"ffmpeg failed (exit {f.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}): {LastLine(f.StderrTail)}",
         StorageException s => $"Storage error: {s.Message}",
@@ -385,6 +428,9 @@ internal sealed partial class PipelineRunner(
 
     [LoggerMessage(EventId = 209, Level = LogLevel.Debug, Message = "Video {VideoId}: {Step} attempt {Attempt} is running elsewhere; checking again in {DelaySeconds:F0} s")]
     private partial void LogDeferred(string videoId, PipelineStep step, int attempt, double delaySeconds);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Video {VideoId} was deleted while a step ran; {Blobs} media blobs it wrote removed")]
+    private partial void LogDeletedWhileRunning(string videoId, int blobs);
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "Video {VideoId}: sweep resumed {Step} as attempt {Attempt}")]
     private partial void LogResumed(string videoId, PipelineStep step, int attempt);

@@ -21,8 +21,8 @@ public enum StepStatus
     Failed,
 }
 
-/// <summary>One step's record: status, attempts, timings and the last error.</summary>
-public sealed record StepState(StepStatus Status, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? LastError)
+/// <summary>One step's record: status, attempts, timings, the last error, and how often the sweep resumed it.</summary>
+public sealed record StepState(StepStatus Status, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? LastError, int Resumes = 0)
 {
     public static StepState New { get; } = new(StepStatus.Pending, 0, null, null, null);
 }

@@ -154,4 +154,28 @@ public sealed class PipelineOrchestratorTests
 
         Assert.IsType<SweepDecision.Fail>(PipelineOrchestrator.OnSweep(VideoStatus.Processing, state, Now.AddHours(-1), Now, TimeSpan.FromMinutes(15), 3));
     }
+
+    [Fact]
+    public void OnSweep_ResumedAsOftenAsAttemptsAllowedWithoutRunning_FailsWithReason()
+    {
+        // Every resumed message was lost too: the step never ran, so its attempts stay 0; it must not be resumed forever.
+        var start = PipelineState.Start(Now) with { Current = PipelineStep.PackageHls };
+        var state = start.With(PipelineStep.PackageHls, start[PipelineStep.PackageHls] with { Resumes = 3 });
+
+        var decision = PipelineOrchestrator.OnSweep(VideoStatus.Processing, state, Now.AddHours(-1), Now, TimeSpan.FromMinutes(15), 3);
+
+        var fail = Assert.IsType<SweepDecision.Fail>(decision);
+        Assert.Contains("resumed 3 times", fail.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OnSweep_ResumedFewerTimesThanAttempts_ResumesAgain()
+    {
+        var start = PipelineState.Start(Now) with { Current = PipelineStep.PackageHls };
+        var state = start.With(PipelineStep.PackageHls, start[PipelineStep.PackageHls] with { Resumes = 2 });
+
+        Assert.Equal(
+            new SweepDecision.Resume(PipelineStep.PackageHls, 1),
+            PipelineOrchestrator.OnSweep(VideoStatus.Processing, state, Now.AddHours(-1), Now, TimeSpan.FromMinutes(15), 3));
+    }
 }
