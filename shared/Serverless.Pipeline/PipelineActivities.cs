@@ -218,36 +218,3 @@ public static class HlsContentTypes
     public static string CacheControlFor(string path) =>
         For(path) == Playlist ? "no-cache" : "private, max-age=31536000, immutable";
 }
-
-/// <summary>A per-step scratch folder under the media work directory, deleted when disposed.</summary>
-internal sealed class WorkFolder : IDisposable
-{
-    private WorkFolder(string path) => Path = path;
-
-    public string Path { get; }
-
-    public static string Root(MediaOptions options) =>
-        options.WorkDirectory is { Length: > 0 } dir ? dir : System.IO.Path.Combine(System.IO.Path.GetTempPath(), "serverless-media");
-
-    public static WorkFolder Create(MediaOptions options, string videoId)
-    {
-        var path = System.IO.Path.Combine(Root(options), videoId, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(path);
-        return new WorkFolder(path);
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort; start-up cleans the work root of anything left behind.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-}
