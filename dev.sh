@@ -2,6 +2,7 @@
 # Developer entry point. Two commands for a fresh machine (README.md):
 #   ./dev.sh run    install what is missing, start Azurite and the function app, take a sample clip to a signed playback URL, keep serving
 #   ./dev.sh test   install what is missing and run every test
+#   ./dev.sh reliability   (on demand) the reliability scenarios at full size, then their table (README, "Reliability")
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -98,6 +99,42 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
         skipped += int(c.get("notExecuted", 0))
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
+  print_reliability_table "$results/reliability.jsonl"
+  return $status
+}
+
+# The rows the reliability scenarios recorded (tests/Serverless.IntegrationTests/Reliability), as a Markdown table.
+print_reliability_table() {
+  [ -s "$1" ] || return 0
+  python3 - "$1" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8") if line.strip()]
+def num(v, fmt):
+    return "-" if v is None else fmt.format(v)
+print("\n| scenario | runs | uploads | Ready | Failed expected / unexpected | lost | duplicated | max recovery | p50 / p99 | peak memory | notes |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+for r in rows:
+    ms = lambda v: f"{v / 1000:.1f} s" if v >= 1000 else f"{v:.1f} ms"
+    lat = "-" if r.get("p50Ms") is None else f'{ms(r["p50Ms"])} / {ms(r["p99Ms"])}'
+    mem = "-" if not r.get("peakMemoryBytes") else f'{r["peakMemoryBytes"] / 1048576:.0f} MB'
+    print(f'| {r["scenario"]} | {r["runs"]} | {r["uploads"]} | {r["ready"]} | {r["failedExpected"]} / {r["failedUnexpected"]} | '
+          f'{r["lost"]} | {r["duplicated"]} | {num(r.get("maxRecoverySeconds"), "{:.1f} s")} | {lat} | {mem} | {r.get("notes") or ""} |')
+PY
+}
+
+cmd_reliability() {
+  ensure_dotnet; ensure_ffmpeg; ensure_azurite
+  local results="$LOCAL/reliability-results"
+  rm -rf "$results"; mkdir -p "$results"
+  export TEST_RESULTS_DIR="$results" RELIABILITY_PROFILE="${RELIABILITY_PROFILE:-full}"
+  log "Building"
+  dotnet build tests/Serverless.IntegrationTests -c Release -nologo -clp:ErrorsOnly
+  log "Reliability scenarios, profile $RELIABILITY_PROFILE (real app processes, real Azurite, real ffmpeg; about 30 min at full size)"
+  local status=0
+  dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo --filter "Category=Reliability" \
+    --logger "console;verbosity=normal" --logger "trx;LogFileName=reliability.trx" --results-directory "$results" || status=$?
+  echo "$(date -u +%Y-%m-%d) ./dev.sh reliability (RELIABILITY_PROFILE=$RELIABILITY_PROFILE), $(nproc) cores"
+  print_reliability_table "$results/reliability.jsonl"
   return $status
 }
 
@@ -136,5 +173,6 @@ cmd_run() {
 case "${1:-}" in
   test) cmd_test ;;
   run) cmd_run ;;
-  *) echo "usage: ./dev.sh run | test" >&2; exit 2 ;;
+  reliability) cmd_reliability ;;
+  *) echo "usage: ./dev.sh run | test | reliability" >&2; exit 2 ;;
 esac

@@ -218,7 +218,14 @@ internal sealed partial class PipelineRunner(
         LogStepCompleted(videoId, step, attempt, elapsed.TotalSeconds);
         if (saved is not null && next is { } nextStep && saved.State?.Current == nextStep)
         {
-            await SendAsync(new StepMessage(videoId, nextStep, 1), null, cancellationToken).ConfigureAwait(false);
+            // The successor runs right here, depth-first: a video once started is finished before this worker takes
+            // the next upload's message (in a burst, the first uploads are Ready early instead of every video waiting
+            // for the whole burst's transcodes), and no queue hand-off sits between steps. Its message is still sent,
+            // delayed past the heartbeat timeout, as the durable record of the hand-off: if this worker dies mid-chain
+            // that message takes the step over; otherwise it finds the step done or running and is dropped.
+            var successor = new StepMessage(videoId, nextStep, 1);
+            await SendAsync(successor, TimeSpan.FromSeconds(Options.HeartbeatTimeoutSeconds + Options.HeartbeatSeconds), cancellationToken).ConfigureAwait(false);
+            await RunStepAsync(successor, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -83,7 +83,7 @@ public sealed class AzuriteProcess : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         foreach (var port in new[] { blob, queue, table })
         {
             while (!await IsListening(port))
@@ -95,7 +95,7 @@ public sealed class AzuriteProcess : IAsyncLifetime
 
                 if (DateTime.UtcNow > deadline)
                 {
-                    throw new TimeoutException($"Azurite did not listen on port {port} within 30 s.");
+                    throw new TimeoutException($"Azurite did not listen on port {port} within 90 s.");
                 }
 
                 await Task.Delay(100);
