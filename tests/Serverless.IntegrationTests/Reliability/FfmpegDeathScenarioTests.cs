@@ -36,13 +36,23 @@ public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
         var killedOnce = KillOnceMidTranscodeAsync(env, Path.Combine(work, once.VideoId), once.VideoId, stop.Token);
         var always = await ReliabilityEnvironment.UploadAsync(client, "ffmpeg-death", clip, expectFailure: true);
         var killedAlways = KillEveryTranscodeAsync(env, Path.Combine(work, always.VideoId), always.VideoId, stop.Token);
-        var drained = await env.WaitForTerminalAsync([once.VideoId, always.VideoId], TimeSpan.FromSeconds(240));
+        var problems = new List<string>();
+        var drained = TimeSpan.Zero;
+        try
+        {
+            drained = await env.WaitForTerminalAsync([once.VideoId, always.VideoId], TimeSpan.FromSeconds(240));
+        }
+        catch (TimeoutException ex)
+        {
+            problems.Add(ex.Message.Split('\n')[0]); // Recorded with the row below; the audit names what was left.
+        }
+
         await stop.CancelAsync();
         var (killedAt, seenOnce) = await killedOnce;
         var kills = await killedAlways;
 
         var audit = await env.AuditAsync([once, always], client);
-        var problems = audit.Problems.ToList();
+        problems.AddRange(audit.Problems);
         var onceEntry = await env.Videos.GetEntryAsync(once.VideoId, default);
         var alwaysEntry = await env.Videos.GetEntryAsync(always.VideoId, default);
         var onceAttempts = onceEntry?.State?[PipelineStep.TranscodeLadder].Attempts ?? 0;
