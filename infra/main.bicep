@@ -126,6 +126,7 @@ var appSettings = {
   Storage__RequestTimeoutSeconds: '30'
   Storage__OperationTimeoutSeconds: '60'
   Storage__MaxRetries: '3'
+  Storage__InteractiveMaxRetries: '1'
   // The local runtime stands in for the Functions host on a developer machine; under the host it is not started.
   LocalRuntime__Enabled: 'false'
   LocalRuntime__UploadWatchIntervalSeconds: '2'
@@ -176,7 +177,8 @@ var appSettings = {
   Pipeline__UploadUrlMinutes: '15'
   Pipeline__MaxStepAttempts: '3'
   Pipeline__RetryBaseDelaySeconds: '5'
-  Pipeline__StuckAfterMinutes: '15'
+  Pipeline__StuckAfterSeconds: '900'
+  Pipeline__UploadExpiryMinutes: '1440'
   Pipeline__ProgressIntervalSeconds: '2'
   Pipeline__HeartbeatSeconds: '10'
   Pipeline__HeartbeatTimeoutSeconds: '45'

@@ -61,7 +61,10 @@ public static class FunctionsRuntimeExtensions
         return builder;
     }
 
-    /// <summary>Maps unhandled failures to problem+json: storage outages to 503 with Retry-After, never a stack trace.</summary>
+    /// <summary>
+    /// Maps unhandled failures to problem+json: storage outages to 503 with Retry-After, never a stack trace; storage calls
+    /// of <c>/api</c> requests fail fast (<see cref="StorageCallScope"/>).
+    /// </summary>
     public static WebApplication UseFunctionsRuntime(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -92,6 +95,19 @@ public static class FunctionsRuntimeExtensions
             },
         });
         app.UseStatusCodePages();
+
+        // A caller is waiting on /api/...: storage calls fail fast (503) instead of spending the background retry budget.
+        app.Use(async (context, next) =>
+        {
+            if (!context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+
+            using var scope = StorageCallScope.BeginInteractive();
+            await next(context).ConfigureAwait(false);
+        });
         return app;
     }
 

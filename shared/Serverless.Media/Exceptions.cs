@@ -37,3 +37,16 @@ public sealed class MediaRejectedException : Exception
     /// <summary>A human-readable reason, fit to show to the uploader.</summary>
     public string Reason { get; }
 }
+
+/// <summary>
+/// The work folder's disk has too little free space for the job (found before starting ffmpeg, or ffmpeg failed with
+/// "No space left on device"). Transient: space may be freed before a retry. <see cref="Exception.Message"/> is fit to
+/// show to the uploader.
+/// </summary>
+public sealed class InsufficientDiskSpaceException : IOException
+{
+    public InsufficientDiskSpaceException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}

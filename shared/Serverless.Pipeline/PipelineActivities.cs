@@ -58,6 +58,7 @@ internal sealed partial class PipelineActivities(
     IMediaProbe probe,
     IHlsTranscoder transcoder,
     IPosterExtractor posters,
+    WorkArea workArea,
     IOptions<PipelineOptions> pipelineOptions,
     IOptions<MediaOptions> mediaOptions,
     TimeProvider time,
@@ -111,7 +112,10 @@ internal sealed partial class PipelineActivities(
         var state = entry.State ?? throw new InvalidOperationException("No pipeline state.");
         var source = state.Source ?? throw new InvalidOperationException("The source was not probed.");
         var ladder = state.Ladder ?? throw new InvalidOperationException("No ladder was planned.");
-        using var work = WorkFolder.Create(mediaOptions.Value, videoId);
+        using var work = workArea.Create(videoId);
+
+        // Fail (and retry later) before ffmpeg fills the disk, which would also starve every other step on this instance.
+        DiskSpace.EnsureAvailable(work.Path, DiskSpace.EstimateTranscodeBytes(source, ladder));
         var result = await transcoder.TranscodeAsync(
             new TranscodeRequest(SourceUrl(videoId), work.Path, source, ladder, mediaOptions.Value.SegmentFormat),
             new Progress<double>(p => progress(p * 95)),
@@ -171,7 +175,7 @@ internal sealed partial class PipelineActivities(
     {
         var videoId = entry.Video.VideoId;
         var source = entry.State?.Source ?? throw new InvalidOperationException("The source was not probed.");
-        using var work = WorkFolder.Create(mediaOptions.Value, videoId);
+        using var work = workArea.Create(videoId);
         var path = Path.Combine(work.Path, "poster.jpg");
         await posters.ExtractAsync(SourceUrl(videoId), path, source, cancellationToken).ConfigureAwait(false);
         await blobs.UploadFileAsync(MediaLayout.Container, MediaLayout.Poster(videoId), path, new BlobWriteOptions("image/jpeg", "private, max-age=86400"), cancellationToken)

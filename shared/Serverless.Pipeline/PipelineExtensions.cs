@@ -17,6 +17,10 @@ public static class PipelineExtensions
             .ValidateDataAnnotations()
             .Validate(o => NCrontab.CrontabSchedule.TryParse(o.SweepSchedule, new NCrontab.CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
                 "Pipeline__SweepSchedule is not a 6-field NCRONTAB expression.")
+            .Validate(o => o.StuckAfterSeconds > o.HeartbeatTimeoutSeconds,
+                "Pipeline__StuckAfterSeconds must exceed Pipeline__HeartbeatTimeoutSeconds (a running step would be taken for stuck).")
+            .Validate(o => o.UploadExpiryMinutes > o.UploadUrlMinutes,
+                "Pipeline__UploadExpiryMinutes must exceed Pipeline__UploadUrlMinutes (an upload still allowed to arrive would be failed).")
             .ValidateOnStart();
         builder.AddSettingDefaults(new Dictionary<string, string?> { ["Pipeline:SweepSchedule"] = new PipelineOptions().SweepSchedule });
         builder.Services.AddStorageResources(
@@ -33,6 +37,7 @@ public static class PipelineExtensions
         builder.Services.AddSingleton<VideoLifecycle>();
         builder.Services.AddSingleton<IPipelineActivities, PipelineActivities>();
         builder.Services.AddSingleton<PipelineRunner>();
+        builder.Services.AddSingleton<WorkArea>();
         builder.Services.AddHostedService<WorkFolderCleanup>();
         builder.Services.AddQueueFunction<OnVideoUploaded>(OnVideoUploaded.Name);
         builder.Services.AddQueueFunction<RunPipelineStep>(RunPipelineStep.Name);

@@ -33,9 +33,19 @@ public sealed class PipelineOptions
     [Range(0, 600)]
     public double RetryBaseDelaySeconds { get; set; } = 5;
 
-    /// <summary>A video whose pipeline has not moved for this long is resumed by the sweep, or Failed when out of attempts. Default 15.</summary>
-    [Range(1, 1440)]
-    public int StuckAfterMinutes { get; set; } = 15;
+    /// <summary>
+    /// A video whose pipeline has not moved for this long (its step message lost, say) is resumed by the sweep, or
+    /// Failed when out of attempts or resumes, in seconds. Must exceed <see cref="HeartbeatTimeoutSeconds"/>. Default 900 (15 min).
+    /// </summary>
+    [Range(5, 86400)]
+    public int StuckAfterSeconds { get; set; } = 900;
+
+    /// <summary>
+    /// An upload whose file never arrived is Failed ("The upload never completed.") by the sweep this long after it was
+    /// created, in minutes. Must exceed <see cref="UploadUrlMinutes"/>. Default 1440 (24 h).
+    /// </summary>
+    [Range(2, 7 * 1440)]
+    public int UploadExpiryMinutes { get; set; } = 1440;
 
     /// <summary>How often ffmpeg's progress is written to the video's row, in seconds. Default 2.</summary>
     [Range(0.1, 60)]
@@ -49,7 +59,7 @@ public sealed class PipelineOptions
     [Range(5, 3600)]
     public int HeartbeatTimeoutSeconds { get; set; } = 45;
 
-    /// <summary>NCRONTAB schedule of the stuck-work sweep. Default every minute.</summary>
+    /// <summary>NCRONTAB schedule of the stuck-work sweep (6 fields, seconds first). Default every minute.</summary>
     [Required]
     public string SweepSchedule { get; set; } = "0 */1 * * * *";
 

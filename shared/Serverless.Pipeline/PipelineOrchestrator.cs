@@ -125,9 +125,27 @@ public static class PipelineOrchestrator
         return next is { } n ? (done with { Current = n }, n) : (done, null);
     }
 
+    /// <summary>Runs of one step a storage outage may cut short without using up its attempts.</summary>
+    public const int MaxOutageRetries = 8;
+
+    /// <summary>Longest wait before retrying a step a storage outage cut short.</summary>
+    public static readonly TimeSpan MaxOutageDelay = TimeSpan.FromMinutes(2);
+
+    /// <param name="storageOutage">
+    /// Storage was unreachable when the step failed: not the video's fault, so the attempt is given back and the step
+    /// retried after a backoff, up to <see cref="MaxOutageRetries"/> times, before outages count as attempts again.
+    /// </param>
     public static (PipelineState State, FailureOutcome Outcome) OnFailed(
-        PipelineState state, PipelineStep step, int attempt, string error, bool permanent, int maxAttempts, TimeSpan retryBaseDelay, DateTimeOffset now)
+        PipelineState state, PipelineStep step, int attempt, string error, bool permanent, int maxAttempts, TimeSpan retryBaseDelay, DateTimeOffset now, bool storageOutage = false)
     {
+        if (storageOutage && !permanent && state[step].OutageRetries < MaxOutageRetries)
+        {
+            var retries = state[step].OutageRetries + 1;
+            var wait = TimeSpan.FromTicks(Math.Min(Math.Max(retryBaseDelay.Ticks, TimeSpan.TicksPerSecond) * (1L << Math.Min(retries - 1, 10)), MaxOutageDelay.Ticks));
+            var givenBack = state[step] with { Status = StepStatus.Pending, Attempts = attempt - 1, OutageRetries = retries, LastError = error };
+            return (state.With(step, givenBack), new FailureOutcome.RetryAfter(wait, attempt));
+        }
+
         if (permanent)
         {
             return (state.With(step, state[step] with { Status = StepStatus.Failed, CompletedAt = now, LastError = error }), new FailureOutcome.Fail(error));
@@ -157,9 +175,16 @@ public static class PipelineOrchestrator
         }
 
         var current = state[state.Current];
-        return current.Attempts >= maxAttempts
-            ? new SweepDecision.Fail($"{Describe(state.Current)} stopped making progress after {current.Attempts} attempts" +
-                (current.LastError is null ? "." : $": {current.LastError}"))
+        if (current.Attempts >= maxAttempts)
+        {
+            return new SweepDecision.Fail($"{Describe(state.Current)} stopped making progress after {current.Attempts} attempts" +
+                (current.LastError is null ? "." : $": {current.LastError}"));
+        }
+
+        // Resumed this often and still not moving (each resumed message lost too, or never run): give up rather than
+        // resume forever; a resume that ran counts as an attempt above.
+        return current.Resumes >= maxAttempts
+            ? new SweepDecision.Fail($"{Describe(state.Current)} stopped making progress: resumed {current.Resumes} times without completing.")
             : new SweepDecision.Resume(state.Current, current.Attempts + 1);
     }
 

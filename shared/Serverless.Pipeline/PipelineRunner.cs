@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 using Serverless.Media;
 using Serverless.Storage;
 
@@ -19,7 +21,25 @@ internal sealed partial class PipelineRunner(
     TimeProvider time,
     ILogger<PipelineRunner> logger)
 {
+    /// <summary>The reason a video gets when its file never arrived.</summary>
+    public const string UploadNeverCompleted = "The upload never completed: no file arrived before the upload expired.";
+
+    private ResiliencePipeline? _outageRetry;
+
     private PipelineOptions Options => options.Value;
+
+    /// <summary>Waits out a storage outage (exponential backoff with jitter, about two minutes in all) for writes that must land.</summary>
+    private ResiliencePipeline OutageRetry => _outageRetry ??= new ResiliencePipelineBuilder { TimeProvider = time }
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<StorageUnavailableException>(),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromSeconds(1),
+            MaxDelay = TimeSpan.FromSeconds(15),
+            MaxRetryAttempts = 10,
+        })
+        .Build();
 
     private TimeProvider Clock => time;
 
@@ -115,20 +135,37 @@ internal sealed partial class PipelineRunner(
     }
 
     /// <summary>
-    /// Resumes or fails videos whose pipeline stopped moving (lost messages, poisoned crashes), and starts uploads
-    /// whose file arrived but whose BlobCreated event was lost.
+    /// Resumes or fails videos whose pipeline stopped moving (lost messages, poisoned crashes), starts uploads whose
+    /// file arrived but whose BlobCreated event was lost, and fails uploads whose file never arrived.
     /// </summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var stuckAfter = TimeSpan.FromMinutes(Options.StuckAfterMinutes);
+        var stuckAfter = TimeSpan.FromSeconds(Options.StuckAfterSeconds);
+        var expiry = TimeSpan.FromMinutes(Options.UploadExpiryMinutes);
         var acted = 0;
         await foreach (var entry in videos.ListStaleAsync(VideoStatus.Uploading, now - stuckAfter, cancellationToken).ConfigureAwait(false))
         {
-            if (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(entry.Video.VideoId), cancellationToken).ConfigureAwait(false) is { Length: > 0 })
+            var videoId = entry.Video.VideoId;
+            if (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), cancellationToken).ConfigureAwait(false) is { Length: > 0 })
             {
-                await StartAsync(entry.Video.VideoId, cancellationToken).ConfigureAwait(false);
+                await StartAsync(videoId, cancellationToken).ConfigureAwait(false);
                 acted++;
+            }
+            else if (now - entry.Video.CreatedAt >= expiry)
+            {
+                // Its upload URL expired long ago: the file will never come. Failed (not removed) so its owner sees why.
+                var expired = await videos.UpdateAsync(
+                    videoId,
+                    e => e.Video.Status == VideoStatus.Uploading
+                        ? e with { Video = e.Video with { Status = VideoStatus.Failed, Error = UploadNeverCompleted } }
+                        : null,
+                    cancellationToken).ConfigureAwait(false);
+                if (expired is not null && expired.Video.Status == VideoStatus.Failed && expired.ETag != entry.ETag)
+                {
+                    LogFailed(videoId, null, UploadNeverCompleted);
+                    acted++;
+                }
             }
         }
 
@@ -137,10 +174,12 @@ internal sealed partial class PipelineRunner(
             switch (PipelineOrchestrator.OnSweep(entry.Video.Status, entry.State, entry.Video.UpdatedAt, now, stuckAfter, Options.MaxStepAttempts))
             {
                 case SweepDecision.Resume resume:
-                    // Touch the row so the next sweep waits again, then resend the step.
+                    // Touch the row (and count the resume against the step) so the next sweep waits again, then resend the step.
                     var touched = await videos.UpdateAsync(
                         entry.Video.VideoId,
-                        e => e.Video.UpdatedAt == entry.Video.UpdatedAt ? e with { State = e.State! with { Resumes = e.State.Resumes + 1 } } : null,
+                        e => e.Video.UpdatedAt == entry.Video.UpdatedAt && e.State is { } s
+                            ? e with { State = s.With(s.Current, s[s.Current] with { Resumes = s[s.Current].Resumes + 1 }) with { Resumes = s.Resumes + 1 } }
+                            : null,
                         cancellationToken).ConfigureAwait(false);
                     if (touched is not null && touched.ETag != entry.ETag)
                     {
@@ -175,6 +214,7 @@ internal sealed partial class PipelineRunner(
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
             await OnStepFailedAsync(videoId, step, attempt, ex.Reason, permanent: true, cancellationToken).ConfigureAwait(false);
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -193,7 +233,9 @@ internal sealed partial class PipelineRunner(
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
             LogStepFailed(ex, videoId, step, attempt);
-            await OnStepFailedAsync(videoId, step, attempt, Describe(ex), permanent: false, cancellationToken).ConfigureAwait(false);
+            var outage = ex is StorageUnavailableException || await StorageUnreachableAsync(videoId, cancellationToken).ConfigureAwait(false);
+            await OnStepFailedAsync(videoId, step, attempt, Describe(ex), permanent: false, cancellationToken, outage).ConfigureAwait(false);
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -216,6 +258,11 @@ internal sealed partial class PipelineRunner(
             },
             cancellationToken).ConfigureAwait(false);
         LogStepCompleted(videoId, step, attempt, elapsed.TotalSeconds);
+        if (saved is null || saved.Video.Status == VideoStatus.Deleted)
+        {
+            await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
+        }
+
         if (saved is not null && next is { } nextStep && saved.State?.Current == nextStep)
         {
             // The successor runs right here, depth-first: a video once started is finished before this worker takes
@@ -229,32 +276,70 @@ internal sealed partial class PipelineRunner(
         }
     }
 
-    private async Task OnStepFailedAsync(string videoId, PipelineStep step, int attempt, string error, bool permanent, CancellationToken cancellationToken)
+    /// <summary>
+    /// The owner deleted the video while this step ran: the delete already removed what was stored then, but the step
+    /// may have uploaded renditions or a poster since. Remove them, so a deleted video leaves nothing behind.
+    /// </summary>
+    private async Task RemoveMediaIfDeletedAsync(string videoId, CancellationToken cancellationToken)
+    {
+        if (await videos.GetAsync(videoId, cancellationToken).ConfigureAwait(false) is { Status: VideoStatus.Deleted })
+        {
+            var removed = await blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+            LogDeletedWhileRunning(videoId, removed);
+        }
+    }
+
+    /// <summary>
+    /// Whether storage is down right now (the step's own error may not say so: ffmpeg reading the source over HTTP
+    /// reports only that its input failed).
+    /// </summary>
+    private async Task<bool> StorageUnreachableAsync(string videoId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        catch (StorageUnavailableException)
+        {
+            return true;
+        }
+    }
+
+    private async Task OnStepFailedAsync(string videoId, PipelineStep step, int attempt, string error, bool permanent, CancellationToken cancellationToken, bool storageOutage = false)
     {
         FailureOutcome? outcome = null;
-        await videos.UpdateAsync(
+
+        // The failure must be recorded for the retry to be scheduled; during an outage that write waits for storage
+        // (Polly backoff) instead of leaving the step Running until a take-over counts the lost run as an attempt.
+        await OutageRetry.ExecuteAsync(
+            async token => await videos.UpdateAsync(
             videoId,
             e =>
             {
-                if (e.State is not { } s || s.Current != step)
+                // Only this run's record: a take-over may already run the next attempt.
+                if (e.State is not { } s || s.Current != step || s[step].Attempts != attempt || s[step].Status != StepStatus.Running)
                 {
                     return null;
                 }
 
                 var (state, o) = PipelineOrchestrator.OnFailed(
-                    s, step, attempt, error, permanent, Options.MaxStepAttempts, TimeSpan.FromSeconds(Options.RetryBaseDelaySeconds), time.GetUtcNow());
+                    s, step, attempt, error, permanent, Options.MaxStepAttempts, TimeSpan.FromSeconds(Options.RetryBaseDelaySeconds), time.GetUtcNow(), storageOutage);
                 outcome = o;
                 var video = o is FailureOutcome.Fail f
                     ? e.Video with { Status = VideoStatus.Failed, Error = f.Reason, Stage = step.ToString() }
                     : e.Video;
                 return e with { Video = video, State = state };
             },
+            token).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         switch (outcome)
         {
             case FailureOutcome.RetryAfter retry:
                 LogRetrying(videoId, step, retry.NextAttempt, retry.Delay.TotalSeconds, error);
-                await SendAsync(new StepMessage(videoId, step, retry.NextAttempt), retry.Delay, cancellationToken).ConfigureAwait(false);
+                await OutageRetry.ExecuteAsync(
+                    async token => await SendAsync(new StepMessage(videoId, step, retry.NextAttempt), retry.Delay, token).ConfigureAwait(false),
+                    cancellationToken).ConfigureAwait(false);
                 break;
             case FailureOutcome.Fail fail:
                 LogFailed(videoId, step, fail.Reason);
@@ -279,6 +364,7 @@ internal sealed partial class PipelineRunner(
     /// <summary>The human-readable reason a step failed, as the video's error shows it.</summary>
     internal static string Describe(Exception ex) => ex switch
     {
+        _ when DiskSpace.IsOutOfSpace(ex) => DiskSpace.Describe(ex),
         FfmpegException f when f.TimedOut => "ffmpeg timed out.",
         FfmpegException { ExitCode: null } f => f.Message,
         FfmpegException f => "ffmpeg " + DescribeExit(f.ExitCode.GetValueOrDefault()) + (LastLine(f.StderrTail) is { Length: > 0 } line ? ": " + line : "."),
@@ -395,6 +481,9 @@ internal sealed partial class PipelineRunner(
 
     [LoggerMessage(EventId = 209, Level = LogLevel.Debug, Message = "Video {VideoId}: {Step} attempt {Attempt} is running elsewhere; checking again in {DelaySeconds:F0} s")]
     private partial void LogDeferred(string videoId, PipelineStep step, int attempt, double delaySeconds);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Video {VideoId} was deleted while a step ran; {Blobs} media blobs it wrote removed")]
+    private partial void LogDeletedWhileRunning(string videoId, int blobs);
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Warning, Message = "Video {VideoId}: sweep resumed {Step} as attempt {Attempt}")]
     private partial void LogResumed(string videoId, PipelineStep step, int attempt);

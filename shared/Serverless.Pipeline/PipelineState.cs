@@ -21,8 +21,11 @@ public enum StepStatus
     Failed,
 }
 
-/// <summary>One step's record: status, attempts, timings and the last error.</summary>
-public sealed record StepState(StepStatus Status, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? LastError)
+/// <summary>
+/// One step's record: status, attempts, timings, the last error, how often the sweep resumed it, and how many runs a
+/// storage outage cut short (those are retried without counting as attempts, up to <see cref="PipelineOrchestrator.MaxOutageRetries"/>).
+/// </summary>
+public sealed record StepState(StepStatus Status, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? LastError, int Resumes = 0, int OutageRetries = 0)
 {
     public static StepState New { get; } = new(StepStatus.Pending, 0, null, null, null);
 }

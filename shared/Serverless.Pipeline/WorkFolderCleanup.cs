@@ -7,33 +7,150 @@ using Serverless.Media;
 namespace Serverless.Pipeline;
 
 /// <summary>
-/// At start-up, removes the work folders a crashed process left behind: at once when their creator is gone (its
-/// <see cref="WorkFolder"/> lock is free), after the longest a step may run when they carry no lock. A crash leaves
-/// its ffmpeg children running and writing into such a folder; they are killed first, so nothing is written back
-/// into a folder once it is removed.
+/// This process's share of the media work directory: <c>{root}/{owner}/</c>, holding an exclusively opened
+/// <see cref="LockFileName"/> for as long as the process lives (the OS releases it when the process dies, also on
+/// kill -9). Each step works in <c>{owner}/{videoId}/{guid}/</c>, deleted when the step ends. Another process's start-up
+/// cleanup removes an owner folder whose lock it can take: its process is gone, so are the steps that wrote there.
+/// </summary>
+internal sealed class WorkArea(IOptions<MediaOptions> media) : IDisposable
+{
+    /// <summary>The ownership lock in each owner folder (not a temp file).</summary>
+    public const string LockFileName = ".owner.lock";
+
+    private readonly Lock _gate = new();
+    private string? _folder;
+    private FileStream? _lock;
+
+    public string Root => media.Value.ResolveWorkDirectory();
+
+    /// <summary>A new, empty scratch folder for one step on <paramref name="videoId"/>.</summary>
+    public WorkFolder Create(string videoId)
+    {
+        var path = Path.Combine(OwnerFolder(), videoId, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return new WorkFolder(path);
+    }
+
+    /// <summary>True when <paramref name="folder"/> is an owner folder whose process is gone (its lock can be taken).</summary>
+    public static bool IsAbandoned(string folder)
+    {
+        var lockPath = Path.Combine(folder, LockFileName);
+        if (!File.Exists(lockPath))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false; // Held: its process is alive.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _lock?.Dispose();
+            _lock = null;
+            if (_folder is not null)
+            {
+                WorkFolder.TryDelete(_folder);
+            }
+        }
+    }
+
+    private string OwnerFolder()
+    {
+        lock (_gate)
+        {
+            if (_folder is null || _lock is null || !Directory.Exists(_folder))
+            {
+                _lock?.Dispose();
+                var folder = Path.Combine(Root, Guid.NewGuid().ToString("N"));
+                Directory.CreateDirectory(folder);
+                _lock = new FileStream(Path.Combine(folder, LockFileName), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+                _folder = folder;
+            }
+
+            return _folder;
+        }
+    }
+}
+
+/// <summary>A per-step scratch folder under this process's work area, deleted (with its video's folder once empty) when disposed.</summary>
+internal sealed class WorkFolder(string path) : IDisposable
+{
+    public string Path { get; } = path;
+
+    public void Dispose()
+    {
+        TryDelete(Path);
+        try
+        {
+            // The video's folder, when no other step of it is running here; fails harmlessly otherwise.
+            Directory.Delete(System.IO.Path.GetDirectoryName(Path)!, recursive: false);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (IOException)
+        {
+            // Best effort; the next start-up removes the folders of processes that are gone.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// At start-up, removes what crashed processes left in the work directory: owner folders whose lock is free (their
+/// process is gone, whatever its age), and folders of the older layout (<c>{videoId}/{guid}</c>) older than the longest
+/// a step may run.
 /// </summary>
 internal sealed partial class WorkFolderCleanup(IOptions<MediaOptions> media, TimeProvider time, ILogger<WorkFolderCleanup> logger) : IHostedService
 {
-    private const int DeleteAttempts = 3;
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var root = WorkFolder.Root(media.Value);
+        var root = media.Value.ResolveWorkDirectory();
         if (!Directory.Exists(root))
         {
             return Task.CompletedTask;
         }
 
         var cutoff = time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(media.Value.TranscodeTimeoutSeconds) - TimeSpan.FromMinutes(5);
-        foreach (var videoFolder in Directory.EnumerateDirectories(root, "*", SearchOption.TopDirectoryOnly).ToList())
+        foreach (var dir in Directory.EnumerateDirectories(root, "*", SearchOption.TopDirectoryOnly))
         {
-            foreach (var dir in Directory.EnumerateDirectories(videoFolder).ToList())
+            try
             {
-                try
+                if (File.Exists(Path.Combine(dir, WorkArea.LockFileName)))
                 {
-                    var abandoned = WorkFolder.IsAbandoned(dir);
-                    if (abandoned == true || (abandoned is null && Directory.GetLastWriteTimeUtc(dir) < cutoff))
+                    if (WorkArea.IsAbandoned(dir))
                     {
+                        // Its ffmpeg outlived it and may still be writing here: stop it first, so nothing is written back.
                         var killed = OrphanProcesses.KillUsing(dir);
                         if (killed > 0)
                         {
@@ -43,25 +160,18 @@ internal sealed partial class WorkFolderCleanup(IOptions<MediaOptions> media, Ti
                         Delete(dir);
                         LogRemoved(dir);
                     }
-                }
-                catch (IOException)
-                {
-                }
-                catch (UnauthorizedAccessException)
-                {
-                }
-            }
 
-            try
-            {
-                if (!Directory.EnumerateFileSystemEntries(videoFolder).Any())
+                    continue;
+                }
+
+                foreach (var old in Directory.EnumerateDirectories(dir).Where(d => Directory.GetLastWriteTimeUtc(d) < cutoff).ToList())
                 {
-                    Directory.Delete(videoFolder);
+                    Directory.Delete(old, recursive: true);
+                    LogRemoved(old);
                 }
             }
             catch (IOException)
             {
-                // A step of this video started meanwhile.
             }
             catch (UnauthorizedAccessException)
             {
@@ -87,7 +197,7 @@ internal sealed partial class WorkFolderCleanup(IOptions<MediaOptions> media, Ti
             {
                 return;
             }
-            catch (IOException) when (attempt < DeleteAttempts)
+            catch (IOException) when (attempt < 3)
             {
                 Thread.Sleep(100 * attempt);
             }

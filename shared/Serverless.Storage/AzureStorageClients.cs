@@ -14,7 +14,10 @@ internal sealed class AzureStorageClients
     {
         var o = options.Value;
         Account = CloudStorageAccount.Parse(o.ConnectionString);
-        var retry = new ExponentialRetry(TimeSpan.FromMilliseconds(500), o.MaxRetries);
+        var retry = new ScopedRetryPolicy(
+            new ExponentialRetry(TimeSpan.FromMilliseconds(500), o.MaxRetries),
+            o.InteractiveMaxRetries,
+            TimeSpan.FromMilliseconds(200));
         var serverTimeout = TimeSpan.FromSeconds(o.RequestTimeoutSeconds);
         var maxTime = TimeSpan.FromSeconds(o.OperationTimeoutSeconds);
 
@@ -95,7 +98,9 @@ internal static class StorageErrors
             404 => new StorageNotFoundException(message, ex),
             409 => new StorageConflictException(message, ex),
             412 => new StoragePreconditionFailedException(message, ex),
-            0 or 408 or 429 or >= 500 => new StorageUnavailableException(message, ex),
+            // 0 and 306 (HttpStatusCode.Unused): no HTTP answer at all. The SDK also reports 306 when its own retry of a
+            // table query breaks client-side ("same key has already been added. Key: timeout") after a refused connection.
+            0 or 306 or 408 or 429 or >= 500 => new StorageUnavailableException(message, ex),
             _ => new StorageException(message, status, ex),
         };
     }

@@ -22,6 +22,13 @@ public sealed class StorageOptions
     /// <summary>Retries of a transient failure inside one storage operation (exponential backoff). Default 3.</summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;
+
+    /// <summary>
+    /// Retries of a transient failure inside one storage operation made for an HTTP request (200 ms apart), so a
+    /// storage outage answers 503 quickly while background work keeps <see cref="MaxRetries"/>. Default 1.
+    /// </summary>
+    [Range(0, 10)]
+    public int InteractiveMaxRetries { get; set; } = 1;
 }
 
 /// <summary>A container, queue or table some area of the app uses; created at start-up locally and declared in Bicep for Azure.</summary>

@@ -21,6 +21,7 @@ internal sealed class FfmpegPosterExtractor(MediaProcessRunner runner, IOptions<
         var outcome = await runner.RunAsync(
             new ProcessInvocation(settings.FfmpegPath, arguments, TimeSpan.FromSeconds(settings.PosterTimeoutSeconds)),
             cancellationToken).ConfigureAwait(false);
+        DiskSpace.ThrowIfFilledUp(Path.GetDirectoryName(Path.GetFullPath(outputJpegPath))!, outcome.StderrTail);
         if (outcome.ExitCode != 0)
         {
             throw new FfmpegException($"ffmpeg (poster) exited with code {outcome.ExitCode}: {FfprobeMediaProbe.LastLine(outcome.StderrTail)}",

@@ -71,6 +71,7 @@ internal sealed partial class MediaProcessRunner(ILogger<MediaProcessRunner> log
             }
 
             var name = Path.GetFileNameWithoutExtension(invocation.FileName);
+            LowerPriority(process);
             LogStarted(logger, name, process.Id);
             Started?.Invoke(process.Id);
             var stdout = DrainStdoutAsync(process.StandardOutput, invocation);
@@ -105,6 +106,22 @@ internal sealed partial class MediaProcessRunner(ILogger<MediaProcessRunner> log
         finally
         {
             process.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Media work runs below normal priority (nice 10 on Linux): the same process answers the API, whose requests must
+    /// stay fast while transcodes run, and a transcode only finishes a little later when it yields the CPU to them.
+    /// </summary>
+    private static void LowerPriority(Process process)
+    {
+        try
+        {
+            process.PriorityClass = ProcessPriorityClass.BelowNormal;
+        }
+        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or PlatformNotSupportedException)
+        {
+            // Already exited, or the platform refuses: it runs at normal priority, which is only slower for the API.
         }
     }
 

@@ -34,6 +34,7 @@ internal sealed partial class FfmpegHlsTranscoder(
         var outcome = await runner.RunAsync(
             new ProcessInvocation(settings.FfmpegPath, arguments, TimeSpan.FromSeconds(settings.TranscodeTimeoutSeconds), OnLine),
             cancellationToken).ConfigureAwait(false);
+        DiskSpace.ThrowIfFilledUp(request.OutputDirectory, outcome.StderrTail);
         if (outcome.ExitCode != 0)
         {
             throw new FfmpegException(

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Feedback;
+using Serverless.Recommendations.Serving;
 
 namespace Serverless.Recommendations.Events;
 
@@ -15,6 +16,7 @@ public interface IEventIngestion
 internal sealed partial class EventIngestion(
     EventStore store,
     VideoDirectoryAccessor catalog,
+    CatalogCache readyVideos,
     IEnumerable<IEventObserver> observers,
     IOptions<EventsOptions> options,
     TimeProvider time,
@@ -48,9 +50,13 @@ internal sealed partial class EventIngestion(
         var videoIds = valid.Select(v => v.Event.VideoId).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         if (videoIds.Count > 0)
         {
+            // Events are almost always about Ready videos, which the serving cache already lists: only the others
+            // (not Ready yet, or unknown) cost a catalog read.
+            var ready = (await readyVideos.GetAsync(cancellationToken).ConfigureAwait(false)).ById;
+            var others = videoIds.Where(id => !ready.ContainsKey(id)).ToList();
             var directory = catalog.Directory;
-            var exists = await Task.WhenAll(videoIds.Select(id => directory.ExistsAsync(id, cancellationToken))).ConfigureAwait(false);
-            var unknown = videoIds.Where((_, k) => !exists[k]).ToHashSet(StringComparer.Ordinal);
+            var exists = await Task.WhenAll(others.Select(id => directory.ExistsAsync(id, cancellationToken))).ConfigureAwait(false);
+            var unknown = others.Where((_, k) => !exists[k]).ToHashSet(StringComparer.Ordinal);
             for (var k = 0; k < valid.Count; k++)
             {
                 if (valid[k].Event.VideoId is { } id && unknown.Contains(id))

@@ -21,21 +21,23 @@ internal sealed class EventStore(ITableStore tables)
     public const string ByTimeTable = "RecEvents";
     public const string ByUserTable = "RecUserEvents";
 
+    /// <summary>Writes the two tables concurrently (each row an idempotent upsert, so a retry after a partial failure is safe).</summary>
     public async Task WriteAsync(string userId, IReadOnlyList<AcceptedEvent> events, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
         var userKey = KeyEncoding.Encode(userId);
         var byTime = events
             .GroupBy(e => Bucket(e.OccurredAt))
-            .SelectMany(g => g.Chunk(100).Select(chunk => (Partition: g.Key, Rows: chunk.Select(e => Row(g.Key, userKey + "|" + e.EventId, userId, e, receivedAt)).ToList())));
-        foreach (var (_, rows) in byTime)
-        {
-            await tables.UpsertBatchAsync(ByTimeTable, rows, cancellationToken).ConfigureAwait(false);
-        }
+            .SelectMany(g => g.Chunk(100).Select(chunk => chunk.Select(e => Row(g.Key, userKey + "|" + e.EventId, userId, e, receivedAt)).ToList()));
+        var byUser = events.Chunk(100).Select(chunk => chunk.Select(e => Row(userKey, RecentKey(e.OccurredAt) + "|" + e.EventId, userId, e, receivedAt)).ToList());
+        await Task.WhenAll(UpsertAllAsync(ByTimeTable, byTime, cancellationToken), UpsertAllAsync(ByUserTable, byUser, cancellationToken)).ConfigureAwait(false);
+    }
 
-        foreach (var chunk in events.Chunk(100))
+    /// <summary>One table's batches one after another (a batch spread over many hours stays a bounded load on storage).</summary>
+    private async Task UpsertAllAsync(string table, IEnumerable<List<TableRow>> batches, CancellationToken cancellationToken)
+    {
+        foreach (var rows in batches)
         {
-            var rows = chunk.Select(e => Row(userKey, RecentKey(e.OccurredAt) + "|" + e.EventId, userId, e, receivedAt)).ToList();
-            await tables.UpsertBatchAsync(ByUserTable, rows, cancellationToken).ConfigureAwait(false);
+            await tables.UpsertBatchAsync(table, rows, cancellationToken).ConfigureAwait(false);
         }
     }
 

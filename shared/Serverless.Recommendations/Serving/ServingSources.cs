@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Events;
+using Serverless.Storage;
 
 namespace Serverless.Recommendations.Serving;
 
@@ -16,18 +18,31 @@ internal sealed class CatalogState(IReadOnlyList<CatalogVideo> videos, DateTimeO
     public DateTimeOffset FetchedAt { get; } = fetchedAt;
 }
 
-/// <summary>The Ready list, refreshed at most every <see cref="ServingOptions.CatalogCacheSeconds"/>.</summary>
-internal sealed class CatalogCache(VideoDirectoryAccessor directory, IOptions<ServingOptions> options, TimeProvider time) : IDisposable
+/// <summary>
+/// The Ready list, refreshed at most every <see cref="ServingOptions.CatalogCacheSeconds"/>. Once the list is older than
+/// that, one background refresh starts and requests keep getting the previous list meanwhile, so no request waits on
+/// the catalog scan; a request waits only when there is no list yet or it is older than twice the cache time (the
+/// refresh kept failing). With a cache time of 0 every request reads the catalog.
+/// </summary>
+internal sealed partial class CatalogCache(VideoDirectoryAccessor directory, IOptions<ServingOptions> options, TimeProvider time, ILogger<CatalogCache> logger) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile CatalogState? _state;
+    private int _refreshing;
 
     public async ValueTask<CatalogState> GetAsync(CancellationToken cancellationToken)
     {
         var state = _state;
-        var now = time.GetUtcNow();
-        if (state is not null && now - state.FetchedAt < TimeSpan.FromSeconds(options.Value.CatalogCacheSeconds))
+        var ttl = TimeSpan.FromSeconds(options.Value.CatalogCacheSeconds);
+        var age = state is null ? TimeSpan.MaxValue : time.GetUtcNow() - state.FetchedAt;
+        if (state is not null && age < ttl)
         {
+            return state;
+        }
+
+        if (state is not null && age < ttl * 2)
+        {
+            RefreshInBackground();
             return state;
         }
 
@@ -35,14 +50,12 @@ internal sealed class CatalogCache(VideoDirectoryAccessor directory, IOptions<Se
         try
         {
             state = _state;
-            if (state is not null && now - state.FetchedAt < TimeSpan.FromSeconds(options.Value.CatalogCacheSeconds))
+            if (state is not null && time.GetUtcNow() - state.FetchedAt < ttl)
             {
                 return state;
             }
 
-            var videos = await directory.Directory.ListReadyAsync(cancellationToken).ConfigureAwait(false);
-            _state = state = new CatalogState(videos, time.GetUtcNow());
-            return state;
+            return await LoadAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -51,6 +64,42 @@ internal sealed class CatalogCache(VideoDirectoryAccessor directory, IOptions<Se
     }
 
     public void Dispose() => _gate.Dispose();
+
+    private async Task<CatalogState> LoadAsync(CancellationToken cancellationToken)
+    {
+        var videos = await directory.Directory.ListReadyAsync(cancellationToken).ConfigureAwait(false);
+        var state = new CatalogState(videos, time.GetUtcNow());
+        _state = state;
+        return state;
+    }
+
+    private void RefreshInBackground()
+    {
+        if (Interlocked.CompareExchange(ref _refreshing, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await LoadAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is StorageException or InvalidOperationException or TimeoutException or HttpRequestException)
+            {
+                // The previous list keeps serving; the next request past the cache time tries again.
+                LogRefreshFailed(logger, ex);
+            }
+            finally
+            {
+                Volatile.Write(ref _refreshing, 0);
+            }
+        });
+    }
+
+    [LoggerMessage(EventId = 4300, Level = LogLevel.Warning, Message = "Refreshing the Ready list for recommendations failed; the previous list keeps serving")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>A user's recent events, newest first.</summary>

@@ -23,6 +23,7 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
         _app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?>
         {
             ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
+            ["Pipeline:ProgressIntervalSeconds"] = "0.1",
             ["Media:WorkDirectory"] = Path.Combine(_work, "media-work"),
         });
         return Task.CompletedTask;
@@ -138,6 +139,44 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
         Assert.False(string.IsNullOrWhiteSpace(status.GetProperty("error").GetString()));
         var original = await _app.Services.GetRequiredService<IBlobStore>().GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default);
         Assert.Equal(new FileInfo(path).Length, original?.Length);
+    }
+
+    [Fact]
+    public async Task Delete_DuringTranscode_LeavesNoMediaBehind()
+    {
+        // Small frames, many segments: ffmpeg is quick and the renditions' upload (progress 95 %) takes a while.
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 30, FrameRate: 15));
+        var client = _app.CreateClient().As("grace");
+        var videoId = (await Reliability.ReliabilityEnvironment.UploadAsync(client, "grace", clip)).VideoId;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await client.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}") is var status
+            && !(status.GetProperty("stage").GetString() == nameof(PipelineStep.TranscodeLadder) && status.GetProperty("progress").GetDouble() >= 95))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"the renditions' upload was never seen: {status}");
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/videos/{videoId}")).StatusCode);
+
+        // The running step finishes (or fails) on its own; once its work folder is gone it has stored whatever it was
+        // going to store. Before the fix its renditions stayed in the media container, reachable by nobody.
+        var folder = Path.Combine(_work, "media-work", videoId);
+        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        clock.Restart();
+        while (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "the transcode never ended");
+            await Task.Delay(100);
+        }
+
+        clock.Restart();
+        while (await blobs.ListAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), default).AnyAsync())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "media blobs of the deleted video stayed behind");
+            await Task.Delay(200);
+        }
+
+        Assert.Null(await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default));
     }
 
     [Theory]

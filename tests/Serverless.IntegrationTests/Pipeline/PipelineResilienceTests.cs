@@ -133,20 +133,8 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
         Assert.Equal(expected.Order(StringComparer.Ordinal), stored.Order(StringComparer.Ordinal));
     }
 
-    private static async Task<string> Upload(HttpClient client, string clip)
-    {
-        var response = await client.PostAsJsonAsync("/api/uploads", new { fileName = "clip.mp4", contentType = "video/mp4", sizeBytes = new FileInfo(clip).Length });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var created = await response.Content.ReadFromJsonAsync<JsonElement>();
-        using var http = new HttpClient();
-        using var put = new HttpRequestMessage(HttpMethod.Put, created.GetProperty("uploadUrl").GetString())
-        {
-            Content = new ByteArrayContent(await File.ReadAllBytesAsync(clip)),
-        };
-        put.Headers.Add("x-ms-blob-type", "BlockBlob");
-        Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(put)).StatusCode);
-        return created.GetProperty("videoId").GetString()!;
-    }
+    private static async Task<string> Upload(HttpClient client, string clip) =>
+        (await Reliability.ReliabilityEnvironment.UploadAsync(client, "resilience", clip)).VideoId;
 
     private static async Task<JsonElement> WaitForTerminal(HttpClient client, string videoId, AppProcess app)
     {

@@ -79,6 +79,35 @@ public sealed class PipelineSweepTests : IAsyncLifetime
         Assert.NotNull(await _app.Services.GetRequiredService<IBlobStore>().GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default));
     }
 
+    [Fact]
+    public async Task Sweep_UploadWhoseFileNeverArrived_FailedAfterItsExpiry()
+    {
+        var client = _app.CreateClient().As("sweeper");
+        var response = await client.PostAsJsonAsync("/api/uploads", new { fileName = "a.mp4", contentType = "video/mp4", sizeBytes = 4 });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var videoId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("videoId").GetString()!;
+        var runner = _app.Services.GetRequiredService<PipelineRunner>();
+
+        // Stale, but its file may still come within the expiry (24 h by default): left alone.
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(0, await runner.SweepAsync(default));
+        Assert.Equal(VideoStatus.Uploading, (await Entry(videoId)).Video.Status);
+
+        _time.Advance(TimeSpan.FromHours(23));
+        Assert.Equal(1, await runner.SweepAsync(default));
+        var failed = await Entry(videoId);
+        Assert.Equal(VideoStatus.Failed, failed.Video.Status);
+        Assert.Equal(PipelineRunner.UploadNeverCompleted, failed.Video.Error);
+        Assert.Equal(0, await runner.SweepAsync(default));
+
+        // A file arriving after all is not processed: the video stays Failed with its reason.
+        await _app.Services.GetRequiredService<IBlobStore>().UploadAsync(
+            MediaLayout.UploadsContainer, MediaLayout.Source(videoId), new MemoryStream([1, 2, 3, 4]), null, default);
+        await runner.StartAsync(videoId, default);
+        Assert.Equal(VideoStatus.Failed, (await Entry(videoId)).Video.Status);
+        Assert.Equal(0, await StepMessages());
+    }
+
     private async Task<string> CreateUploadWithFile()
     {
         var client = _app.CreateClient().As("sweeper");

@@ -33,9 +33,9 @@ public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
         // Each killer starts as soon as its upload is stored: the pipeline reaches the transcode within a second.
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(240));
         var once = await ReliabilityEnvironment.UploadAsync(client, "ffmpeg-death", clip);
-        var killedOnce = KillOnceMidTranscodeAsync(env, Path.Combine(work, once.VideoId), once.VideoId, stop.Token);
+        var killedOnce = KillOnceMidTranscodeAsync(env, work, once.VideoId, stop.Token);
         var always = await ReliabilityEnvironment.UploadAsync(client, "ffmpeg-death", clip, expectFailure: true);
-        var killedAlways = KillEveryTranscodeAsync(env, Path.Combine(work, always.VideoId), always.VideoId, stop.Token);
+        var killedAlways = KillEveryTranscodeAsync(env, work, always.VideoId, stop.Token);
         var problems = new List<string>();
         var drained = TimeSpan.Zero;
         try
@@ -105,7 +105,7 @@ public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
     /// Kills the video's transcode ffmpeg once it is under way (the row shows 5 % or more, or it has run 1.5 s), before
     /// 80 %; returns the progress the row showed at the kill, or what was seen when the window was missed.
     /// </summary>
-    private static async Task<(double? KilledAt, string Seen)> KillOnceMidTranscodeAsync(ReliabilityEnvironment env, string folder, string videoId, CancellationToken cancellationToken)
+    private static async Task<(double? KilledAt, string Seen)> KillOnceMidTranscodeAsync(ReliabilityEnvironment env, string work, string videoId, CancellationToken cancellationToken)
     {
         Stopwatch? seen = null;
         var polls = 0;
@@ -113,7 +113,7 @@ public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
         while (!cancellationToken.IsCancellationRequested)
         {
             polls++;
-            var transcode = MediaProcesses.Find(folder).FirstOrDefault(p => p.IsTranscode);
+            var transcode = MediaProcesses.Find(work, videoId).FirstOrDefault(p => p.IsTranscode);
             var video = await env.Videos.GetAsync(videoId, default);
             last = string.Create(CultureInfo.InvariantCulture, $"{video?.Status}/{video?.Stage}/{video?.Progress:0}, ffmpeg {(transcode is null ? "absent" : "running")}");
             if (video?.Status is VideoStatus.Ready or VideoStatus.Failed)
@@ -138,12 +138,12 @@ public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
     }
 
     /// <summary>Kills every transcode ffmpeg of the video as soon as it appears; returns how many it killed.</summary>
-    private static async Task<int> KillEveryTranscodeAsync(ReliabilityEnvironment env, string folder, string videoId, CancellationToken cancellationToken)
+    private static async Task<int> KillEveryTranscodeAsync(ReliabilityEnvironment env, string work, string videoId, CancellationToken cancellationToken)
     {
         var killed = new HashSet<int>();
         while (!cancellationToken.IsCancellationRequested)
         {
-            foreach (var transcode in MediaProcesses.Find(folder).Where(p => p.IsTranscode && !killed.Contains(p.ProcessId)))
+            foreach (var transcode in MediaProcesses.Find(work, videoId).Where(p => p.IsTranscode && !killed.Contains(p.ProcessId)))
             {
                 if (transcode.Kill())
                 {

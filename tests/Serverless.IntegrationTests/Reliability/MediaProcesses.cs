@@ -28,7 +28,8 @@ public sealed record MediaProcess(int ProcessId, IReadOnlyList<string> Arguments
 /// <summary>The app's media children, found (Linux) by a command line naming a path under an instance's work folder.</summary>
 public static class MediaProcesses
 {
-    public static IReadOnlyList<MediaProcess> Find(string workDirectory)
+    /// <param name="videoId">Only those working on this video (its folder is <c>{work}/{owner}/{videoId}/{step}</c>).</param>
+    public static IReadOnlyList<MediaProcess> Find(string workDirectory, string? videoId = null)
     {
         var found = new List<MediaProcess>();
         if (!OperatingSystem.IsLinux())
@@ -54,7 +55,8 @@ public static class MediaProcesses
                 continue;
             }
 
-            if (arguments.Length > 1 && Path.GetFileName(arguments[0]) is "ffmpeg" or "ffprobe" && arguments.Any(a => a.Contains(prefix, StringComparison.Ordinal)))
+            if (arguments.Length > 1 && Path.GetFileName(arguments[0]) is "ffmpeg" or "ffprobe" && arguments.Any(a => a.StartsWith(prefix, StringComparison.Ordinal)
+                && (videoId is null || a.Contains(Path.DirectorySeparatorChar + videoId + Path.DirectorySeparatorChar, StringComparison.Ordinal))))
             {
                 found.Add(new MediaProcess(pid, arguments));
             }

@@ -32,6 +32,7 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
     };
 
     private readonly List<AppProcess> _apps = [];
+    private readonly HashSet<string> _workDirectories = new(StringComparer.Ordinal);
     private FunctionsAppFactory? _reader;
 
     private ReliabilityEnvironment(AzuriteProcess azurite, string root)
@@ -66,6 +67,7 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
             all[key] = value;
         }
 
+        _workDirectories.Add(all["Media:WorkDirectory"]);
         var app = await AppProcess.StartAsync(Azurite.ConnectionString, all);
         _apps.Add(app);
         return app;
@@ -304,10 +306,14 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
             problems.Add($"{poisoned} message(s) in poison queues, expected {expectedPoison}");
         }
 
-        var work = Path.Combine(Root, "work");
-        if (Directory.Exists(work))
+        // Every app's work folder (its Media:WorkDirectory, e.g. a tmpfs) must hold no temp file; a live process's
+        // ownership lock is not one.
+        foreach (var work in _workDirectories.Append(Path.Combine(Root, "work")).Distinct().Where(Directory.Exists))
         {
-            problems.AddRange(Directory.EnumerateFiles(work, "*", SearchOption.AllDirectories).Take(5).Select(f => $"temp file left: {f}"));
+            problems.AddRange(Directory.EnumerateFiles(work, "*", SearchOption.AllDirectories)
+                .Where(f => Path.GetFileName(f) != WorkArea.LockFileName)
+                .Take(5)
+                .Select(f => $"temp file left: {f}"));
         }
 
         return new AuditResult(ready, failedExpected, failedUnexpected, lost, duplicated, problems);

@@ -120,6 +120,44 @@ public sealed class PipelineOrchestratorTests
     }
 
     [Fact]
+    public void OnFailed_StorageOutage_GivesTheAttemptBackAndTheRetryRuns()
+    {
+        var running = PipelineOrchestrator.OnStarted(PipelineState.Start(Now), PipelineStep.ProbeSource, 2, Now);
+
+        var (state, outcome) = PipelineOrchestrator.OnFailed(running, PipelineStep.ProbeSource, 2, "storage unavailable", false, 3, TimeSpan.FromSeconds(5), Now, storageOutage: true);
+
+        var retry = Assert.IsType<FailureOutcome.RetryAfter>(outcome);
+        Assert.Equal(2, retry.NextAttempt);
+        Assert.Equal(TimeSpan.FromSeconds(5), retry.Delay);
+        Assert.Equal((StepStatus.Pending, 1, 1), (state[PipelineStep.ProbeSource].Status, state[PipelineStep.ProbeSource].Attempts, state[PipelineStep.ProbeSource].OutageRetries));
+        Assert.Equal(new StepDecision.Run(2), Decide(VideoStatus.Processing, state, new StepMessage("v", PipelineStep.ProbeSource, 2)));
+    }
+
+    [Fact]
+    public void OnFailed_StorageOutagesBeyondTheirBudget_CountAsAttempts()
+    {
+        var state = PipelineState.Start(Now);
+        var outages = 0;
+        for (var run = 0; run < PipelineOrchestrator.MaxOutageRetries + 3; run++)
+        {
+            var attempt = state[PipelineStep.ProbeSource].Attempts + 1;
+            (state, var outcome) = PipelineOrchestrator.OnFailed(
+                PipelineOrchestrator.OnStarted(state, PipelineStep.ProbeSource, attempt, Now), PipelineStep.ProbeSource, attempt, "storage unavailable", false, 3, TimeSpan.FromSeconds(1), Now, storageOutage: true);
+            if (outcome is FailureOutcome.Fail)
+            {
+                break;
+            }
+
+            var retry = Assert.IsType<FailureOutcome.RetryAfter>(outcome);
+            Assert.True(retry.Delay <= PipelineOrchestrator.MaxOutageDelay);
+            outages++;
+        }
+
+        Assert.Equal(StepStatus.Failed, state[PipelineStep.ProbeSource].Status);
+        Assert.Equal(PipelineOrchestrator.MaxOutageRetries + 2, outages);
+    }
+
+    [Fact]
     public void OnFailed_Permanent_FailsAtOnceWithTheReason()
     {
         var (state, outcome) = PipelineOrchestrator.OnFailed(
@@ -153,5 +191,29 @@ public sealed class PipelineOrchestratorTests
         var state = PipelineOrchestrator.OnStarted(PipelineState.Start(Now) with { Current = PipelineStep.TranscodeLadder }, PipelineStep.TranscodeLadder, 3, Now);
 
         Assert.IsType<SweepDecision.Fail>(PipelineOrchestrator.OnSweep(VideoStatus.Processing, state, Now.AddHours(-1), Now, TimeSpan.FromMinutes(15), 3));
+    }
+
+    [Fact]
+    public void OnSweep_ResumedAsOftenAsAttemptsAllowedWithoutRunning_FailsWithReason()
+    {
+        // Every resumed message was lost too: the step never ran, so its attempts stay 0; it must not be resumed forever.
+        var start = PipelineState.Start(Now) with { Current = PipelineStep.PackageHls };
+        var state = start.With(PipelineStep.PackageHls, start[PipelineStep.PackageHls] with { Resumes = 3 });
+
+        var decision = PipelineOrchestrator.OnSweep(VideoStatus.Processing, state, Now.AddHours(-1), Now, TimeSpan.FromMinutes(15), 3);
+
+        var fail = Assert.IsType<SweepDecision.Fail>(decision);
+        Assert.Contains("resumed 3 times", fail.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OnSweep_ResumedFewerTimesThanAttempts_ResumesAgain()
+    {
+        var start = PipelineState.Start(Now) with { Current = PipelineStep.PackageHls };
+        var state = start.With(PipelineStep.PackageHls, start[PipelineStep.PackageHls] with { Resumes = 2 });
+
+        Assert.Equal(
+            new SweepDecision.Resume(PipelineStep.PackageHls, 1),
+            PipelineOrchestrator.OnSweep(VideoStatus.Processing, state, Now.AddHours(-1), Now, TimeSpan.FromMinutes(15), 3));
     }
 }

@@ -6,52 +6,64 @@ using Serverless.Pipeline;
 
 namespace Serverless.UnitTests.Pipeline;
 
+/// <summary>Work folders on the real file system: what a crashed process left is removed at start-up, a live one's never.</summary>
 public sealed class WorkFolderCleanupTests : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("workfolder-cleanup-").FullName;
-
-    private MediaOptions Media => new() { WorkDirectory = _root };
+    private readonly string _root = Directory.CreateTempSubdirectory("work-cleanup-").FullName;
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
-    public async Task StartAsync_FreshFolderOfCrashedProcess_RemovedAtOnce()
+    public async Task StartAsync_FolderOfAProcessThatDiedSecondsAgo_IsRemoved()
     {
-        var dir = AbandonedFolder("video-1");
-        await File.WriteAllTextAsync(Path.Combine(dir, "seg_00000.ts"), "x");
+        // A crashed process's share: its lock file no longer held, a half-written segment written just now.
+        var dead = Path.Combine(_root, "0123456789abcdef0123456789abcdef");
+        var step = Path.Combine(dead, "v_abc", "f00d");
+        Directory.CreateDirectory(step);
+        await File.WriteAllTextAsync(Path.Combine(dead, WorkArea.LockFileName), string.Empty);
+        await File.WriteAllBytesAsync(Path.Combine(step, "seg_00000.ts"), new byte[4096]);
 
-        await CleanupAsync();
+        await Cleanup().StartAsync(default);
 
-        Assert.False(Directory.Exists(dir));
-        Assert.False(Directory.Exists(Path.Combine(_root, "video-1")));
+        Assert.False(Directory.Exists(dead));
     }
 
     [Fact]
-    public async Task StartAsync_FolderOfLiveProcess_Kept()
+    public async Task StartAsync_FolderOfALiveProcess_IsKept()
     {
-        using var live = WorkFolder.Create(Media, "video-2");
-        await File.WriteAllTextAsync(Path.Combine(live.Path, "seg_00000.ts"), "x");
+        using var live = new WorkArea(Media());
+        using var folder = live.Create("v_live");
+        await File.WriteAllBytesAsync(Path.Combine(folder.Path, "seg_00000.ts"), new byte[16]);
 
-        await CleanupAsync();
+        await Cleanup().StartAsync(default);
 
-        Assert.True(File.Exists(Path.Combine(live.Path, "seg_00000.ts")));
-        Assert.False(WorkFolder.IsAbandoned(live.Path));
+        Assert.True(File.Exists(Path.Combine(folder.Path, "seg_00000.ts")));
+        Assert.False(WorkArea.IsAbandoned(Path.GetDirectoryName(Path.GetDirectoryName(folder.Path))!));
     }
 
     [Fact]
-    public async Task StartAsync_FreshFolderWithoutLock_KeptUntilOld()
+    public void Dispose_StepAndProcessEnded_NothingLeft()
     {
-        var dir = Directory.CreateDirectory(Path.Combine(_root, "video-3", Guid.NewGuid().ToString("N"))).FullName;
+        var live = new WorkArea(Media());
+        using (var folder = live.Create("v_done"))
+        {
+            File.WriteAllBytes(Path.Combine(folder.Path, "poster.jpg"), new byte[16]);
+        }
 
-        await CleanupAsync();
+        live.Dispose();
 
-        Assert.True(Directory.Exists(dir));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
     }
 
     [Fact]
     public async Task StartAsync_OrphanFfmpegStillWritingIntoCrashedFolder_KilledAndNothingWrittenBack()
     {
-        var dir = AbandonedFolder("video-4");
+        // kill -9 takes no children along, and .NET starts them with SIGPIPE ignored: the crashed process's ffmpeg
+        // keeps transcoding into its folder after its progress pipe is gone.
+        var dead = Path.Combine(_root, "fedcba9876543210fedcba9876543210");
+        var step = Path.Combine(dead, "v_orphan", "f00d");
+        Directory.CreateDirectory(step);
+        await File.WriteAllTextAsync(Path.Combine(dead, WorkArea.LockFileName), string.Empty);
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("FFMPEG_PATH") is { Length: > 0 } p ? p : "ffmpeg")
         {
             RedirectStandardInput = true,
@@ -62,7 +74,7 @@ public sealed class WorkFolderCleanupTests : IDisposable
         {
             "-hide_banner", "-nostats", "-v", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=64x36:rate=10", "-t", "60",
             "-c:v", "libx264", "-preset", "ultrafast", "-g", "5", "-f", "hls", "-hls_time", "0.5", "-hls_list_size", "0",
-            "-hls_segment_filename", Path.Combine(dir, "seg_%05d.ts"), Path.Combine(dir, "index.m3u8"),
+            "-hls_segment_filename", Path.Combine(step, "seg_%05d.ts"), Path.Combine(step, "index.m3u8"),
         })
         {
             psi.ArgumentList.Add(argument);
@@ -72,17 +84,17 @@ public sealed class WorkFolderCleanupTests : IDisposable
         try
         {
             var waited = Stopwatch.StartNew();
-            while (!File.Exists(Path.Combine(dir, "seg_00001.ts")) && waited.Elapsed < TimeSpan.FromSeconds(30))
+            while (!File.Exists(Path.Combine(step, "seg_00001.ts")) && waited.Elapsed < TimeSpan.FromSeconds(30))
             {
                 await Task.Delay(50);
             }
 
-            Assert.True(File.Exists(Path.Combine(dir, "seg_00001.ts")), "ffmpeg never wrote a segment");
+            Assert.True(File.Exists(Path.Combine(step, "seg_00001.ts")), "ffmpeg never wrote a segment");
 
-            await CleanupAsync();
+            await Cleanup().StartAsync(default);
 
             Assert.True(ffmpeg.WaitForExit(TimeSpan.FromSeconds(10)), "the orphaned ffmpeg still runs");
-            Assert.False(Directory.Exists(dir));
+            Assert.False(Directory.Exists(dead));
         }
         finally
         {
@@ -93,14 +105,7 @@ public sealed class WorkFolderCleanupTests : IDisposable
         }
     }
 
-    /// <summary>A work folder as a killed process leaves it: the lock file is there, but nobody holds it any more.</summary>
-    private string AbandonedFolder(string videoId)
-    {
-        var dir = Directory.CreateDirectory(Path.Combine(_root, videoId, Guid.NewGuid().ToString("N"))).FullName;
-        File.WriteAllBytes(Path.Combine(dir, WorkFolder.LockFileName), []);
-        return dir;
-    }
+    private IOptions<MediaOptions> Media() => Options.Create(new MediaOptions { WorkDirectory = _root });
 
-    private Task CleanupAsync() =>
-        new WorkFolderCleanup(Microsoft.Extensions.Options.Options.Create(Media), TimeProvider.System, NullLogger<WorkFolderCleanup>.Instance).StartAsync(default);
+    private WorkFolderCleanup Cleanup() => new(Media(), TimeProvider.System, NullLogger<WorkFolderCleanup>.Instance);
 }
