@@ -361,14 +361,24 @@ internal sealed partial class PipelineRunner(
     private Task SendAsync(StepMessage message, TimeSpan? delay, CancellationToken cancellationToken) =>
         queues.EnqueueAsync(PipelineOptions.StepQueue, JsonSerializer.Serialize(message, VideoRepository.Json), delay, cancellationToken);
 
-    private static string Describe(Exception ex) => ex switch
+    /// <summary>The human-readable reason a step failed, as the video's error shows it.</summary>
+    internal static string Describe(Exception ex) => ex switch
     {
         _ when DiskSpace.IsOutOfSpace(ex) => DiskSpace.Describe(ex),
         FfmpegException f when f.TimedOut => "ffmpeg timed out.",
-        FfmpegException f => $"ffmpeg failed (exit {f.ExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}): {LastLine(f.StderrTail)}",
+        FfmpegException { ExitCode: null } f => f.Message,
+        FfmpegException f => "ffmpeg " + DescribeExit(f.ExitCode.GetValueOrDefault()) + (LastLine(f.StderrTail) is { Length: > 0 } line ? ": " + line : "."),
         StorageException s => $"Storage error: {s.Message}",
         IOException io => $"I/O error: {io.Message}",
         _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
+
+    /// <summary>On Unix a process ended by a signal reports 128 + the signal (SIGKILL: 137, from the OOM killer or an operator).</summary>
+    private static string DescribeExit(int code) => code switch
+    {
+        > 128 and <= 128 + 64 when !OperatingSystem.IsWindows() => string.Create(
+            System.Globalization.CultureInfo.InvariantCulture, $"was killed by signal {code - 128}{(code - 128 == 9 ? " (SIGKILL)" : string.Empty)}"),
+        _ => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"failed (exit {code})"),
     };
 
     private static string LastLine(string text) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Media;
@@ -52,6 +53,56 @@ public sealed class WorkFolderCleanupTests : IDisposable
         live.Dispose();
 
         Assert.Empty(Directory.EnumerateFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public async Task StartAsync_OrphanFfmpegStillWritingIntoCrashedFolder_KilledAndNothingWrittenBack()
+    {
+        // kill -9 takes no children along, and .NET starts them with SIGPIPE ignored: the crashed process's ffmpeg
+        // keeps transcoding into its folder after its progress pipe is gone.
+        var dead = Path.Combine(_root, "fedcba9876543210fedcba9876543210");
+        var step = Path.Combine(dead, "v_orphan", "f00d");
+        Directory.CreateDirectory(step);
+        await File.WriteAllTextAsync(Path.Combine(dead, WorkArea.LockFileName), string.Empty);
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("FFMPEG_PATH") is { Length: > 0 } p ? p : "ffmpeg")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            "-hide_banner", "-nostats", "-v", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=64x36:rate=10", "-t", "60",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "5", "-f", "hls", "-hls_time", "0.5", "-hls_list_size", "0",
+            "-hls_segment_filename", Path.Combine(step, "seg_%05d.ts"), Path.Combine(step, "index.m3u8"),
+        })
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        using var ffmpeg = Process.Start(psi)!;
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(step, "seg_00001.ts")) && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.True(File.Exists(Path.Combine(step, "seg_00001.ts")), "ffmpeg never wrote a segment");
+
+            await Cleanup().StartAsync(default);
+
+            Assert.True(ffmpeg.WaitForExit(TimeSpan.FromSeconds(10)), "the orphaned ffmpeg still runs");
+            Assert.False(Directory.Exists(dead));
+        }
+        finally
+        {
+            if (!ffmpeg.HasExited)
+            {
+                ffmpeg.Kill();
+            }
+        }
     }
 
     private IOptions<MediaOptions> Media() => Options.Create(new MediaOptions { WorkDirectory = _root });
