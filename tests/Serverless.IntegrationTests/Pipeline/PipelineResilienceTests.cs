@@ -9,8 +9,11 @@ using Serverless.Storage;
 
 namespace Serverless.IntegrationTests.Pipeline;
 
-/// <summary>The app as real processes: killed mid-transcode, and two instances on one storage account.</summary>
-public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+/// <summary>
+/// The app as real processes: killed mid-transcode, and two instances on one storage account. Each test has its own
+/// Azurite: on the shared one, other tests' in-process apps would pick up these uploads.
+/// </summary>
+public sealed class PipelineResilienceTests : IAsyncLifetime
 {
     private static readonly IReadOnlyDictionary<string, string> FastRecovery = new Dictionary<string, string>
     {
@@ -24,16 +27,18 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
 
     private string _work = null!;
 
-    public Task InitializeAsync()
+    private readonly AzuriteProcess _azurite = new();
+
+    public async Task InitializeAsync()
     {
         _work = Directory.CreateTempSubdirectory("pipeline-resilience-").FullName;
-        return Task.CompletedTask;
+        await _azurite.InitializeAsync();
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
+        await _azurite.DisposeAsync();
         Directory.Delete(_work, recursive: true);
-        return Task.CompletedTask;
     }
 
     [Fact]
@@ -42,7 +47,7 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(1280, 720, 10));
         var settings = WithWorkDirectory(FastRecovery, "crash");
         string videoId;
-        await using (var first = await AppProcess.StartAsync(azurite.ConnectionString, settings))
+        await using (var first = await AppProcess.StartAsync(_azurite.ConnectionString, settings))
         {
             var client = first.CreateClient().As("crash-user");
             videoId = await Upload(client, clip);
@@ -64,7 +69,7 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
             await first.KillAsync();
         }
 
-        await using var second = await AppProcess.StartAsync(azurite.ConnectionString, settings);
+        await using var second = await AppProcess.StartAsync(_azurite.ConnectionString, settings);
         var final = await WaitForTerminal(second.CreateClient().As("crash-user"), videoId, second);
 
         Assert.Equal("Ready", final.GetProperty("status").GetString());
@@ -78,8 +83,8 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
     {
         // Default liveness settings: nothing crashes here, so no step may be taken over.
         var settings = new Dictionary<string, string> { ["Media:WorkDirectory"] = Path.Combine(_work, "pair"), ["Pipeline:RetryBaseDelaySeconds"] = "0.2" };
-        await using var a = await AppProcess.StartAsync(azurite.ConnectionString, settings);
-        await using var b = await AppProcess.StartAsync(azurite.ConnectionString, settings);
+        await using var a = await AppProcess.StartAsync(_azurite.ConnectionString, settings);
+        await using var b = await AppProcess.StartAsync(_azurite.ConnectionString, settings);
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(640, 360, 2));
         var ids = new List<string>();
         for (var i = 0; i < 4; i++)
@@ -102,7 +107,7 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
 
     private async Task<VideoEntry> ReadEntry(string videoId)
     {
-        await using var reader = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
+        await using var reader = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
         _ = reader.Server;
         var repository = reader.Services.GetRequiredService<VideoRepository>();
         return (await repository.GetEntryAsync(videoId, default))!;
@@ -111,7 +116,7 @@ public sealed class PipelineResilienceTests(AzuriteFixture azurite) : IClassFixt
     /// <summary>Every rendition's playlist names exactly the segments stored under it: none missing, none left over.</summary>
     private async Task AssertCompleteOutputs(string videoId, JsonElement status)
     {
-        await using var reader = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
+        await using var reader = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
         _ = reader.Server;
         var blobs = reader.Services.GetRequiredService<IBlobStore>();
         var stored = new List<string>();

@@ -36,7 +36,12 @@ public sealed class StorageOutageScenarioTests(ITestOutputHelper output)
         var app = await env.StartAppAsync("a", new Dictionary<string, string>
         {
             // Step retries faster than production, so the scenario's recovery takes seconds; everything else as in production.
+            // In particular the liveness settings: a worker silenced by an outage longer than the heartbeat timeout looks
+            // dead, and its step is taken over as an attempt (FastRecovery's 10 s timeout would make every outage do that).
             ["Pipeline:RetryBaseDelaySeconds"] = "1",
+            ["LocalRuntime:MessageLeaseSeconds"] = "30",
+            ["Pipeline:HeartbeatSeconds"] = "10",
+            ["Pipeline:HeartbeatTimeoutSeconds"] = "45",
         });
 
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 4));
