@@ -297,6 +297,8 @@ internal sealed partial class PipelineRunner(
     {
         try
         {
+            // One quick try: the background retry budget would outlast a short outage and report storage as fine.
+            using var quick = StorageCallScope.BeginInteractive();
             await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), cancellationToken).ConfigureAwait(false);
             return false;
         }

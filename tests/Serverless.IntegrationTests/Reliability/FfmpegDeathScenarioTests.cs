@@ -102,8 +102,8 @@ public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Kills the video's transcode ffmpeg once it is under way (the row shows 5 % or more, or it has run 1.5 s), before
-    /// 80 %; returns the progress the row showed at the kill, or what was seen when the window was missed.
+    /// Kills the video's transcode ffmpeg once it runs, before the row shows 80 %; returns the progress the row showed at
+    /// the kill, or what was seen when the window was missed.
     /// </summary>
     private static async Task<(double? KilledAt, string Seen)> KillOnceMidTranscodeAsync(ReliabilityEnvironment env, string work, string videoId, CancellationToken cancellationToken)
     {
@@ -125,7 +125,8 @@ public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
             {
                 seen ??= Stopwatch.StartNew();
                 var progress = video?.Progress ?? 0;
-                if (progress < 80 && (progress >= 5 || seen.Elapsed > TimeSpan.FromSeconds(1.5)) && transcode.Kill())
+                // As soon as it runs: on a fast machine a 4 s clip goes from 0 to 95 % between two polls.
+                if (progress < 80 && transcode.Kill())
                 {
                     return (progress, last);
                 }
