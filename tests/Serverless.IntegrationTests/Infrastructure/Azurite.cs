@@ -13,6 +13,9 @@ public sealed class AzuriteProcess : IAsyncLifetime
     private Process? _process;
     private string? _location;
 
+    /// <summary>Keep data in memory only (<c>--inMemoryPersistence</c>): no periodic snapshots of a growing database to disk. Not for stop/restart.</summary>
+    public bool InMemory { get; init; }
+
     public int BlobPort { get; private set; }
 
     public int QueuePort { get; private set; }
@@ -85,13 +88,22 @@ public sealed class AzuriteProcess : IAsyncLifetime
         foreach (var arg in new[]
         {
             "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
-            "--location", _location,
             "--blobHost", "127.0.0.1", "--blobPort", blob.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--queueHost", "127.0.0.1", "--queuePort", queue.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--tableHost", "127.0.0.1", "--tablePort", table.ToString(System.Globalization.CultureInfo.InvariantCulture),
         })
         {
             psi.ArgumentList.Add(arg);
+        }
+
+        if (InMemory)
+        {
+            psi.ArgumentList.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            psi.ArgumentList.Add("--location");
+            psi.ArgumentList.Add(_location);
         }
 
         _process = Process.Start(psi) ?? throw new InvalidOperationException("Azurite did not start.");

@@ -46,9 +46,10 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
     /// <summary>Temp root of this scenario: <c>work/{instance}</c> are the apps' work folders.</summary>
     public string Root { get; }
 
-    public static async Task<ReliabilityEnvironment> StartAsync()
+    /// <param name="inMemoryStorage">Azurite without disk persistence (a scenario that never restarts it and writes a lot).</param>
+    public static async Task<ReliabilityEnvironment> StartAsync(bool inMemoryStorage = false)
     {
-        var azurite = new AzuriteProcess();
+        var azurite = new AzuriteProcess { InMemory = inMemoryStorage };
         await azurite.InitializeAsync();
         return new ReliabilityEnvironment(azurite, Directory.CreateTempSubdirectory("reliability-").FullName);
     }
