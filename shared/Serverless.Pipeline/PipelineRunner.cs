@@ -213,7 +213,11 @@ internal sealed partial class PipelineRunner(
         catch (MediaRejectedException ex)
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
-            await OnStepFailedAsync(videoId, step, attempt, ex.Reason, permanent: true, cancellationToken).ConfigureAwait(false);
+
+            // ffprobe and ffmpeg read the source over HTTP: a read cut short by a storage outage looks like a truncated
+            // file. While storage is unreachable the verdict is not trusted: the run is retried like any outage.
+            var outage = await StorageUnreachableAsync(videoId, cancellationToken).ConfigureAwait(false);
+            await OnStepFailedAsync(videoId, step, attempt, ex.Reason, permanent: !outage, cancellationToken, storageOutage: outage).ConfigureAwait(false);
             await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
             return;
         }
