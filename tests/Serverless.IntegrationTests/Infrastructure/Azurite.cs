@@ -16,6 +16,9 @@ public sealed class AzuriteProcess : IAsyncLifetime
     /// <summary>Keep data in memory only (<c>--inMemoryPersistence</c>): no periodic snapshots of a growing database to disk. Not for stop/restart.</summary>
     public bool InMemory { get; init; }
 
+    /// <summary>The emulator's process id while it runs.</summary>
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+
     public int BlobPort { get; private set; }
 
     public int QueuePort { get; private set; }

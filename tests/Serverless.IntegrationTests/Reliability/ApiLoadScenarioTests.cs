@@ -147,9 +147,15 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
         var generator = new LoadGenerator(http);
 
         // Calibration: the largest concurrency of the ramp whose p99 stays under the threshold (stop at the first miss).
+        // RELIABILITY_LOAD_WORKERS skips it (to re-measure or profile one concurrency); RELIABILITY_LOAD_SECONDS shortens
+        // or lengthens the measured run.
+        var duration = Environment.GetEnvironmentVariable("RELIABILITY_LOAD_SECONDS") is { } seconds
+            ? TimeSpan.FromSeconds(int.Parse(seconds, CultureInfo.InvariantCulture))
+            : profile.LoadDuration;
+        var forced = Environment.GetEnvironmentVariable("RELIABILITY_LOAD_WORKERS") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : (int?)null;
         var calibration = new List<LoadResult>();
-        var concurrency = CalibrationSteps[0];
-        foreach (var step in CalibrationSteps)
+        var concurrency = forced ?? CalibrationSteps[0];
+        foreach (var step in forced is null ? CalibrationSteps : [])
         {
             var result = await generator.RunAsync(step, profile.LoadCalibrationStep, mix.IterationAsync);
             calibration.Add(result);
@@ -184,12 +190,17 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
                 }
             }
         });
-        var load = await generator.RunAsync(concurrency, profile.LoadDuration, mix.IterationAsync);
+        var cpuBefore = (App: ProcessCpu.Seconds(app.ProcessId), Storage: ProcessCpu.Seconds(env.Azurite.ProcessId), Self: ProcessCpu.Seconds(Environment.ProcessId));
+        var load = await generator.RunAsync(concurrency, duration, mix.IterationAsync);
+        var cpuAfter = (App: ProcessCpu.Seconds(app.ProcessId), Storage: ProcessCpu.Seconds(env.Azurite.ProcessId), Self: ProcessCpu.Seconds(Environment.ProcessId));
         await stopSampling.CancelAsync();
         await sampler;
         await stopUploads.CancelAsync();
         await background;
-        output.WriteLine("load " + load.Summary() + "\n" + load.Breakdown());
+        // Which process the load saturates: CPU seconds used per second of the run (1.0 = one whole core of the two).
+        var cpu = string.Create(CultureInfo.InvariantCulture,
+            $"CPU cores used: app {Share(cpuBefore.App, cpuAfter.App, load.Elapsed):0.00}, Azurite {Share(cpuBefore.Storage, cpuAfter.Storage, load.Elapsed):0.00}, load generator (test process) {Share(cpuBefore.Self, cpuAfter.Self, load.Elapsed):0.00}");
+        output.WriteLine("load " + load.Summary() + "\n" + load.Breakdown() + "\n" + load.Windows(10) + "\n" + cpu);
 
         var drained = await env.WaitForTerminalAsync(uploads.Select(u => u.VideoId), TimeSpan.FromSeconds(120 + (uploads.Count * 10)));
         var audit = await env.AuditAsync(uploads, uploader);
@@ -200,10 +211,10 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
         // plus a constant (one GC sawtooth's worth): 20 % + 32 MB in the full profile (10 minutes, ~300 samples);
         // the short profile's 10-second half is too short for a meaningful slope, so it gets 50 % + 96 MB (it still
         // catches a gross leak).
-        var tail = memory.Where(s => s.Seconds >= profile.LoadDuration.TotalSeconds / 2).ToList();
+        var tail = memory.Where(s => s.Seconds >= duration.TotalSeconds / 2).ToList();
         var slopePerSecond = Slope(tail);
         var tailMedian = ReliabilityReport.Percentile(tail.Select(s => s.Megabytes).ToList(), 50) ?? 0;
-        var projectedGrowth = slopePerSecond * profile.LoadDuration.TotalSeconds;
+        var projectedGrowth = slopePerSecond * duration.TotalSeconds;
         var full = profile == ReliabilityProfile.Full;
         var allowedGrowth = full ? (0.2 * tailMedian) + 32 : (0.5 * tailMedian) + 96;
 
@@ -224,7 +235,7 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
                 Notes: string.Create(CultureInfo.InvariantCulture,
                     $"{concurrency} workers, {load.RequestsPerSecond:0} req/s, {load.Requests} requests in {load.Elapsed.TotalSeconds:0} s, {load.Errors} error(s); " +
                     $"RSS slope {slopePerSecond * 60:0.00} MB/min over the 2nd half (median {tailMedian:0} MB, projected {projectedGrowth:0} MB/run, allowed {allowedGrowth:0}); " +
-                    $"calibration {string.Join(" | ", calibration.Select(c => c.Summary()))}; model {model}; uploads terminal {drained.TotalSeconds:0} s after the load")),
+                    $"calibration {string.Join(" | ", calibration.Select(c => c.Summary()))}; {cpu}; model {model}; uploads terminal {drained.TotalSeconds:0} s after the load")),
             output);
 
         Assert.True(problems.Count == 0 && load.Errors == 0, $"{load.Errors} request error(s)\n" + string.Join("\n", problems) + "\n" + env.AppOutputs());
@@ -238,6 +249,8 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
         Assert.True(load.P99Ms < p99Bound, $"p99 {load.P99Ms:0.0} ms at {concurrency} workers, bound {p99Bound} ms");
         Assert.True(projectedGrowth < allowedGrowth, $"RSS grows {slopePerSecond * 60:0.00} MB/min: {projectedGrowth:0} MB over a run, allowed {allowedGrowth:0} MB");
     }
+
+    private static double? Share(double? before, double? after, TimeSpan elapsed) => after - before is { } used ? used / elapsed.TotalSeconds : null;
 
     /// <summary>Least-squares slope of megabytes over seconds (0 with fewer than two samples).</summary>
     internal static double Slope(IReadOnlyList<(double Seconds, double Megabytes)> samples)

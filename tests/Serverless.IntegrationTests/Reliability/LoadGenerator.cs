@@ -5,7 +5,14 @@ using System.Net;
 namespace Serverless.IntegrationTests.Reliability;
 
 /// <summary>What one load run measured: every request's latency, the requests that were not answered as expected, and the rate.</summary>
-public sealed record LoadResult(int Concurrency, TimeSpan Elapsed, IReadOnlyList<double> LatenciesMs, IReadOnlyDictionary<string, List<double>> ByLabel, long Errors, IReadOnlyList<string> ErrorSamples)
+public sealed record LoadResult(
+    int Concurrency,
+    TimeSpan Elapsed,
+    IReadOnlyList<double> LatenciesMs,
+    IReadOnlyDictionary<string, List<double>> ByLabel,
+    IReadOnlyList<(double AtSeconds, double Ms)> Timeline,
+    long Errors,
+    IReadOnlyList<string> ErrorSamples)
 {
     public long Requests => LatenciesMs.Count;
 
@@ -21,6 +28,21 @@ public sealed record LoadResult(int Concurrency, TimeSpan Elapsed, IReadOnlyList
     /// <summary>Count, p50, p99 and max per request label, one line each (to see which endpoint the tail comes from).</summary>
     public string Breakdown() => string.Join("\n", ByLabel.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => string.Create(CultureInfo.InvariantCulture,
         $"  {l.Key}: {l.Value.Count} requests, p50 {ReliabilityReport.Percentile(l.Value, 50):0.0} ms, p99 {ReliabilityReport.Percentile(l.Value, 99):0.0} ms, max {l.Value.Max():0.0} ms")));
+
+    /// <summary>Rate and p99 in <paramref name="windows"/> equal slices of the run, one line each (to see whether latency drifts as the run goes on).</summary>
+    public string Windows(int windows)
+    {
+        var width = Math.Max(Elapsed.TotalSeconds / windows, 0.001);
+        return string.Join("\n", Timeline
+            .GroupBy(t => Math.Min((int)(t.AtSeconds / width), windows - 1))
+            .OrderBy(g => g.Key)
+            .Select(g =>
+            {
+                var ms = g.Select(t => t.Ms).ToList();
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"  {g.Key * width:0}-{(g.Key + 1) * width:0} s: {ms.Count / width:0} req/s, p50 {ReliabilityReport.Percentile(ms, 50):0.0} ms, p99 {ReliabilityReport.Percentile(ms, 99):0.0} ms, max {ms.Max():0.0} ms");
+            }));
+    }
 }
 
 /// <summary>
@@ -33,8 +55,8 @@ public sealed class LoadGenerator(HttpClient http)
     public async Task<LoadResult> RunAsync(int concurrency, TimeSpan duration, Func<LoadWorker, CancellationToken, Task> iteration, CancellationToken cancellationToken = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workers = Enumerable.Range(0, concurrency).Select(i => new LoadWorker(http, i)).ToArray();
         var clock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, concurrency).Select(i => new LoadWorker(http, i, clock)).ToArray();
         stop.CancelAfter(duration);
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.LoopAsync(iteration, stop.Token), CancellationToken.None)));
         clock.Stop();
@@ -43,6 +65,7 @@ public sealed class LoadGenerator(HttpClient http)
             clock.Elapsed,
             workers.SelectMany(w => w.Latencies).ToList(),
             workers.SelectMany(w => w.ByLabel).GroupBy(l => l.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(l => l.Value).ToList(), StringComparer.Ordinal),
+            workers.SelectMany(w => w.Timeline).ToList(),
             workers.Sum(w => w.Errors),
             workers.SelectMany(w => w.ErrorSamples).Take(20).ToList());
     }
@@ -55,11 +78,13 @@ public sealed record LoadResponse(HttpStatusCode Status, string Body, string? ET
 public sealed class LoadWorker
 {
     private readonly HttpClient _http;
+    private readonly Stopwatch _run;
 
-    internal LoadWorker(HttpClient http, int index)
+    internal LoadWorker(HttpClient http, int index, Stopwatch run)
     {
         _http = http;
         Index = index;
+        _run = run;
     }
 
     public int Index { get; }
@@ -68,6 +93,9 @@ public sealed class LoadWorker
     public long Iteration { get; private set; }
 
     internal List<double> Latencies { get; } = [];
+
+    /// <summary>Each request's completion time (seconds since the run started) and latency.</summary>
+    internal List<(double AtSeconds, double Ms)> Timeline { get; } = [];
 
     internal Dictionary<string, List<double>> ByLabel { get; } = new(StringComparer.Ordinal);
 
@@ -128,6 +156,7 @@ public sealed class LoadWorker
     {
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         Latencies.Add(elapsed);
+        Timeline.Add((_run.Elapsed.TotalSeconds, elapsed));
         if (!ByLabel.TryGetValue(label, out var list))
         {
             ByLabel[label] = list = [];
