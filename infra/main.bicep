@@ -241,6 +241,8 @@ var appSettings = {
   Playback__SegmentExpiryGranularitySeconds: '30'
   Playback__PublicBaseUrl: '' // empty: playback URLs use the request's scheme and host
   Playback__PlaylistCacheMegabytes: '64'
+  Playback__ReadyVideoCacheSeconds: '5'
+  Playback__ReadyVideoCacheEntries: '100000'
 }
 
 module monitoring 'modules/monitoring.bicep' = {

@@ -60,6 +60,15 @@ public interface IVideoCatalog
     IAsyncEnumerable<ReadyVideoSummary> EnumerateReadyAsync(CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Told after this instance wrote a video's catalog row (or tried to: a write cut short may still have happened), so a
+/// cache of the row drops it. Other instances' writes are not seen: a cache bounds their staleness by its lifetime.
+/// </summary>
+public interface IVideoChangeObserver
+{
+    void OnVideoChanged(string videoId);
+}
+
 /// <summary>What the Ready index keeps of a video.</summary>
 public sealed record ReadyVideoSummary(string VideoId, string OwnerId, DateTimeOffset CreatedAt, DateTimeOffset ReadyAt, double DurationSeconds);
 

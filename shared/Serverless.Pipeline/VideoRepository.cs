@@ -13,8 +13,10 @@ public sealed record VideoEntry(VideoRecord Video, PipelineState? State, string 
 /// checkpointed pipeline state, updated with ETag optimistic concurrency; and the <c>ReadyVideos</c> index
 /// (newest first) for listing.
 /// </summary>
-internal sealed class VideoRepository(ITableStore tables, TimeProvider time) : IVideoCatalog
+internal sealed class VideoRepository(ITableStore tables, TimeProvider time, IEnumerable<IVideoChangeObserver> observers) : IVideoCatalog
 {
+    private readonly IVideoChangeObserver[] _observers = [.. observers];
+
     public const string Table = "Videos";
     public const string ReadyIndexTable = "ReadyVideos";
     private const string RowKey = "video";
@@ -45,17 +47,39 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time) : I
         var now = time.GetUtcNow();
         var video = new VideoRecord(videoId, ownerId, VideoStatus.Uploading, "Uploading", 0, null, null, null, [], null, fileName, now, now, null);
         var row = ToRow(video, null, contentType, declaredBytes, null);
-        var etag = await tables.InsertAsync(Table, row, cancellationToken).ConfigureAwait(false);
-        return new VideoEntry(video, null, contentType, declaredBytes, etag);
+        try
+        {
+            var etag = await tables.InsertAsync(Table, row, cancellationToken).ConfigureAwait(false);
+            return new VideoEntry(video, null, contentType, declaredBytes, etag);
+        }
+        finally
+        {
+            Changed(videoId);
+        }
     }
 
     /// <summary>Writes the entry if nobody changed it since it was read; throws <see cref="StoragePreconditionFailedException"/> otherwise.</summary>
     public async Task<VideoEntry> SaveAsync(VideoEntry entry, CancellationToken cancellationToken)
     {
         var video = entry.Video with { UpdatedAt = time.GetUtcNow() };
-        var etag = await tables.ReplaceAsync(Table, ToRow(video, entry.State, entry.ContentType, entry.DeclaredBytes, entry.ETag), cancellationToken)
-            .ConfigureAwait(false);
-        return entry with { Video = video, ETag = etag };
+        try
+        {
+            var etag = await tables.ReplaceAsync(Table, ToRow(video, entry.State, entry.ContentType, entry.DeclaredBytes, entry.ETag), cancellationToken)
+                .ConfigureAwait(false);
+            return entry with { Video = video, ETag = etag };
+        }
+        finally
+        {
+            Changed(video.VideoId);
+        }
+    }
+
+    private void Changed(string videoId)
+    {
+        foreach (var observer in _observers)
+        {
+            observer.OnVideoChanged(videoId);
+        }
     }
 
     /// <summary>Read-modify-write with ETag retries: <paramref name="change"/> returns null to leave the row alone.</summary>

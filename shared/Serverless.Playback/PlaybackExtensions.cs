@@ -20,6 +20,8 @@ public static class PlaybackExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IPlaybackTokens, PlaybackTokenService>();
         builder.Services.AddSingleton<SignedPlaylists>();
+        builder.Services.AddSingleton<ReadyVideoCache>();
+        builder.Services.AddSingleton<Serverless.Pipeline.IVideoChangeObserver>(sp => sp.GetRequiredService<ReadyVideoCache>());
         builder.Services.AddSingleton<PlaybackService>();
         builder.Services.AddHttpFunction(PlaybackApi.GetPlaybackFunction);
         builder.Services.AddHttpFunction(PlaybackApi.MasterPlaylistFunction);

@@ -50,4 +50,15 @@ public sealed class PlaybackOptions
     /// <summary>Memory the playlist cache may hold, in megabytes. Default 64.</summary>
     [Range(1, 4096)]
     public int PlaylistCacheMegabytes { get; set; } = 64;
+
+    /// <summary>
+    /// How long a Ready video's catalog row is kept for playback grants, in seconds (0: read it for every grant). A delete
+    /// on another instance is seen within this time. Default 5.
+    /// </summary>
+    [Range(0, 300)]
+    public int ReadyVideoCacheSeconds { get; set; } = 5;
+
+    /// <summary>Most Ready videos kept in that cache (one entry each). Default 100000.</summary>
+    [Range(1, 10_000_000)]
+    public int ReadyVideoCacheEntries { get; set; } = 100_000;
 }

@@ -23,11 +23,11 @@ internal abstract record PlaybackLookup
 /// that is not Ready is visible (as 409 with its status) to its owner only; to anyone else it does not exist, as in the
 /// status API.
 /// </summary>
-internal sealed class PlaybackService(IVideoCatalog catalog, IPlaybackTokens tokens, IBlobStore blobs)
+internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache readyVideos, IPlaybackTokens tokens, IBlobStore blobs)
 {
     public async Task<PlaybackLookup> GetAsync(string videoId, string userId, CancellationToken cancellationToken)
     {
-        var video = await catalog.GetAsync(videoId, cancellationToken).ConfigureAwait(false);
+        var video = await readyVideos.GetAsync(videoId, catalog.GetAsync, cancellationToken).ConfigureAwait(false);
         if (video is null || video.Status == VideoStatus.Deleted || (video.Status != VideoStatus.Ready && video.OwnerId != userId))
         {
             return new PlaybackLookup.NotFound();

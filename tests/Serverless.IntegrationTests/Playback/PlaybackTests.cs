@@ -85,6 +85,20 @@ public sealed class PlaybackTests(PlaybackFixture fixture) : IClassFixture<Playb
     }
 
     [Fact]
+    public async Task Grant_AfterTheOwnerDeletes_IsRefusedAtOnce()
+    {
+        // Grants of a Ready video are served from a short-lived cache of its row; a delete on this instance drops it.
+        var videoId = await fixture.SeedAsync();
+        await GrantAsync(videoId);
+        await GrantAsync(videoId);
+        var client = fixture.App.CreateClient().As("alice");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/videos/{videoId}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
+    }
+
+    [Fact]
     public async Task PlaybackApi_UnknownNotReadyFailedOthersMalformedOrAnonymous_Refused()
     {
         var client = fixture.App.CreateClient().As("alice");
