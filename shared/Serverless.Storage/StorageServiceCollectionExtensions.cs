@@ -26,6 +26,7 @@ public static class StorageServiceCollectionExtensions
         builder.Services.TryAddSingleton<IBlobCors, AzureBlobCors>();
         builder.Services.TryAddSingleton<IQueueStore, AzureQueueStore>();
         builder.Services.TryAddSingleton<ITableStore, AzureTableStore>();
+        builder.Services.TryAddSingleton<TableUpsertCoalescer>();
         builder.Services.TryAddSingleton<IStorageProvisioner, AzureStorageProvisioner>();
         return builder;
     }

@@ -14,9 +14,10 @@ namespace Serverless.Recommendations.Events;
 /// <item><c>RecUserEvents</c>: partition = the user, row = <c>(DateTime.MaxValue − occurredAt) ticks|eventId</c>, so a
 /// user's most recent events are the first rows of their partition.</item>
 /// </list>
-/// A retried batch rewrites the same rows: nothing is counted twice.
+/// A retried batch rewrites the same rows: nothing is counted twice. Batches arriving together share storage
+/// transactions (<see cref="TableUpsertCoalescer"/>): all of them land in the same hour partition of <c>RecEvents</c>.
 /// </summary>
-internal sealed class EventStore(ITableStore tables)
+internal sealed class EventStore(ITableStore tables, TableUpsertCoalescer writer)
 {
     public const string ByTimeTable = "RecEvents";
     public const string ByUserTable = "RecUserEvents";
@@ -25,20 +26,9 @@ internal sealed class EventStore(ITableStore tables)
     public async Task WriteAsync(string userId, IReadOnlyList<AcceptedEvent> events, DateTimeOffset receivedAt, CancellationToken cancellationToken)
     {
         var userKey = KeyEncoding.Encode(userId);
-        var byTime = events
-            .GroupBy(e => Bucket(e.OccurredAt))
-            .SelectMany(g => g.Chunk(100).Select(chunk => chunk.Select(e => Row(g.Key, userKey + "|" + e.EventId, userId, e, receivedAt)).ToList()));
-        var byUser = events.Chunk(100).Select(chunk => chunk.Select(e => Row(userKey, RecentKey(e.OccurredAt) + "|" + e.EventId, userId, e, receivedAt)).ToList());
-        await Task.WhenAll(UpsertAllAsync(ByTimeTable, byTime, cancellationToken), UpsertAllAsync(ByUserTable, byUser, cancellationToken)).ConfigureAwait(false);
-    }
-
-    /// <summary>One table's batches one after another (a batch spread over many hours stays a bounded load on storage).</summary>
-    private async Task UpsertAllAsync(string table, IEnumerable<List<TableRow>> batches, CancellationToken cancellationToken)
-    {
-        foreach (var rows in batches)
-        {
-            await tables.UpsertBatchAsync(table, rows, cancellationToken).ConfigureAwait(false);
-        }
+        var byTime = events.Select(e => Row(Bucket(e.OccurredAt), userKey + "|" + e.EventId, userId, e, receivedAt)).ToList();
+        var byUser = events.Select(e => Row(userKey, RecentKey(e.OccurredAt) + "|" + e.EventId, userId, e, receivedAt)).ToList();
+        await Task.WhenAll(writer.UpsertAsync(ByTimeTable, byTime, cancellationToken), writer.UpsertAsync(ByUserTable, byUser, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Every event whose hour bucket lies in [from, to].</summary>

@@ -36,6 +36,44 @@ public sealed class EventIngestionLoadTests(AzuriteFixture azurite) : IClassFixt
         Assert.Equal([$"{run}-processing", $"{run}-unknown"], directory.Lookups.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task PostEvents_ManyConcurrentBatchesAndResends_EachEventStoredOnceInBothTables()
+    {
+        // Concurrent batches share storage transactions (group commit); a batch resent while the first send is still
+        // queued names the same rows, which one transaction may not hold twice.
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        await using var app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
+        var users = Enumerable.Range(0, 4).Select(u => $"{run}-u{u}").ToList();
+        var clients = users.Select(u => app.CreateClient().As(u)).ToList();
+        var sends = new List<Task<HttpResponseMessage>>();
+        for (var b = 0; b < 40; b++)
+        {
+            var events = Enumerable.Range(0, 5)
+                .Select(k => new { eventId = $"{run}-b{b}-{k}", type = "play", videoId = $"{run}-v{k}", occurredAt = now.AddSeconds(-k).ToString("O") })
+                .ToArray();
+            var client = clients[b % clients.Count];
+            sends.Add(client.PostAsJsonAsync("/api/events", new { events }));
+            if (b % 4 == 0)
+            {
+                sends.Add(client.PostAsJsonAsync("/api/events", new { events }));
+            }
+        }
+
+        var responses = await Task.WhenAll(sends);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        var tables = app.Services.GetRequiredService<Serverless.Storage.ITableStore>();
+        foreach (var (user, u) in users.Select((name, u) => ("dev-" + name, u)))
+        {
+            var byUser = await tables.QueryAsync("RecUserEvents", Serverless.Storage.TableFilter.PartitionEquals(user), default).ToListAsync();
+            var byTime = await tables.QueryAsync("RecEvents", Serverless.Storage.TableFilter.Equal("UserId", user), default).ToListAsync();
+            var expected = Enumerable.Range(0, 40).Where(b => b % 4 == u).SelectMany(b => Enumerable.Range(0, 5).Select(k => $"{run}-b{b}-{k}")).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(expected, byUser.Select(r => r.GetString("EventId")!).Order(StringComparer.Ordinal));
+            Assert.Equal(expected, byTime.Select(r => r.GetString("EventId")!).Order(StringComparer.Ordinal));
+        }
+    }
+
     /// <summary>A catalog with Ready videos and videos that exist but are not Ready, counting existence lookups.</summary>
     private sealed class CountingDirectory(IReadOnlyList<string> ready, IReadOnlyList<string> notReady) : IVideoDirectory
     {
