@@ -16,6 +16,21 @@ public sealed record LoadResult(
 {
     public long Requests => LatenciesMs.Count;
 
+    /// <summary>Iterations completed (an iteration is one or more requests).</summary>
+    public long Iterations { get; init; }
+
+    public double IterationsPerSecond => Iterations / Math.Max(Elapsed.TotalSeconds, 0.001);
+
+    /// <summary>Requests per second completed in the last <paramref name="fraction"/> of the run (the rate the run ended at).</summary>
+    public double FinalRequestsPerSecond(double fraction)
+    {
+        var from = Elapsed.TotalSeconds * (1 - fraction);
+        return Timeline.Count(t => t.AtSeconds >= from) / Math.Max(Elapsed.TotalSeconds - from, 0.001);
+    }
+
+    /// <summary>An adaptive run's iteration rate over time (empty for a closed loop).</summary>
+    public IReadOnlyList<(double AtSeconds, double IterationsPerSecond)> Rates { get; init; } = [];
+
     public double RequestsPerSecond => Requests / Math.Max(Elapsed.TotalSeconds, 0.001);
 
     public double? P50Ms => ReliabilityReport.Percentile(LatenciesMs, 50);
@@ -52,6 +67,101 @@ public sealed record LoadResult(
 /// </summary>
 public sealed class LoadGenerator(HttpClient http)
 {
+    /// <summary>
+    /// Open loop at the highest rate the app sustains: iterations start on a schedule (not when the previous one ends),
+    /// at a rate that follows the latency every <see cref="RateControl.Window"/>: multiplied down when the window's p99
+    /// went over <see cref="RateControl.HighMs"/>, raised a little when it stayed under <see cref="RateControl.LowMs"/>.
+    /// So the rate tracks what the machine sustains as the run goes on (it falls when storage gets slower as its tables
+    /// grow), and the result's <see cref="LoadResult.Rates"/> shows it. Latency is measured from each iteration's
+    /// scheduled start, so an iteration delayed because every slot was busy counts its wait (no coordinated omission).
+    /// </summary>
+    /// <summary>Per iteration of an adaptive run: when it started, how late the scheduler woke for it, how long it waited for a free slot.</summary>
+    public List<(double At, double WakeLateMs, double SlotWaitMs)> Diagnostics { get; } = [];
+
+    public async Task<LoadResult> RunAdaptiveAsync(double startIterationsPerSecond, RateControl control, TimeSpan duration, Func<LoadWorker, CancellationToken, Task> iteration, CancellationToken cancellationToken = default)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var clock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, control.Slots).Select(i => new LoadWorker(http, i, clock)).ToArray();
+        var free = new System.Threading.Channels.UnboundedChannelOptions();
+        var slots = System.Threading.Channels.Channel.CreateUnbounded<LoadWorker>(free);
+        foreach (var worker in workers)
+        {
+            slots.Writer.TryWrite(worker);
+        }
+
+        var rates = new List<(double AtSeconds, double IterationsPerSecond)>();
+        var rate = startIterationsPerSecond;
+        var running = new List<Task>();
+        var next = 0.0;
+        var windowStart = 0.0;
+        stop.CancelAfter(duration);
+        rates.Add((0, rate));
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                // Wait for the scheduled start of the next iteration, then for a free slot; the slot's worker counts the
+                // time past the schedule into its first request.
+                var wait = next - clock.Elapsed.TotalSeconds;
+                if (wait > 0)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(wait), stop.Token);
+                }
+
+                var woke = clock.Elapsed.TotalSeconds;
+                var worker = await slots.Reader.ReadAsync(stop.Token);
+                var scheduled = next;
+                Diagnostics.Add((clock.Elapsed.TotalSeconds, (woke - scheduled) * 1000, (clock.Elapsed.TotalSeconds - woke) * 1000));
+                worker.StartLate((clock.Elapsed.TotalSeconds - scheduled) * 1000);
+                running.Add(Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            await worker.RunOnceAsync(iteration, stop.Token);
+                        }
+                        finally
+                        {
+                            slots.Writer.TryWrite(worker);
+                        }
+                    },
+                    CancellationToken.None));
+                next += 1 / rate;
+
+                if (clock.Elapsed.TotalSeconds - windowStart >= control.Window.TotalSeconds)
+                {
+                    var window = workers.SelectMany(w => w.TimelineSince(windowStart)).ToList();
+                    windowStart = clock.Elapsed.TotalSeconds;
+                    var p99 = ReliabilityReport.Percentile(window, 99) ?? 0;
+                    rate = p99 > control.HighMs ? Math.Max(rate * control.Decrease, control.MinIterationsPerSecond)
+                        : p99 < control.LowMs ? rate * control.Increase
+                        : rate;
+                    rates.Add((windowStart, rate));
+                    running.RemoveAll(t => t.IsCompleted);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+
+        await Task.WhenAll(running);
+        clock.Stop();
+        return new LoadResult(
+            control.Slots,
+            clock.Elapsed,
+            workers.SelectMany(w => w.Latencies).ToList(),
+            workers.SelectMany(w => w.ByLabel).GroupBy(l => l.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(l => l.Value).ToList(), StringComparer.Ordinal),
+            workers.SelectMany(w => w.Timeline).ToList(),
+            workers.Sum(w => w.Errors),
+            workers.SelectMany(w => w.ErrorSamples).Take(20).ToList())
+        {
+            Rates = rates,
+            Iterations = workers.Sum(w => w.Iteration),
+        };
+    }
+
     public async Task<LoadResult> RunAsync(int concurrency, TimeSpan duration, Func<LoadWorker, CancellationToken, Task> iteration, CancellationToken cancellationToken = default)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -67,7 +177,10 @@ public sealed class LoadGenerator(HttpClient http)
             workers.SelectMany(w => w.ByLabel).GroupBy(l => l.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(l => l.Value).ToList(), StringComparer.Ordinal),
             workers.SelectMany(w => w.Timeline).ToList(),
             workers.Sum(w => w.Errors),
-            workers.SelectMany(w => w.ErrorSamples).Take(20).ToList());
+            workers.SelectMany(w => w.ErrorSamples).Take(20).ToList())
+        {
+            Iterations = workers.Sum(w => w.Iteration),
+        };
     }
 }
 
@@ -102,6 +215,8 @@ public sealed class LoadWorker
     internal List<string> ErrorSamples { get; } = [];
 
     internal long Errors { get; private set; }
+
+    private double _lateMs;
 
     /// <summary>
     /// Sends <paramref name="request"/> (<paramref name="label"/> groups it in <see cref="LoadResult.Breakdown"/>) and reads the whole body; returns the status and body, or null when the status
@@ -152,11 +267,39 @@ public sealed class LoadWorker
         }
     }
 
+    /// <summary>The next iteration starts <paramref name="lateMs"/> after its scheduled time: its first request counts that wait.</summary>
+    internal void StartLate(double lateMs) => _lateMs = Math.Max(lateMs, 0);
+
+    internal async Task RunOnceAsync(Func<LoadWorker, CancellationToken, Task> iteration, CancellationToken cancellationToken)
+    {
+        await iteration(this, cancellationToken);
+        Iteration++;
+    }
+
+    /// <summary>Latencies of the requests that completed at or after <paramref name="seconds"/> into the run (read while workers run: a snapshot).</summary>
+    internal List<double> TimelineSince(double seconds)
+    {
+        lock (Timeline)
+        {
+            var result = new List<double>();
+            for (var i = Timeline.Count - 1; i >= 0 && Timeline[i].AtSeconds >= seconds; i--)
+            {
+                result.Add(Timeline[i].Ms);
+            }
+
+            return result;
+        }
+    }
+
     private void Record(string label, long started)
     {
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds + _lateMs;
+        _lateMs = 0;
         Latencies.Add(elapsed);
-        Timeline.Add((_run.Elapsed.TotalSeconds, elapsed));
+        lock (Timeline)
+        {
+            Timeline.Add((_run.Elapsed.TotalSeconds, elapsed));
+        }
         if (!ByLabel.TryGetValue(label, out var list))
         {
             ByLabel[label] = list = [];
@@ -176,3 +319,13 @@ public sealed class LoadWorker
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200];
 }
+
+/// <summary>How an adaptive run steers its rate (see <see cref="LoadGenerator.RunAdaptiveAsync"/>).</summary>
+public sealed record RateControl(
+    TimeSpan Window,
+    double HighMs,
+    double LowMs,
+    double Decrease = 0.8,
+    double Increase = 1.05,
+    double MinIterationsPerSecond = 5,
+    int Slots = 64);
