@@ -187,6 +187,8 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
             knee = result;
         }
 
+        // The ramp ends past the knee: let what its last step queued drain before the measured run starts.
+        await Task.Delay(profile.LoadCalibrationStep);
         var startRate = Math.Max((knee ?? calibration.FirstOrDefault())?.IterationsPerSecond / 2 ?? 0, Control.MinIterationsPerSecond);
 
         // The measured run, with the app's resident memory sampled every second.

@@ -148,18 +148,7 @@ public sealed class LoadGenerator(HttpClient http)
 
         await Task.WhenAll(running);
         clock.Stop();
-        return new LoadResult(
-            control.Slots,
-            clock.Elapsed,
-            workers.SelectMany(w => w.Latencies).ToList(),
-            workers.SelectMany(w => w.ByLabel).GroupBy(l => l.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(l => l.Value).ToList(), StringComparer.Ordinal),
-            workers.SelectMany(w => w.Timeline).ToList(),
-            workers.Sum(w => w.Errors),
-            workers.SelectMany(w => w.ErrorSamples).Take(20).ToList())
-        {
-            Rates = rates,
-            Iterations = workers.Sum(w => w.Iteration),
-        };
+        return Collect(control.Slots, clock.Elapsed, workers) with { Rates = rates };
     }
 
     public async Task<LoadResult> RunAsync(int concurrency, TimeSpan duration, Func<LoadWorker, CancellationToken, Task> iteration, CancellationToken cancellationToken = default)
@@ -170,18 +159,21 @@ public sealed class LoadGenerator(HttpClient http)
         stop.CancelAfter(duration);
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.LoopAsync(iteration, stop.Token), CancellationToken.None)));
         clock.Stop();
-        return new LoadResult(
-            concurrency,
-            clock.Elapsed,
-            workers.SelectMany(w => w.Latencies).ToList(),
-            workers.SelectMany(w => w.ByLabel).GroupBy(l => l.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(l => l.Value).ToList(), StringComparer.Ordinal),
-            workers.SelectMany(w => w.Timeline).ToList(),
-            workers.Sum(w => w.Errors),
-            workers.SelectMany(w => w.ErrorSamples).Take(20).ToList())
-        {
-            Iterations = workers.Sum(w => w.Iteration),
-        };
+        return Collect(concurrency, clock.Elapsed, workers);
     }
+
+    /// <summary>Every worker's records merged into one result.</summary>
+    private static LoadResult Collect(int concurrency, TimeSpan elapsed, IReadOnlyList<LoadWorker> workers) => new(
+        concurrency,
+        elapsed,
+        workers.SelectMany(w => w.Latencies).ToList(),
+        workers.SelectMany(w => w.ByLabel).GroupBy(l => l.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.SelectMany(l => l.Value).ToList(), StringComparer.Ordinal),
+        workers.SelectMany(w => w.Timeline).ToList(),
+        workers.Sum(w => w.Errors),
+        workers.SelectMany(w => w.ErrorSamples).Take(20).ToList())
+    {
+        Iterations = workers.Sum(w => w.Iteration),
+    };
 }
 
 /// <summary>A response as the expected status, its body and its ETag.</summary>
