@@ -34,10 +34,12 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
     private const double CalibrationP99Ms = 60;
 
     /// <summary>
-    /// The measured run's rate steering: every 5 s, down by a fifth when that window's p99 passed 70 ms, up by 5 % when it
-    /// stayed under 35 ms (headroom below the 100 ms target for the next window's drift).
+    /// The measured run's rate steering: every 5 s and 1,000 requests, down by 15 % when that window's p99 passed 80 ms,
+    /// up by 5 % when it stayed under 60 ms. Not lower: as the event tables grow, storage-bound requests here reach a
+    /// p99 floor of some 80 ms whatever the rate (they wait behind the single-threaded emulator's table scans), and a
+    /// controller steering below that floor only ever cuts the rate.
     /// </summary>
-    private static readonly RateControl Control = new(TimeSpan.FromSeconds(5), HighMs: 70, LowMs: 35);
+    private static readonly RateControl Control = new(TimeSpan.FromSeconds(5), HighMs: 80, LowMs: 60);
 
     private static readonly int[] CalibrationSteps = [1, 2, 4, 8, 16];
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

@@ -69,7 +69,8 @@ public sealed class LoadGenerator(HttpClient http)
 {
     /// <summary>
     /// Open loop at the highest rate the app sustains: iterations start on a schedule (not when the previous one ends),
-    /// at a rate that follows the latency every <see cref="RateControl.Window"/>: multiplied down when the window's p99
+    /// at a rate that follows the latency every <see cref="RateControl.Window"/> (and at least
+    /// <see cref="RateControl.MinRequests"/> requests): multiplied down when the window's p99
     /// went over <see cref="RateControl.HighMs"/>, raised a little when it stayed under <see cref="RateControl.LowMs"/>.
     /// So the rate tracks what the machine sustains as the run goes on (it falls when storage gets slower as its tables
     /// grow), and the result's <see cref="LoadResult.Rates"/> shows it. Latency is measured from each iteration's
@@ -131,7 +132,14 @@ public sealed class LoadGenerator(HttpClient http)
 
                 if (clock.Elapsed.TotalSeconds - windowStart >= control.Window.TotalSeconds)
                 {
+                    // A window decides only once it holds enough requests for its p99 to mean something (at a low rate
+                    // the p99 of a few dozen requests is their maximum, and one slow request would cut the rate again).
                     var window = workers.SelectMany(w => w.TimelineSince(windowStart)).ToList();
+                    if (window.Count < control.MinRequests)
+                    {
+                        continue;
+                    }
+
                     windowStart = clock.Elapsed.TotalSeconds;
                     var p99 = ReliabilityReport.Percentile(window, 99) ?? 0;
                     rate = p99 > control.HighMs ? Math.Max(rate * control.Decrease, control.MinIterationsPerSecond)
@@ -317,7 +325,8 @@ public sealed record RateControl(
     TimeSpan Window,
     double HighMs,
     double LowMs,
-    double Decrease = 0.8,
+    double Decrease = 0.85,
     double Increase = 1.05,
     double MinIterationsPerSecond = 5,
+    int MinRequests = 1000,
     int Slots = 64);

@@ -7,9 +7,9 @@ public sealed class ThreadPoolFloorTests
     [Fact]
     public void FunctionApp_RuntimeConfig_KeepsAThreadPoolFloor()
     {
-        // Regression (issue 8, API load): every running ffmpeg/ffprobe holds thread-pool threads blocked on its redirected
-        // output (Linux), and without a floor the pool added threads back slowly, so requests arriving during
-        // transcodes waited hundreds of milliseconds for one. The app's runtime config sets the floor.
+        // Issue 8, API load: every running ffmpeg/ffprobe holds thread-pool threads blocked on its redirected output
+        // (Linux, dotnet/runtime#81896), and once short the pool adds threads back slowly (the load generator, exposed the
+        // same way, stalled up to a second). The app's runtime config keeps a floor so requests during transcodes get one.
         var path = Path.Combine(AppContext.BaseDirectory, "Serverless.Functions.runtimeconfig.json");
         using var config = JsonDocument.Parse(File.ReadAllText(path));
 
