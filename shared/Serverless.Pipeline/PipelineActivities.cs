@@ -54,6 +54,7 @@ public interface IPipelineActivities
 
 internal sealed partial class PipelineActivities(
     IBlobStore blobs,
+    IBlobSasSigner signer,
     VideoRepository videos,
     IMediaProbe probe,
     IHlsTranscoder transcoder,
@@ -194,7 +195,7 @@ internal sealed partial class PipelineActivities(
     }
 
     private string SourceUrl(string videoId) =>
-        blobs.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Read, time.GetUtcNow() + SourceUrlLifetime).AbsoluteUri;
+        signer.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Read, time.GetUtcNow() + SourceUrlLifetime).AbsoluteUri;
 
     private Task UploadAsync(string path, string blobName, CancellationToken cancellationToken) =>
         blobs.UploadFileAsync(MediaLayout.Container, blobName, path, new BlobWriteOptions(HlsContentTypes.For(path), HlsContentTypes.CacheControlFor(path)), cancellationToken);

@@ -183,6 +183,7 @@ public readonly record struct Outcome<T>(T? Value, ProblemHttpResult? Problem)
 internal sealed partial class UploadService(
     VideoRepository videos,
     IBlobStore blobs,
+    IBlobSasSigner signer,
     IOptions<PipelineOptions> options,
     TimeProvider time)
 {
@@ -199,7 +200,7 @@ internal sealed partial class UploadService(
         var expires = time.GetUtcNow().AddMinutes(options.Value.UploadUrlMinutes);
 
         // Create only: the client can write this one blob once, and can neither read nor overwrite it.
-        var url = blobs.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Create, expires);
+        var url = signer.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Create, expires);
         return new CreateUploadResponse(videoId, url, expires);
     }
 

@@ -23,7 +23,7 @@ internal abstract record PlaybackLookup
 /// that is not Ready is visible (as 409 with its status) to its owner only; to anyone else it does not exist, as in the
 /// status API.
 /// </summary>
-internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache readyVideos, IPlaybackTokens tokens, IBlobStore blobs)
+internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache readyVideos, IPlaybackTokens tokens, IBlobSasSigner signer)
 {
     public async Task<PlaybackLookup> GetAsync(string videoId, string userId, CancellationToken cancellationToken)
     {
@@ -39,7 +39,7 @@ internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache rea
         }
 
         var token = tokens.Issue(videoId);
-        var poster = blobs.GetSasUri(MediaLayout.Container, video.PosterPath, BlobSasPermissions.Read, token.ExpiresAt);
+        var poster = signer.GetSasUri(MediaLayout.Container, video.PosterPath, BlobSasPermissions.Read, token.ExpiresAt);
         return new PlaybackLookup.Playable(token, poster);
     }
 }

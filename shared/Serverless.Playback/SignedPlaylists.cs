@@ -30,15 +30,17 @@ internal sealed partial class SignedPlaylists : IDisposable
     private static readonly TimeSpan TemplateIdle = TimeSpan.FromMinutes(30);
 
     private readonly IBlobStore _blobs;
+    private readonly IBlobSasSigner _signer;
     private readonly TimeProvider _time;
     private readonly ILogger<SignedPlaylists> _logger;
     private readonly MemoryCache _cache;
     private readonly long _marginSeconds;
     private readonly long _granularitySeconds;
 
-    public SignedPlaylists(IBlobStore blobs, IOptions<PlaybackOptions> options, TimeProvider time, ILogger<SignedPlaylists> logger)
+    public SignedPlaylists(IBlobStore blobs, IBlobSasSigner signer, IOptions<PlaybackOptions> options, TimeProvider time, ILogger<SignedPlaylists> logger)
     {
         _blobs = blobs;
+        _signer = signer;
         _time = time;
         _logger = logger;
         _marginSeconds = options.Value.SegmentExpiryMarginSeconds;
@@ -87,8 +89,8 @@ internal sealed partial class SignedPlaylists : IDisposable
             return new SignedPlaylist(signed, false);
         }
 
-        var text = media.Template.Render((Blobs: _blobs, Expiry: expiry), static (sb, s, blob) =>
-            sb.Append(s.Blobs.GetSasUri(MediaLayout.Container, blob, BlobSasPermissions.Read, s.Expiry).AbsoluteUri), uriLengthHint: 256);
+        var text = media.Template.Render((Signer: _signer, Expiry: expiry), static (sb, s, blob) =>
+            sb.Append(s.Signer.GetSasUri(MediaLayout.Container, blob, BlobSasPermissions.Read, s.Expiry).AbsoluteUri), uriLengthHint: 256);
         signed = Encoding.UTF8.GetBytes(text);
 
         // Useful while a token can still map to this expiry; the key carries the expiry, so even a late hit is exact.

@@ -18,7 +18,7 @@ public sealed record BlobWriteOptions(
     IReadOnlyDictionary<string, string>? Metadata = null,
     bool IfNotExists = false);
 
-/// <summary>Permissions of a service SAS on one blob.</summary>
+/// <summary>Permissions of a SAS on one blob.</summary>
 [Flags]
 public enum BlobSasPermissions
 {
@@ -60,11 +60,8 @@ public interface IBlobStore
 
     Task<int> DeletePrefixAsync(string container, string prefix, CancellationToken cancellationToken);
 
-    /// <summary>The blob's plain (unsigned) address.</summary>
+    /// <summary>The blob's plain (unsigned) address; clients reach blobs only through <see cref="IBlobSasSigner"/> URLs.</summary>
     Uri GetBlobUri(string container, string name);
-
-    /// <summary>A service SAS for exactly one blob, signed with the account key.</summary>
-    Uri GetSasUri(string container, string name, BlobSasPermissions permissions, DateTimeOffset expiresOn, DateTimeOffset? startsOn = null);
 
     /// <summary>Tries to take an exclusive lease on a blob (created empty if missing); null when another holder has it.</summary>
     Task<IBlobLease?> TryAcquireLeaseAsync(string container, string name, TimeSpan duration, CancellationToken cancellationToken);

@@ -1,46 +1,61 @@
 using System.Runtime.CompilerServices;
 using System.Text;
-using Microsoft.WindowsAzure.Storage;
-using Microsoft.WindowsAzure.Storage.Blob;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 
 namespace Serverless.Storage;
 
 internal sealed class AzureBlobStore(AzureStorageClients clients) : IBlobStore
 {
-    private CloudBlockBlob Blob(string container, string name) =>
-        clients.Blobs.GetContainerReference(container).GetBlockBlobReference(name);
+    private BlobClient Blob(string container, string name) => clients.Blobs.GetBlobContainerClient(container).GetBlobClient(name);
 
-    public Task UploadAsync(string container, string name, Stream content, BlobWriteOptions? options, CancellationToken cancellationToken)
+    public Task UploadAsync(string container, string name, Stream content, BlobWriteOptions? options, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Blob,
+            $"upload {container}/{name}",
+            ct => Blob(container, name).UploadAsync(content, UploadOptions(options), ct),
+            cancellationToken);
+
+    public Task UploadFileAsync(string container, string name, string path, BlobWriteOptions? options, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Blob,
+            $"upload {container}/{name}",
+            ct => Blob(container, name).UploadAsync(path, UploadOptions(options), ct),
+            cancellationToken);
+
+    public async Task<Stream> OpenReadAsync(string container, string name, CancellationToken cancellationToken)
     {
-        var blob = Prepare(container, name, options);
-        return StorageErrors.Guard(
-            () => blob.UploadFromStreamAsync(content, Condition(options), null, null, cancellationToken),
-            $"upload {container}/{name}");
+        // Not under the operation budget: the stream outlives this call, and each of its reads has the network timeout.
+        try
+        {
+            return await Blob(container, name).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageErrors.Map(ex, StorageService.Blob, $"read {container}/{name}", clients.Connection) is { } mapped)
+        {
+            throw mapped;
+        }
     }
-
-    public Task UploadFileAsync(string container, string name, string path, BlobWriteOptions? options, CancellationToken cancellationToken)
-    {
-        var blob = Prepare(container, name, options);
-        return StorageErrors.Guard(
-            () => blob.UploadFromFileAsync(path, Condition(options), null, null, cancellationToken),
-            $"upload {container}/{name}");
-    }
-
-    public Task<Stream> OpenReadAsync(string container, string name, CancellationToken cancellationToken) =>
-        StorageErrors.Guard(() => Blob(container, name).OpenReadAsync(null, null, null, cancellationToken), $"read {container}/{name}");
 
     public Task DownloadToFileAsync(string container, string name, string path, CancellationToken cancellationToken) =>
-        StorageErrors.Guard(
-            () => Blob(container, name).DownloadToFileAsync(path, FileMode.Create, null, null, null, cancellationToken),
-            $"download {container}/{name}");
+        clients.Run(
+            StorageService.Blob,
+            $"download {container}/{name}",
+            ct => Blob(container, name).DownloadToAsync(path, ct),
+            cancellationToken);
 
     public async Task<string?> ReadTextAsync(string container, string name, CancellationToken cancellationToken)
     {
         try
         {
-            return await StorageErrors.Guard(
-                () => Blob(container, name).DownloadTextAsync(Encoding.UTF8, null, null, null, cancellationToken),
-                $"read {container}/{name}").ConfigureAwait(false);
+            var content = await clients.Run(
+                StorageService.Blob,
+                $"read {container}/{name}",
+                async ct => (await Blob(container, name).DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content,
+                cancellationToken).ConfigureAwait(false);
+            var bytes = content.ToMemory().Span;
+            return Encoding.UTF8.GetString(bytes.StartsWith(Encoding.UTF8.Preamble) ? bytes[Encoding.UTF8.Preamble.Length..] : bytes);
         }
         catch (StorageNotFoundException)
         {
@@ -50,43 +65,66 @@ internal sealed class AzureBlobStore(AzureStorageClients clients) : IBlobStore
 
     public async Task<BlobItemInfo?> GetInfoAsync(string container, string name, CancellationToken cancellationToken)
     {
-        var blob = Blob(container, name);
         try
         {
-            await StorageErrors.Guard(() => blob.FetchAttributesAsync(null, null, null, cancellationToken), $"stat {container}/{name}")
-                .ConfigureAwait(false);
+            var properties = await clients.Run(
+                StorageService.Blob,
+                $"stat {container}/{name}",
+                async ct => (await Blob(container, name).GetPropertiesAsync(cancellationToken: ct).ConfigureAwait(false)).Value,
+                cancellationToken).ConfigureAwait(false);
+            return new BlobItemInfo(
+                container,
+                name,
+                properties.ContentLength,
+                properties.ContentType,
+                properties.LastModified,
+                properties.ETag.ToString(),
+                new Dictionary<string, string>(properties.Metadata, StringComparer.OrdinalIgnoreCase));
         }
         catch (StorageNotFoundException)
         {
             return null;
         }
-
-        return ToInfo(container, blob);
     }
 
     public async IAsyncEnumerable<BlobItemInfo> ListAsync(string container, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var reference = clients.Blobs.GetContainerReference(container);
-        BlobContinuationToken? token = null;
-        do
+        var pages = clients.Blobs.GetBlobContainerClient(container)
+            .GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = prefix }, cancellationToken)
+            .AsPages(pageSizeHint: 1000);
+        await using var enumerator = pages.GetAsyncEnumerator(cancellationToken);
+        while (true)
         {
-            var segment = await StorageErrors.Guard(
-                () => reference.ListBlobsSegmentedAsync(prefix, true, BlobListingDetails.Metadata, 1000, token, null, null, cancellationToken),
-                $"list {container}/{prefix}").ConfigureAwait(false);
-            foreach (var item in segment.Results.OfType<CloudBlob>())
+            var page = await clients.Run(
+                StorageService.Blob,
+                $"list {container}/{prefix}",
+                async _ => await enumerator.MoveNextAsync().ConfigureAwait(false) ? enumerator.Current : null,
+                cancellationToken).ConfigureAwait(false);
+            if (page is null)
             {
-                yield return ToInfo(container, item);
+                yield break;
             }
 
-            token = segment.ContinuationToken;
+            foreach (var item in page.Values)
+            {
+                yield return new BlobItemInfo(
+                    container,
+                    item.Name,
+                    item.Properties.ContentLength ?? 0,
+                    item.Properties.ContentType,
+                    item.Properties.LastModified,
+                    item.Properties.ETag?.ToString(),
+                    new Dictionary<string, string>(item.Metadata ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase));
+            }
         }
-        while (token is not null);
     }
 
     public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken) =>
-        StorageErrors.Guard(
-            () => Blob(container, name).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, null, null, null, cancellationToken),
-            $"delete {container}/{name}");
+        clients.Run(
+            StorageService.Blob,
+            $"delete {container}/{name}",
+            async ct => (await Blob(container, name).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct).ConfigureAwait(false)).Value,
+            cancellationToken);
 
     public async Task<int> DeletePrefixAsync(string container, string prefix, CancellationToken cancellationToken)
     {
@@ -97,148 +135,80 @@ internal sealed class AzureBlobStore(AzureStorageClients clients) : IBlobStore
         }
 
         var deleted = 0;
-        foreach (var name in names)
-        {
-            if (await DeleteAsync(container, name, cancellationToken).ConfigureAwait(false))
+        await Parallel.ForEachAsync(
+            names,
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (name, ct) =>
             {
-                deleted++;
-            }
-        }
-
+                if (await DeleteAsync(container, name, ct).ConfigureAwait(false))
+                {
+                    Interlocked.Increment(ref deleted);
+                }
+            }).ConfigureAwait(false);
         return deleted;
     }
 
     public Uri GetBlobUri(string container, string name) => Blob(container, name).Uri;
-
-    public Uri GetSasUri(string container, string name, BlobSasPermissions permissions, DateTimeOffset expiresOn, DateTimeOffset? startsOn = null)
-    {
-        if (permissions == BlobSasPermissions.None)
-        {
-            throw new ArgumentException("A SAS needs at least one permission.", nameof(permissions));
-        }
-
-        var blob = Blob(container, name);
-        var policy = new SharedAccessBlobPolicy
-        {
-            Permissions = ToSdk(permissions),
-            SharedAccessExpiryTime = expiresOn,
-            SharedAccessStartTime = startsOn,
-        };
-        var protocol = clients.IsDevelopmentStorage ? SharedAccessProtocol.HttpsOrHttp : SharedAccessProtocol.HttpsOnly;
-        var sas = blob.GetSharedAccessSignature(policy, null, null, protocol, null);
-        return new Uri(blob.Uri.AbsoluteUri + sas);
-    }
 
     public async Task<IBlobLease?> TryAcquireLeaseAsync(string container, string name, TimeSpan duration, CancellationToken cancellationToken)
     {
         var blob = Blob(container, name);
         try
         {
-            await blob.UploadFromByteArrayAsync([], 0, 0, AccessCondition.GenerateIfNotExistsCondition(), null, null, cancellationToken)
-                .ConfigureAwait(false);
+            await clients.Run(
+                StorageService.Blob,
+                $"create lease blob {container}/{name}",
+                ct => blob.UploadAsync(BinaryData.Empty, new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, ct),
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (Microsoft.WindowsAzure.Storage.StorageException ex) when (ex.RequestInformation?.HttpStatusCode is 409 or 412)
+        catch (StorageException ex) when (ex.StatusCode is 409 or 412)
         {
             // The lease blob exists already (possibly leased): fine.
         }
-        catch (Microsoft.WindowsAzure.Storage.StorageException ex)
-        {
-            throw StorageErrors.Map(ex, $"create lease blob {container}/{name}");
-        }
 
+        var leases = blob.GetBlobLeaseClient();
         try
         {
-            var id = await blob.AcquireLeaseAsync(duration, null, null, null, null, cancellationToken).ConfigureAwait(false);
-            return new Lease(blob, id);
+            var lease = await clients.Run(
+                StorageService.Blob,
+                $"lease {container}/{name}",
+                async ct => (await leases.AcquireAsync(duration, cancellationToken: ct).ConfigureAwait(false)).Value,
+                cancellationToken).ConfigureAwait(false);
+            return new Lease(clients, leases, $"{container}/{name}", lease.LeaseId);
         }
-        catch (Microsoft.WindowsAzure.Storage.StorageException ex) when (ex.RequestInformation?.HttpStatusCode == 409)
+        catch (StorageConflictException)
         {
             return null;
         }
-        catch (Microsoft.WindowsAzure.Storage.StorageException ex)
-        {
-            throw StorageErrors.Map(ex, $"lease {container}/{name}");
-        }
     }
 
-    private CloudBlockBlob Prepare(string container, string name, BlobWriteOptions? options)
+    private static BlobUploadOptions UploadOptions(BlobWriteOptions? options) => new()
     {
-        var blob = Blob(container, name);
-        if (options?.ContentType is { } type)
+        HttpHeaders = new BlobHttpHeaders { ContentType = options?.ContentType, CacheControl = options?.CacheControl },
+        Metadata = options?.Metadata is { } metadata ? new Dictionary<string, string>(metadata) : null,
+        Conditions = options?.IfNotExists == true ? new BlobRequestConditions { IfNoneMatch = ETag.All } : null,
+        TransferOptions = new Azure.Storage.StorageTransferOptions
         {
-            blob.Properties.ContentType = type;
-        }
+            InitialTransferSize = 4 * 1024 * 1024,
+            MaximumTransferSize = 4 * 1024 * 1024,
+            MaximumConcurrency = 2,
+        },
+    };
 
-        if (options?.CacheControl is { } cache)
-        {
-            blob.Properties.CacheControl = cache;
-        }
-
-        if (options?.Metadata is { } metadata)
-        {
-            foreach (var (key, value) in metadata)
-            {
-                blob.Metadata[key] = value;
-            }
-        }
-
-        return blob;
-    }
-
-    private static AccessCondition? Condition(BlobWriteOptions? options) =>
-        options?.IfNotExists == true ? AccessCondition.GenerateIfNotExistsCondition() : null;
-
-    private static BlobItemInfo ToInfo(string container, CloudBlob blob) => new(
-        container,
-        blob.Name,
-        blob.Properties.Length,
-        blob.Properties.ContentType,
-        blob.Properties.LastModified,
-        blob.Properties.ETag,
-        new Dictionary<string, string>(blob.Metadata, StringComparer.OrdinalIgnoreCase));
-
-    private static SharedAccessBlobPermissions ToSdk(BlobSasPermissions permissions)
-    {
-        var result = SharedAccessBlobPermissions.None;
-        if (permissions.HasFlag(BlobSasPermissions.Read))
-        {
-            result |= SharedAccessBlobPermissions.Read;
-        }
-
-        if (permissions.HasFlag(BlobSasPermissions.Write))
-        {
-            result |= SharedAccessBlobPermissions.Write;
-        }
-
-        if (permissions.HasFlag(BlobSasPermissions.Create))
-        {
-            result |= SharedAccessBlobPermissions.Create;
-        }
-
-        if (permissions.HasFlag(BlobSasPermissions.Delete))
-        {
-            result |= SharedAccessBlobPermissions.Delete;
-        }
-
-        return result;
-    }
-
-    private sealed class Lease(CloudBlockBlob blob, string leaseId) : IBlobLease
+    private sealed class Lease(AzureStorageClients clients, BlobLeaseClient leases, string blob, string leaseId) : IBlobLease
     {
         public string LeaseId => leaseId;
 
         public Task RenewAsync(CancellationToken cancellationToken) =>
-            StorageErrors.Guard(
-                () => blob.RenewLeaseAsync(AccessCondition.GenerateLeaseCondition(leaseId), null, null, cancellationToken),
-                $"renew lease {blob.Name}");
+            clients.Run(StorageService.Blob, $"renew lease {blob}", ct => leases.RenewAsync(cancellationToken: ct), cancellationToken);
 
         public async ValueTask DisposeAsync()
         {
             try
             {
-                await blob.ReleaseLeaseAsync(AccessCondition.GenerateLeaseCondition(leaseId)).ConfigureAwait(false);
+                await leases.ReleaseAsync().ConfigureAwait(false);
             }
-            catch (Microsoft.WindowsAzure.Storage.StorageException)
+            catch (RequestFailedException)
             {
                 // Lost or expired already: the lease lapses on its own.
             }

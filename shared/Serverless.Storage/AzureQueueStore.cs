@@ -1,74 +1,80 @@
-using Microsoft.WindowsAzure.Storage.Queue;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace Serverless.Storage;
 
+/// <summary>Storage queues on the v12 client; bodies are base64 on the wire (<see cref="QueueMessageEncoding.Base64"/>), as the Functions queue trigger expects.</summary>
 internal sealed class AzureQueueStore(AzureStorageClients clients, IEnumerable<IQueueObserver> observers) : IQueueStore
 {
-    private CloudQueue Queue(string name)
-    {
-        var queue = clients.Queues.GetQueueReference(name);
-        queue.EncodeMessage = true;
-        return queue;
-    }
+    private QueueClient Queue(string name) => clients.Queues.GetQueueClient(name);
 
     public async Task EnqueueAsync(string queue, string body, TimeSpan? initialVisibilityDelay, CancellationToken cancellationToken)
     {
-        await StorageErrors.Guard(
-            () => Queue(queue).AddMessageAsync(new CloudQueueMessage(body), null, initialVisibilityDelay, null, null, cancellationToken),
-            $"enqueue {queue}").ConfigureAwait(false);
+        await clients.Run(
+            StorageService.Queue,
+            $"enqueue {queue}",
+            ct => Queue(queue).SendMessageAsync(body, initialVisibilityDelay, TimeSpan.FromSeconds(-1), ct),
+            cancellationToken).ConfigureAwait(false);
         foreach (var observer in observers)
         {
             observer.OnEnqueued(queue, initialVisibilityDelay);
         }
     }
 
-    public async Task<IReadOnlyList<QueueMessage>> ReceiveAsync(string queue, int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
-    {
-        var messages = await StorageErrors.Guard(
-            () => Queue(queue).GetMessagesAsync(Math.Clamp(maxMessages, 1, 32), visibilityTimeout, null, null, cancellationToken),
-            $"receive {queue}").ConfigureAwait(false);
-        return messages.Select(ToMessage).ToList();
-    }
-
-    public Task DeleteAsync(string queue, QueueMessage message, CancellationToken cancellationToken) =>
-        StorageErrors.Guard(
-            async () =>
+    public Task<IReadOnlyList<QueueMessage>> ReceiveAsync(string queue, int maxMessages, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+        clients.Run<IReadOnlyList<QueueMessage>>(
+            StorageService.Queue,
+            $"receive {queue}",
+            async ct =>
             {
-                try
-                {
-                    await Queue(queue).DeleteMessageAsync(message.Id, message.PopReceipt, null, null, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Microsoft.WindowsAzure.Storage.StorageException ex) when (ex.RequestInformation?.HttpStatusCode == 404)
-                {
-                    // Already gone (deleted by another receiver after our visibility lapsed).
-                }
+                var messages = await Queue(queue).ReceiveMessagesAsync(Math.Clamp(maxMessages, 1, 32), visibilityTimeout, ct).ConfigureAwait(false);
+                return messages.Value.Select(m => new QueueMessage(m.MessageId, m.PopReceipt, m.Body.ToString(), (int)m.DequeueCount, m.InsertedOn)).ToList();
             },
-            $"delete message from {queue}");
+            cancellationToken);
 
-    public async Task<QueueMessage> UpdateVisibilityAsync(string queue, QueueMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken)
+    public async Task DeleteAsync(string queue, QueueMessage message, CancellationToken cancellationToken)
     {
-        var sdk = new CloudQueueMessage(message.Id, message.PopReceipt);
-        await StorageErrors.Guard(
-            () => Queue(queue).UpdateMessageAsync(sdk, visibilityTimeout, MessageUpdateFields.Visibility, null, null, cancellationToken),
-            $"update message visibility in {queue}").ConfigureAwait(false);
-        return message with { PopReceipt = sdk.PopReceipt };
+        try
+        {
+            await clients.Run(
+                StorageService.Queue,
+                $"delete message from {queue}",
+                ct => Queue(queue).DeleteMessageAsync(message.Id, message.PopReceipt, ct),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageNotFoundException)
+        {
+            // Already gone (deleted by another receiver after our visibility lapsed).
+        }
     }
 
-    public async Task<IReadOnlyList<QueueMessage>> PeekAsync(string queue, int maxMessages, CancellationToken cancellationToken)
-    {
-        var messages = await StorageErrors.Guard(
-            () => Queue(queue).PeekMessagesAsync(Math.Clamp(maxMessages, 1, 32), null, null, cancellationToken),
-            $"peek {queue}").ConfigureAwait(false);
-        return messages.Select(ToMessage).ToList();
-    }
+    public Task<QueueMessage> UpdateVisibilityAsync(string queue, QueueMessage message, TimeSpan visibilityTimeout, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Queue,
+            $"update message visibility in {queue}",
+            async ct =>
+            {
+                // No new text: only the visibility changes.
+                var receipt = await Queue(queue).UpdateMessageAsync(message.Id, message.PopReceipt, (BinaryData?)null, visibilityTimeout, ct).ConfigureAwait(false);
+                return message with { PopReceipt = receipt.Value.PopReceipt };
+            },
+            cancellationToken);
 
-    public async Task<int> GetApproximateCountAsync(string queue, CancellationToken cancellationToken)
-    {
-        var reference = Queue(queue);
-        await StorageErrors.Guard(() => reference.FetchAttributesAsync(null, null, cancellationToken), $"count {queue}").ConfigureAwait(false);
-        return reference.ApproximateMessageCount ?? 0;
-    }
+    public Task<IReadOnlyList<QueueMessage>> PeekAsync(string queue, int maxMessages, CancellationToken cancellationToken) =>
+        clients.Run<IReadOnlyList<QueueMessage>>(
+            StorageService.Queue,
+            $"peek {queue}",
+            async ct =>
+            {
+                var messages = await Queue(queue).PeekMessagesAsync(Math.Clamp(maxMessages, 1, 32), ct).ConfigureAwait(false);
+                return messages.Value.Select(m => new QueueMessage(m.MessageId, string.Empty, m.Body.ToString(), (int)m.DequeueCount, m.InsertedOn)).ToList();
+            },
+            cancellationToken);
 
-    private static QueueMessage ToMessage(CloudQueueMessage m) =>
-        new(m.Id, m.PopReceipt ?? string.Empty, m.AsString, m.DequeueCount, m.InsertionTime);
+    public Task<int> GetApproximateCountAsync(string queue, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Queue,
+            $"count {queue}",
+            async ct => (await Queue(queue).GetPropertiesAsync(ct).ConfigureAwait(false)).Value.ApproximateMessagesCount,
+            cancellationToken);
 }

@@ -1,54 +1,55 @@
 using System.Runtime.CompilerServices;
-using Microsoft.WindowsAzure.Storage.Table;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
 
 namespace Serverless.Storage;
 
 internal sealed class AzureTableStore(AzureStorageClients clients) : ITableStore
 {
-    private CloudTable Table(string name) => clients.Tables.GetTableReference(name);
+    private TableClient Table(string name) => clients.Tables.GetTableClient(name);
 
-    public async Task<TableRow?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken)
-    {
-        var result = await StorageErrors.Guard(
-            () => Table(table).ExecuteAsync(TableOperation.Retrieve(partitionKey, rowKey), null, null, cancellationToken),
-            $"get {table}/{partitionKey}/{rowKey}").ConfigureAwait(false);
-        return result.Result is DynamicTableEntity entity ? ToRow(entity) : null;
-    }
+    public Task<TableRow?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Table,
+            $"get {table}/{partitionKey}/{rowKey}",
+            async ct =>
+            {
+                var response = await Table(table).GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, cancellationToken: ct).ConfigureAwait(false);
+                return response.HasValue ? ToRow(response.Value!) : null;
+            },
+            cancellationToken);
 
-    public async Task<string> InsertAsync(string table, TableRow row, CancellationToken cancellationToken)
-    {
-        var result = await StorageErrors.Guard(
-            () => Table(table).ExecuteAsync(TableOperation.Insert(ToEntity(row)), null, null, cancellationToken),
-            $"insert {table}/{row.PartitionKey}/{row.RowKey}").ConfigureAwait(false);
-        return result.Etag;
-    }
+    public Task<string> InsertAsync(string table, TableRow row, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Table,
+            $"insert {table}/{row.PartitionKey}/{row.RowKey}",
+            async ct => ETagOf(await Table(table).AddEntityAsync(ToEntity(row), ct).ConfigureAwait(false)),
+            cancellationToken);
 
-    public async Task<string> ReplaceAsync(string table, TableRow row, CancellationToken cancellationToken)
-    {
-        var entity = ToEntity(row);
-        entity.ETag = string.IsNullOrEmpty(row.ETag) ? "*" : row.ETag;
-        var result = await StorageErrors.Guard(
-            () => Table(table).ExecuteAsync(TableOperation.Replace(entity), null, null, cancellationToken),
-            $"replace {table}/{row.PartitionKey}/{row.RowKey}").ConfigureAwait(false);
-        return result.Etag;
-    }
+    public Task<string> ReplaceAsync(string table, TableRow row, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Table,
+            $"replace {table}/{row.PartitionKey}/{row.RowKey}",
+            async ct => ETagOf(await Table(table).UpdateEntityAsync(ToEntity(row), IfMatch(row.ETag), TableUpdateMode.Replace, ct).ConfigureAwait(false)),
+            cancellationToken);
 
-    public async Task<string> UpsertAsync(string table, TableRow row, CancellationToken cancellationToken)
-    {
-        var result = await StorageErrors.Guard(
-            () => Table(table).ExecuteAsync(TableOperation.InsertOrReplace(ToEntity(row)), null, null, cancellationToken),
-            $"upsert {table}/{row.PartitionKey}/{row.RowKey}").ConfigureAwait(false);
-        return result.Etag;
-    }
+    public Task<string> UpsertAsync(string table, TableRow row, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Table,
+            $"upsert {table}/{row.PartitionKey}/{row.RowKey}",
+            async ct => ETagOf(await Table(table).UpsertEntityAsync(ToEntity(row), TableUpdateMode.Replace, ct).ConfigureAwait(false)),
+            cancellationToken);
 
     public async Task DeleteAsync(string table, string partitionKey, string rowKey, string? eTag, CancellationToken cancellationToken)
     {
-        var entity = new DynamicTableEntity(partitionKey, rowKey) { ETag = string.IsNullOrEmpty(eTag) ? "*" : eTag };
         try
         {
-            await StorageErrors.Guard(
-                () => Table(table).ExecuteAsync(TableOperation.Delete(entity), null, null, cancellationToken),
-                $"delete {table}/{partitionKey}/{rowKey}").ConfigureAwait(false);
+            await clients.Run(
+                StorageService.Table,
+                $"delete {table}/{partitionKey}/{rowKey}",
+                ct => Table(table).DeleteEntityAsync(partitionKey, rowKey, IfMatch(eTag), ct),
+                cancellationToken).ConfigureAwait(false);
         }
         catch (StorageNotFoundException)
         {
@@ -57,55 +58,52 @@ internal sealed class AzureTableStore(AzureStorageClients clients) : ITableStore
     }
 
     public Task UpsertBatchAsync(string table, IReadOnlyList<TableRow> rows, CancellationToken cancellationToken) =>
-        Batch(table, rows, TableOperation.InsertOrReplace, cancellationToken);
+        Batch(table, rows, TableTransactionActionType.UpsertReplace, cancellationToken);
 
     public Task InsertBatchAsync(string table, IReadOnlyList<TableRow> rows, CancellationToken cancellationToken) =>
-        Batch(table, rows, TableOperation.Insert, cancellationToken);
+        Batch(table, rows, TableTransactionActionType.Add, cancellationToken);
 
-    public async Task<TablePage> QueryPageAsync(string table, string? filter, int take, string? continuationToken, CancellationToken cancellationToken)
+    public Task<TablePage> QueryPageAsync(string table, string? filter, int take, string? continuationToken, CancellationToken cancellationToken)
     {
-        var query = new TableQuery<DynamicTableEntity>().Take(Math.Clamp(take, 1, 1000));
-        if (!string.IsNullOrEmpty(filter))
-        {
-            query = query.Where(filter);
-        }
-
         var token = ContinuationTokens.Decode(continuationToken);
-        var segment = await StorageErrors.Guard(
-            () => Table(table).ExecuteQuerySegmentedAsync(query, token, null, null, cancellationToken),
-            $"query {table}").ConfigureAwait(false);
-        return new TablePage(segment.Results.Select(ToRow).ToList(), ContinuationTokens.Encode(segment.ContinuationToken));
+        var size = Math.Clamp(take, 1, 1000);
+        return clients.Run(
+            StorageService.Table,
+            $"query {table}",
+            async ct =>
+            {
+                var pages = Table(table).QueryAsync<TableEntity>(NullIfEmpty(filter), size, cancellationToken: ct).AsPages(token, size);
+                await foreach (var page in pages.ConfigureAwait(false))
+                {
+                    return new TablePage(page.Values.Select(ToRow).ToList(), ContinuationTokens.Encode(page.ContinuationToken));
+                }
+
+                return new TablePage([], null);
+            },
+            cancellationToken);
     }
 
     public async IAsyncEnumerable<TableRow> QueryAsync(string table, string? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var query = new TableQuery<DynamicTableEntity>();
-        if (!string.IsNullOrEmpty(filter))
-        {
-            query = query.Where(filter);
-        }
-
-        TableContinuationToken? token = null;
+        string? token = null;
         do
         {
-            var segment = await StorageErrors.Guard(
-                () => Table(table).ExecuteQuerySegmentedAsync(query, token, null, null, cancellationToken),
-                $"query {table}").ConfigureAwait(false);
-            foreach (var entity in segment.Results)
+            var page = await QueryPageAsync(table, filter, 1000, token, cancellationToken).ConfigureAwait(false);
+            foreach (var row in page.Rows)
             {
-                yield return ToRow(entity);
+                yield return row;
             }
 
-            token = segment.ContinuationToken;
+            token = page.ContinuationToken;
         }
         while (token is not null);
     }
 
-    private async Task Batch(string table, IReadOnlyList<TableRow> rows, Func<ITableEntity, TableOperation> op, CancellationToken cancellationToken)
+    private Task Batch(string table, IReadOnlyList<TableRow> rows, TableTransactionActionType type, CancellationToken cancellationToken)
     {
         if (rows.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         if (rows.Count > 100 || rows.Select(r => r.PartitionKey).Distinct(StringComparer.Ordinal).Count() > 1)
@@ -113,50 +111,51 @@ internal sealed class AzureTableStore(AzureStorageClients clients) : ITableStore
             throw new ArgumentException("A table batch holds at most 100 rows of one partition.", nameof(rows));
         }
 
-        var batch = new TableBatchOperation();
-        foreach (var row in rows)
-        {
-            batch.Add(op(ToEntity(row)));
-        }
-
-        await StorageErrors.Guard(
-            () => Table(table).ExecuteBatchAsync(batch, null, null, cancellationToken),
-            $"batch {table}/{rows[0].PartitionKey}").ConfigureAwait(false);
+        var actions = rows.Select(r => new TableTransactionAction(type, ToEntity(r))).ToList();
+        return clients.Run(
+            StorageService.Table,
+            $"batch {table}/{rows[0].PartitionKey}",
+            ct => Table(table).SubmitTransactionAsync(actions, ct),
+            cancellationToken);
     }
 
-    private static TableRow ToRow(DynamicTableEntity entity)
+    private static string? NullIfEmpty(string? filter) => string.IsNullOrEmpty(filter) ? null : filter;
+
+    private static ETag IfMatch(string? eTag) => string.IsNullOrEmpty(eTag) || eTag == "*" ? ETag.All : new ETag(eTag);
+
+    private static string ETagOf(Response response) => response.Headers.ETag?.ToString() ?? string.Empty;
+
+    private static TableRow ToRow(TableEntity entity)
     {
-        var properties = new Dictionary<string, object?>(entity.Properties.Count, StringComparer.Ordinal);
-        foreach (var (name, value) in entity.Properties)
+        var properties = new Dictionary<string, object?>(entity.Count, StringComparer.Ordinal);
+        foreach (var (name, value) in entity)
         {
-            properties[name] = value.PropertyAsObject;
+            if (name is "PartitionKey" or "RowKey" or "Timestamp" or "odata.etag")
+            {
+                continue;
+            }
+
+            properties[name] = value is BinaryData binary ? binary.ToArray() : value;
         }
 
-        return new TableRow(entity.PartitionKey, entity.RowKey, properties, entity.ETag, entity.Timestamp);
+        return new TableRow(entity.PartitionKey, entity.RowKey, properties, entity.ETag.ToString(), entity.Timestamp);
     }
 
-    private static DynamicTableEntity ToEntity(TableRow row)
+    private static TableEntity ToEntity(TableRow row)
     {
-        var entity = new DynamicTableEntity(row.PartitionKey, row.RowKey) { ETag = row.ETag ?? "*" };
+        var entity = new TableEntity(row.PartitionKey, row.RowKey);
         foreach (var (name, value) in row.Properties)
         {
-            var property = value switch
+            object? stored = value switch
             {
                 null => null,
-                string s => new EntityProperty(s),
-                long l => new EntityProperty(l),
-                int i => new EntityProperty(i),
-                double d => new EntityProperty(d),
-                bool b => new EntityProperty(b),
-                DateTimeOffset dto => new EntityProperty(dto),
-                DateTime dt => new EntityProperty(new DateTimeOffset(dt.ToUniversalTime())),
-                Guid g => new EntityProperty(g),
-                byte[] bytes => new EntityProperty(bytes),
+                string or long or int or double or bool or DateTimeOffset or Guid or byte[] => value,
+                DateTime dt => new DateTimeOffset(dt.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(dt, DateTimeKind.Utc) : dt.ToUniversalTime()),
                 _ => throw new ArgumentException($"Table property '{name}' has unsupported type {value.GetType().Name}.", nameof(row)),
             };
-            if (property is not null)
+            if (stored is not null)
             {
-                entity.Properties[name] = property;
+                entity[name] = stored;
             }
         }
 
@@ -164,21 +163,17 @@ internal sealed class AzureTableStore(AzureStorageClients clients) : ITableStore
     }
 }
 
-/// <summary>Opaque, URL-safe continuation tokens for table pages.</summary>
+/// <summary>Opaque, URL-safe continuation tokens for table pages (the SDK's token, base64url-encoded).</summary>
 internal static class ContinuationTokens
 {
-    public static string? Encode(TableContinuationToken? token)
-    {
-        if (token is null)
-        {
-            return null;
-        }
+    private const string Prefix = "t1:";
 
-        var raw = $"{token.NextPartitionKey}\n{token.NextRowKey}\n{token.NextTableName}";
-        return Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(raw)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-    }
+    public static string? Encode(string? token) =>
+        string.IsNullOrEmpty(token)
+            ? null
+            : Convert.ToBase64String(Encoding.UTF8.GetBytes(Prefix + token)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    public static TableContinuationToken? Decode(string? value)
+    public static string? Decode(string? value)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -189,19 +184,8 @@ internal static class ContinuationTokens
         {
             var padded = value.Replace('-', '+').Replace('_', '/');
             padded = padded.PadRight(padded.Length + ((4 - (padded.Length % 4)) % 4), '=');
-            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('\n');
-            if (parts.Length != 3)
-            {
-                throw new FormatException();
-            }
-
-            return new TableContinuationToken
-            {
-                NextPartitionKey = parts[0],
-                NextRowKey = parts[1],
-                NextTableName = string.IsNullOrEmpty(parts[2]) ? null : parts[2],
-                TargetLocation = Microsoft.WindowsAzure.Storage.StorageLocation.Primary,
-            };
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(padded));
+            return text.StartsWith(Prefix, StringComparison.Ordinal) && text.Length > Prefix.Length ? text[Prefix.Length..] : throw new FormatException();
         }
         catch (FormatException ex)
         {

@@ -1,4 +1,4 @@
-using Microsoft.WindowsAzure.Storage.Shared.Protocol;
+using Azure.Storage.Blobs.Models;
 
 namespace Serverless.Storage;
 
@@ -17,27 +17,30 @@ public interface IBlobCors
 
 internal sealed class AzureBlobCors(AzureStorageClients clients) : IBlobCors
 {
-    public bool IsDevelopmentStorage => clients.IsDevelopmentStorage;
+    public bool IsDevelopmentStorage => clients.Connection.IsLocalEmulator;
 
     public Task AllowBrowserOriginsAsync(IReadOnlyList<string> origins, CancellationToken cancellationToken) =>
-        StorageErrors.Guard(
-            async () =>
+        clients.Run(
+            StorageService.Blob,
+            "set blob service CORS rules",
+            async ct =>
             {
-                var properties = await clients.Blobs.GetServicePropertiesAsync(null, null, cancellationToken).ConfigureAwait(false);
-                if (properties.Cors.CorsRules.Any(r => r.AllowedOrigins.SequenceEqual(origins, StringComparer.Ordinal)))
+                var properties = (await clients.Blobs.GetPropertiesAsync(ct).ConfigureAwait(false)).Value;
+                var wanted = string.Join(',', origins);
+                if (properties.Cors.Any(r => string.Equals(r.AllowedOrigins, wanted, StringComparison.Ordinal)))
                 {
                     return;
                 }
 
-                properties.Cors.CorsRules.Add(new CorsRule
+                properties.Cors.Add(new BlobCorsRule
                 {
-                    AllowedOrigins = origins.ToList(),
-                    AllowedMethods = CorsHttpMethods.Get | CorsHttpMethods.Head | CorsHttpMethods.Put | CorsHttpMethods.Options,
-                    AllowedHeaders = ["*"],
-                    ExposedHeaders = ["*"],
+                    AllowedOrigins = wanted,
+                    AllowedMethods = "GET,HEAD,PUT,OPTIONS",
+                    AllowedHeaders = "*",
+                    ExposedHeaders = "*",
                     MaxAgeInSeconds = 3600,
                 });
-                await clients.Blobs.SetServicePropertiesAsync(properties, null, null, cancellationToken).ConfigureAwait(false);
+                await clients.Blobs.SetPropertiesAsync(properties, ct).ConfigureAwait(false);
             },
-            "set blob service CORS rules");
+            cancellationToken);
 }
