@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Serverless.IntegrationTests.Infrastructure;
 
@@ -16,6 +19,47 @@ public sealed class AzuriteProcess : IAsyncLifetime
     /// <summary>Keep data in memory only (<c>--inMemoryPersistence</c>): no periodic snapshots of a growing database to disk. Not for stop/restart.</summary>
     public bool InMemory { get; init; }
 
+    /// <summary>
+    /// HTTPS with a self-signed certificate made for this run, and OAuth (<c>--oauth basic</c>): the emulator then accepts
+    /// bearer tokens and issues user-delegation keys, as a keyless production account does.
+    /// </summary>
+    public bool Secure { get; init; }
+
+    /// <summary>The certificate a <see cref="Secure"/> emulator presents (trusted by <see cref="CreateHttpHandler"/> only).</summary>
+    public X509Certificate2? Certificate { get; private set; }
+
+    private string Scheme => Secure ? "https" : "http";
+
+    public Uri BlobServiceUri => new($"{Scheme}://127.0.0.1:{BlobPort}/{AccountName}");
+
+    public Uri QueueServiceUri => new($"{Scheme}://127.0.0.1:{QueuePort}/{AccountName}");
+
+    public Uri TableServiceUri => new($"{Scheme}://127.0.0.1:{TablePort}/{AccountName}");
+
+    /// <summary>The settings of an identity-based connection to this emulator (no key), as app settings would give them.</summary>
+    public IReadOnlyDictionary<string, string?> IdentitySettings => new Dictionary<string, string?>
+    {
+        ["AzureWebJobsStorage"] = null,
+        ["AzureWebJobsStorage:accountName"] = AccountName,
+        ["AzureWebJobsStorage:blobServiceUri"] = BlobServiceUri.AbsoluteUri,
+        ["AzureWebJobsStorage:queueServiceUri"] = QueueServiceUri.AbsoluteUri,
+        ["AzureWebJobsStorage:tableServiceUri"] = TableServiceUri.AbsoluteUri,
+    };
+
+    /// <summary>An HTTP handler that trusts this emulator's test certificate (and nothing else a public CA did not sign).</summary>
+    public HttpMessageHandler CreateHttpHandler()
+    {
+        var expected = Certificate;
+        return new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                    errors == SslPolicyErrors.None || (expected is not null && certificate is not null && certificate.GetCertHashString() == expected.Thumbprint),
+            },
+        };
+    }
+
     /// <summary>The emulator's process id while it runs.</summary>
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
@@ -26,10 +70,8 @@ public sealed class AzuriteProcess : IAsyncLifetime
     public int TablePort { get; private set; }
 
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName};" +
-        $"QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};" +
-        $"TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
+        $"DefaultEndpointsProtocol={Scheme};AccountName={AccountName};AccountKey={AccountKey};" +
+        $"BlobEndpoint={BlobServiceUri};QueueEndpoint={QueueServiceUri};TableEndpoint={TableServiceUri};";
 
     public async Task InitializeAsync()
     {
@@ -99,6 +141,15 @@ public sealed class AzuriteProcess : IAsyncLifetime
             psi.ArgumentList.Add(arg);
         }
 
+        if (Secure)
+        {
+            var (cert, key) = CreateCertificate(_location);
+            foreach (var arg in new[] { "--oauth", "basic", "--cert", cert, "--key", key })
+            {
+                psi.ArgumentList.Add(arg);
+            }
+        }
+
         if (InMemory)
         {
             psi.ArgumentList.Add("--inMemoryPersistence");
@@ -133,6 +184,29 @@ public sealed class AzuriteProcess : IAsyncLifetime
                 await Task.Delay(100);
             }
         }
+    }
+
+    /// <summary>A self-signed certificate for 127.0.0.1 (PEM files in the emulator's temp folder), made once per emulator.</summary>
+    private (string Cert, string Key) CreateCertificate(string folder)
+    {
+        var certPath = Path.Combine(folder, "test-cert.pem");
+        var keyPath = Path.Combine(folder, "test-key.pem");
+        if (Certificate is null)
+        {
+            using var rsa = RSA.Create(2048);
+            var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddIpAddress(IPAddress.Loopback);
+            san.AddDnsName("localhost");
+            request.CertificateExtensions.Add(san.Build());
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+            using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
+            File.WriteAllText(certPath, created.ExportCertificatePem());
+            File.WriteAllText(keyPath, rsa.ExportPkcs8PrivateKeyPem());
+            Certificate = X509CertificateLoader.LoadCertificate(created.RawData);
+        }
+
+        return (certPath, keyPath);
     }
 
     private static async Task<bool> IsListening(int port)

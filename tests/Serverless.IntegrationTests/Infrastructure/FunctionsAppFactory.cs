@@ -10,7 +10,11 @@ namespace Serverless.IntegrationTests.Infrastructure;
 /// The real function app in-process (WebApplicationFactory) against the run's Azurite, with the local runtime on
 /// unless a test turns it off. Extra settings override the defaults, as app settings would.
 /// </summary>
-public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
+/// <param name="configureServices">Registrations added after the app's own (e.g. the token and transport of an identity-based test connection).</param>
+public sealed class FunctionsAppFactory(
+    string? storageConnectionString,
+    IReadOnlyDictionary<string, string?>? settings = null,
+    Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
     : WebApplicationFactory<Program>
 {
     public const string OperatorKey = "test-operator-key";
@@ -40,6 +44,11 @@ public sealed class FunctionsAppFactory(string storageConnectionString, IReadOnl
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
+        if (configureServices is not null)
+        {
+            builder.ConfigureServices(configureServices);
+        }
+
         builder.ConfigureAppConfiguration((_, config) =>
         {
             var values = new Dictionary<string, string?>

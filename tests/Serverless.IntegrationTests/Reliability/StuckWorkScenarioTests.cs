@@ -70,7 +70,7 @@ public sealed class StuckWorkScenarioTests(ITestOutputHelper output)
             default);
 
         // The messages are lost: every one on the step queue, visible or delayed.
-        await env.Services.GetRequiredService<AzureStorageClients>().Queues.GetQueueReference(PipelineOptions.StepQueue).ClearAsync();
+        await env.Services.GetRequiredService<AzureStorageClients>().Queues.GetQueueClient(PipelineOptions.StepQueue).ClearMessagesAsync();
         foreach (var upload in uploads)
         {
             lostAt[upload.VideoId] = clock.Elapsed;

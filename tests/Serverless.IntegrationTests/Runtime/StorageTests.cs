@@ -33,7 +33,7 @@ public sealed class StorageTests(AzuriteFixture azurite) : IClassFixture<Azurite
         await app.Services.GetRequiredService<IStorageProvisioner>().EnsureAsync(new StorageResource(StorageResourceKind.Container, "storagetests"), default);
         var name = Guid.NewGuid().ToString("N");
         await blobs.UploadAsync("storagetests", name, new MemoryStream("hello"u8.ToArray()), new BlobWriteOptions("text/plain"), default);
-        var sas = blobs.GetSasUri("storagetests", name, BlobSasPermissions.Read, DateTimeOffset.UtcNow.AddMinutes(5));
+        var sas = app.Services.GetRequiredService<IBlobSasSigner>().GetSasUri("storagetests", name, BlobSasPermissions.Read, DateTimeOffset.UtcNow.AddMinutes(5));
         using var http = new HttpClient();
 
         Assert.Equal("hello", await http.GetStringAsync(sas));
