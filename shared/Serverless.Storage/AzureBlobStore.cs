@@ -89,16 +89,24 @@ internal sealed class AzureBlobStore(AzureStorageClients clients) : IBlobStore
 
     public async IAsyncEnumerable<BlobItemInfo> ListAsync(string container, string? prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var pages = clients.Blobs.GetBlobContainerClient(container)
-            .GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = prefix }, cancellationToken)
-            .AsPages(pageSizeHint: 1000);
-        await using var enumerator = pages.GetAsyncEnumerator(cancellationToken);
-        while (true)
+        var client = clients.Blobs.GetBlobContainerClient(container);
+        var options = new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = prefix };
+        string? continuation = null;
+        do
         {
+            // One page per call, each under the operation budget.
             var page = await clients.Run(
                 StorageService.Blob,
                 $"list {container}/{prefix}",
-                async _ => await enumerator.MoveNextAsync().ConfigureAwait(false) ? enumerator.Current : null,
+                async ct =>
+                {
+                    await foreach (var first in client.GetBlobsAsync(options, ct).AsPages(continuation, 1000).ConfigureAwait(false))
+                    {
+                        return first;
+                    }
+
+                    return null;
+                },
                 cancellationToken).ConfigureAwait(false);
             if (page is null)
             {
@@ -116,7 +124,10 @@ internal sealed class AzureBlobStore(AzureStorageClients clients) : IBlobStore
                     item.Properties.ETag?.ToString(),
                     new Dictionary<string, string>(item.Metadata ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase));
             }
+
+            continuation = page.ContinuationToken;
         }
+        while (!string.IsNullOrEmpty(continuation));
     }
 
     public Task<bool> DeleteAsync(string container, string name, CancellationToken cancellationToken) =>

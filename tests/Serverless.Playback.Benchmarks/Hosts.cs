@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
 namespace Serverless.Playback.Benchmarks;
@@ -16,17 +17,33 @@ internal sealed class AzuriteHost : IAsyncDisposable
     private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly Process _process;
+    private readonly X509Certificate2? _certificate;
 
-    private AzuriteHost(Process process, int blob, int queue, int table)
+    private AzuriteHost(Process process, int blob, int queue, int table, X509Certificate2? certificate)
     {
         _process = process;
-        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};" +
-            $"BlobEndpoint=http://127.0.0.1:{blob}/{Account};QueueEndpoint=http://127.0.0.1:{queue}/{Account};TableEndpoint=http://127.0.0.1:{table}/{Account};";
+        _certificate = certificate;
+        var scheme = certificate is null ? "http" : "https";
+        BlobServiceUri = $"{scheme}://127.0.0.1:{blob}/{Account}";
+        QueueServiceUri = $"{scheme}://127.0.0.1:{queue}/{Account}";
+        TableServiceUri = $"{scheme}://127.0.0.1:{table}/{Account}";
+        ConnectionString = $"DefaultEndpointsProtocol={scheme};AccountName={Account};AccountKey={Key};" +
+            $"BlobEndpoint={BlobServiceUri};QueueEndpoint={QueueServiceUri};TableEndpoint={TableServiceUri};";
     }
 
     public string ConnectionString { get; }
 
-    public static async Task<AzuriteHost> StartAsync(string location)
+    public string BlobServiceUri { get; }
+
+    public string QueueServiceUri { get; }
+
+    public string TableServiceUri { get; }
+
+    /// <summary>An HTTP handler that trusts this emulator's test certificate (secure mode).</summary>
+    public HttpMessageHandler CreateHttpHandler() => TestCertificate.Trusting(_certificate);
+
+    /// <param name="secure">HTTPS with a certificate made here, and <c>--oauth basic</c> (bearer tokens, user-delegation keys).</param>
+    public static async Task<AzuriteHost> StartAsync(string location, bool secure = false)
     {
         int[] ports = [Net.FreePort(), Net.FreePort(), Net.FreePort()];
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("AZURITE_PATH") ?? "azurite")
@@ -46,12 +63,25 @@ internal sealed class AzuriteHost : IAsyncDisposable
             psi.ArgumentList.Add(arg);
         }
 
+        X509Certificate2? certificate = null;
+        if (secure)
+        {
+            Directory.CreateDirectory(location);
+            var cert = Path.Combine(location, "test-cert.pem");
+            var key = Path.Combine(location, "test-key.pem");
+            certificate = TestCertificate.Write(cert, key);
+            foreach (var arg in new[] { "--oauth", "basic", "--cert", cert, "--key", key })
+            {
+                psi.ArgumentList.Add(arg);
+            }
+        }
+
         var process = Process.Start(psi) ?? throw new InvalidOperationException("Azurite did not start (npm install -g azurite).");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var host = new AzuriteHost(process, ports[0], ports[1], ports[2]);
+        var host = new AzuriteHost(process, ports[0], ports[1], ports[2], certificate);
         foreach (var port in ports)
         {
             await Net.WaitUntilAsync(() => Net.IsListeningAsync(port), TimeSpan.FromSeconds(30), $"Azurite on port {port}");
@@ -107,6 +137,8 @@ internal sealed class AppHost : IAsyncDisposable
             ["LocalRuntime__UploadWatchIntervalSeconds"] = "0.5",
             ["Identity__AllowDevelopmentSignIn"] = "true",
             ["Identity__OperatorKeys"] = "benchmark-operator-key",
+            ["Identity__SigningKeys"] = "bench:" + SigningKey,
+            ["Identity__UserIdKey"] = SigningKey,
             ["Playback__SigningKey"] = SigningKey,
             ["Media__WorkDirectory"] = Path.Combine(work, "media-work"),
             ["Pipeline__RetryBaseDelaySeconds"] = "0.5",
@@ -157,7 +189,7 @@ internal sealed class AppHost : IAsyncDisposable
             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip);
         await using var app = await StartAsync(storage, work, localRuntime: true);
         using var http = new HttpClient { BaseAddress = app.BaseAddress };
-        http.DefaultRequestHeaders.Add("X-Dev-User", "benchmark");
+        await Net.SignInAsync(http);
         var created = await http.PostAsJsonAsync("/api/uploads", new { fileName = "clip.mp4", contentType = "video/mp4", sizeBytes = new FileInfo(clip).Length });
         created.EnsureSuccessStatusCode();
         var videoId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("videoId").GetString()!;
@@ -220,6 +252,15 @@ internal sealed class AppHost : IAsyncDisposable
 
 internal static class Net
 {
+    /// <summary>Signs in as the development user <c>benchmark</c> (<c>POST /api/auth/login</c>, code <c>dev:benchmark</c>) and sends its bearer token from then on.</summary>
+    public static async Task SignInAsync(HttpClient http)
+    {
+        using var login = await http.PostAsJsonAsync("/api/auth/login", new { code = "dev:benchmark" });
+        login.EnsureSuccessStatusCode();
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
     public static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     public static int FreePort()

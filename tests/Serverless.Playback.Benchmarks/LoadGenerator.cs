@@ -24,7 +24,7 @@ internal sealed record PlaybackTargets(IReadOnlyList<string> Playlists, IReadOnl
     public static async Task<PlaybackTargets> CreateAsync(Uri app, string videoId, int tokens)
     {
         using var http = new HttpClient { BaseAddress = app };
-        http.DefaultRequestHeaders.Add("X-Dev-User", "benchmark");
+        await Net.SignInAsync(http);
         var playlists = new List<string>();
         var renditions = 0;
         var segments = 0;

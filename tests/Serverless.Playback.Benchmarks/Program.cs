@@ -5,6 +5,23 @@ using Serverless.Playback.Benchmarks;
 // by side: the app runs as its own process (the built Serverless.Functions on Kestrel, loopback, on a private Azurite
 // with a video made by the real pipeline: a 60 s portrait 720x1280 clip, 3 renditions); this process is the load generator. Targets (issue 3): playlists reach at
 // least 50% of the trivial endpoint's requests per second, with p99 under 20 ms at that load.
+if (args is ["--signing", ..])
+{
+    // dotnet run -c Release --project tests/Serverless.Playback.Benchmarks -- --signing [segments] [rounds]
+    var signingWork = Directory.CreateTempSubdirectory("signing-bench-").FullName;
+    try
+    {
+        return await SigningBenchmark.RunAsync(
+            signingWork,
+            args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 30,
+            args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 7);
+    }
+    finally
+    {
+        Directory.Delete(signingWork, recursive: true);
+    }
+}
+
 var options = BenchmarkOptions.Parse(args);
 var work = Directory.CreateTempSubdirectory("playback-bench-").FullName;
 try
