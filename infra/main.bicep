@@ -64,7 +64,7 @@ param uploadsCoolAfterDays int = 30
 param uploadsDeleteAfterDays int = 0
 
 @description('Object id of a user or group that may set Key Vault secrets (Key Vault Secrets Officer); empty to grant nothing.')
-param secretsOfficerPrincipalId string = ''
+param keyVaultOfficerPrincipalId string = ''
 
 @description('App settings that override the defaults below for this environment (plain values; secrets go to Key Vault).')
 param settingsOverrides object = {}
@@ -287,7 +287,7 @@ module vault 'modules/keyvault.bicep' = {
   params: {
     location: location
     name: names.keyVault
-    secretsOfficerPrincipalId: secretsOfficerPrincipalId
+    officerPrincipalId: keyVaultOfficerPrincipalId
   }
 }
 
