@@ -76,9 +76,10 @@ ensure_bicep() {
 
 # The real compiler checks infra/: `bicep build` of main.bicep (its ARM JSON goes to .local/bicep-out/main.json, exported
 # as BICEP_ARM_JSON for the Infra tests, which read the compiled template rather than the Bicep text), `bicep
-# build-params` of every parameter file (next to it, main.<env>.parameters.json) and `bicep lint` of every template. Any
-# error or warning fails the run; a `#disable-next-line` needs a comment saying why the finding is a false positive.
-# It runs first and on its own: a failure here is reported and sets the status, the other test steps still run.
+# build-params` of every parameter file (checked to be `using` main.bicep; into .local/bicep-out/main.<env>.parameters.json)
+# and `bicep lint` of every template. Any error or warning fails the run; a `#disable-next-line` needs a comment saying
+# why the finding is a false positive. It runs first, before the build: a failure is reported and sets the status, and
+# the other test steps still run (the Infra tests then compile again and report the same errors).
 check_infra() {
   local out="$LOCAL/bicep-out" diagnostics failed=0
   rm -rf "$out"
@@ -87,7 +88,8 @@ check_infra() {
   log "Infra: bicep build, build-params and lint (Bicep $BICEP_VERSION)"
   "$BICEP" build infra/main.bicep --outfile "$out/main.json" >>"$diagnostics" 2>&1 || failed=1
   for params in infra/*.bicepparam; do
-    "$BICEP" build-params "$params" --outfile "$out/$(basename "$params" .bicepparam).parameters.json" >>"$diagnostics" 2>&1 || failed=1
+    "$BICEP" build-params "$params" --bicep-file infra/main.bicep \
+      --outfile "$out/$(basename "$params" .bicepparam).parameters.json" >>"$diagnostics" 2>&1 || failed=1
   done
   "$BICEP" lint --pattern 'infra/**/*.bicep' >>"$diagnostics" 2>&1 || failed=1
   # The compiler exits 0 on warnings: read them. Linting main.bicep repeats its modules' findings, hence sort -u.

@@ -63,7 +63,7 @@ public static class CompiledInfra
         Run(compiler, "build", RepoFiles.Path("infra", "main.bicep"), "--outfile", Path.Combine(output, "main.json"));
         foreach (var file in ParameterFiles())
         {
-            Run(compiler, "build-params", file, "--outfile", Path.Combine(output, Path.GetFileNameWithoutExtension(file) + ".parameters.json"));
+            Run(compiler, "build-params", file, "--bicep-file", RepoFiles.Path("infra", "main.bicep"), "--outfile", Path.Combine(output, Path.GetFileNameWithoutExtension(file) + ".parameters.json"));
         }
 
         return output;
