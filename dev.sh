@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 LOCAL="$ROOT/.local"
 AZURITE_VERSION=3.37.0
+BICEP_VERSION=0.49.2
+BICEP="$LOCAL/bicep/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
@@ -61,6 +63,46 @@ check_miniprogram() {
   (cd samples/miniprogram && npm ci --silent --no-audit --no-fund >/dev/null && npm run --silent check)
 }
 
+# The pinned Bicep compiler: the NuGet package Azure.Bicep.CommandLine.linux-x64, a self-contained 124 MB binary kept
+# in .local/ (never committed). It works offline on local modules (no `br:` registry modules here).
+ensure_bicep() {
+  if [ ! -f "$BICEP" ]; then
+    log "Installing the Bicep compiler $BICEP_VERSION (NuGet)"
+    dotnet package download "Azure.Bicep.CommandLine.linux-x64@$BICEP_VERSION" -o "$LOCAL/bicep" >/dev/null
+  fi
+  chmod +x "$BICEP"
+  export BICEP_PATH="$BICEP"
+}
+
+# The real compiler checks infra/: `bicep build` of main.bicep (its ARM JSON goes to .local/bicep-out/main.json, exported
+# as BICEP_ARM_JSON for the Infra tests, which read the compiled template rather than the Bicep text), `bicep
+# build-params` of every parameter file (checked to be `using` main.bicep; into .local/bicep-out/main.<env>.parameters.json)
+# and `bicep lint` of every template. Any error or warning fails the run; a `#disable-next-line` needs a comment saying
+# why the finding is a false positive. It runs first, before the build: a failure is reported and sets the status, and
+# the other test steps still run (the Infra tests then compile again and report the same errors).
+check_infra() {
+  local out="$LOCAL/bicep-out" diagnostics failed=0
+  rm -rf "$out"
+  mkdir -p "$out"
+  diagnostics="$out/diagnostics.txt"
+  log "Infra: bicep build, build-params and lint (Bicep $BICEP_VERSION)"
+  "$BICEP" build infra/main.bicep --outfile "$out/main.json" >>"$diagnostics" 2>&1 || failed=1
+  for params in infra/*.bicepparam; do
+    "$BICEP" build-params "$params" --bicep-file infra/main.bicep \
+      --outfile "$out/$(basename "$params" .bicepparam).parameters.json" >>"$diagnostics" 2>&1 || failed=1
+  done
+  "$BICEP" lint --pattern 'infra/**/*.bicep' >>"$diagnostics" 2>&1 || failed=1
+  # The compiler exits 0 on warnings: read them. Linting main.bicep repeats its modules' findings, hence sort -u.
+  if grep -Eq '\b(Warning|Error)\b' "$diagnostics"; then failed=1; fi
+  if [ "$failed" -ne 0 ]; then
+    echo "Bicep reported problems (fix them; see infra/README.md):" >&2
+    sort -u "$diagnostics" >&2
+    return 1
+  fi
+  export BICEP_ARM_JSON="$out/main.json"
+  echo "    infra/main.bicep, $(ls infra/*.bicepparam | wc -l) parameter files, every template linted: no errors, no warnings"
+}
+
 ensure_dotnet() {
   command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
 }
@@ -74,13 +116,14 @@ wait_for_port() { # host port seconds
 }
 
 cmd_test() {
-  ensure_dotnet; ensure_ffmpeg; ensure_azurite; ensure_web; ensure_chromium
+  ensure_dotnet; ensure_ffmpeg; ensure_azurite; ensure_web; ensure_chromium; ensure_bicep
   local results="$LOCAL/test-results"
   rm -rf "$results"
   export TEST_RESULTS_DIR="$results"
+  local status=0
+  check_infra || status=$?
   log "Building"
   dotnet build Serverless.sln -c Release -nologo -clp:ErrorsOnly
-  local status=0
   log "Unit tests"
   dotnet test tests/Serverless.UnitTests -c Release --no-build -nologo \
     --logger "console;verbosity=normal" --logger "trx;LogFileName=unit.trx" --results-directory "$results" || status=$?

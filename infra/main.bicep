@@ -1,4 +1,6 @@
-// Short-video backend on Azure Functions (custom handler) and Azure Storage.
+// Short-video backend on Azure Functions (custom handler, Flex Consumption plan) and Azure Storage, keyless: the
+// storage account refuses Shared Key, and the app, the Functions host and Event Grid reach it with managed identities
+// (infra/README.md).
 // Deploy into a resource group:  az deployment group create -g <rg> -f infra/main.bicep -p infra/main.<env>.bicepparam
 // The lists below (containers, queues, tables, Event Grid routes, app settings) are kept in step with the code by
 // tests/Serverless.IntegrationTests/Infra: adding a container, queue or table is one line in its list.
@@ -27,33 +29,22 @@ param location string = resourceGroup().location
 ])
 param storageSku string = 'Standard_LRS'
 
-@description('Which storage account key (0 = key1, 1 = key2) the connection string uses. Flip it to rotate keys without downtime (infra/README.md).')
+@description('Memory of each Flex Consumption instance: 2048 MB (1 vCPU) or 4096 MB (2 vCPU). ffmpeg transcodes use every core of an instance.')
 @allowed([
-  0
-  1
+  2048
+  4096
 ])
-param storageKeyIndex int = 0
+param instanceMemoryMB int = 2048
 
-@description('Shared Key (account key) authorization on the storage account. Must stay true today: the app\'s storage layer (WindowsAzure.Storage 9.3.3) authenticates with the account key and signs service SAS with it, and the Elastic Premium content share (Azure Files) uses a connection string. See infra/README.md before turning it off.')
-param allowSharedKeyAccess bool = true
-
-@description('Elastic Premium SKU: EP1 (1 vCPU, 3.5 GB), EP2 (2 vCPU, 7 GB), EP3 (4 vCPU, 14 GB). ffmpeg transcodes use every core of an instance.')
-@allowed([
-  'EP1'
-  'EP2'
-  'EP3'
-])
-param planSku string = 'EP1'
-
-@description('Always-ready (pre-warmed, billed) instances.')
-@minValue(1)
+@description('Always-ready (pre-warmed, billed) instances for the HTTP functions, so the mini-program\'s API calls meet no cold start; 0 scales the HTTP group to zero.')
+@minValue(0)
 @maxValue(20)
-param minimumInstances int = 1
+param alwaysReadyHttpInstances int = 1
 
-@description('Upper bound of instances the plan scales out to.')
+@description('Upper bound of instances the app scales out to (Flex Consumption scales each non-HTTP function on its own instances).')
 @minValue(1)
-@maxValue(100)
-param maximumInstances int = 10
+@maxValue(1000)
+param maximumInstances int = 40
 
 @description('Days after their last change before uploaded originals move to the Cool tier.')
 @minValue(1)
@@ -64,7 +55,7 @@ param uploadsCoolAfterDays int = 30
 param uploadsDeleteAfterDays int = 0
 
 @description('Object id of a user or group that may set Key Vault secrets (Key Vault Secrets Officer); empty to grant nothing.')
-param secretsOfficerPrincipalId string = ''
+param keyVaultOfficerPrincipalId string = ''
 
 @description('App settings that override the defaults below for this environment (plain values; secrets go to Key Vault).')
 param settingsOverrides object = {}
@@ -78,7 +69,6 @@ var names = {
   workspace: 'log-${appName}-${environmentName}'
   keyVault: take('kv-${appName}-${environmentName}-${suffix}', 24)
   systemTopic: 'evgt-${appName}-${environmentName}'
-  contentShare: 'func-${appName}-${environmentName}-${take(suffix, 6)}'
 }
 
 // ---- Storage resources the code declares (AddStorageResources) and its function.json queues -------------------------
@@ -89,6 +79,7 @@ var containers = [
   'azure-webjobs-hosts' // timer locks and host state (the Functions host and the local runtime both use it)
   'models' // recommender model versions, training reports, the latest pointer and the retraining lock
   'templates' // motion templates: staging revisions and published documents (Serverless.Templates)
+  'deployments' // not used by the code: the Flex Consumption deployment package (functionAppConfig.deployment)
 ]
 
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
@@ -119,8 +110,8 @@ var blobCreatedRoutes = [
 
 // ---- App settings the code reads (local.settings.sample.json lists the same names) ---------------------------------
 // Secrets are Key Vault references: '@Microsoft.KeyVault(VaultName=…;SecretName=…)'; set their values with
-// `az keyvault secret set` (infra/README.md). Platform settings (storage connection, runtime, App Insights) are in
-// modules/appsettings.bicep.
+// `az keyvault secret set` (infra/README.md). Platform settings (the host's identity-based storage connection, App
+// Insights) are in modules/appsettings.bicep; the runtime (custom handler) is functionAppConfig in modules/functionapp.bicep.
 var appSettings = {
   ASPNETCORE_ENVIRONMENT: environmentName == 'prod' ? 'Production' : 'Staging'
   Storage__RequestTimeoutSeconds: '30'
@@ -158,10 +149,11 @@ var appSettings = {
   Edge__CorsOrigins: '' // the web demo's origin(s), comma-separated; empty: no CORS
   Web__DemoPage: 'false' // the local demo page; not in the deployment package
   Web__OpenApiDocument: 'true'
-  // Static linux-x64 ffmpeg/ffprobe shipped in the package by infra/publish.sh (tools/), mounted at /home/site/wwwroot.
+  // Static linux-x64 ffmpeg/ffprobe shipped in the package by infra/publish.sh (tools/), run from /home/site/wwwroot
+  // (where the package is mounted: to confirm on the first Flex Consumption deployment, infra/README.md).
   Media__FfmpegPath: '/home/site/wwwroot/tools/ffmpeg'
   Media__FfprobePath: '/home/site/wwwroot/tools/ffprobe'
-  Media__WorkDirectory: '' // empty: a folder under the instance's temp directory (local disk, not the content share)
+  Media__WorkDirectory: '' // empty: a folder under the instance's temp directory (the instance's local disk)
   Media__Preset: 'veryfast'
   Media__MaxDurationSeconds: '200'
   Media__MaxSourceBytes: '1073741824'
@@ -261,11 +253,9 @@ module storage 'modules/storage.bicep' = {
     location: location
     name: names.storage
     sku: storageSku
-    allowSharedKeyAccess: allowSharedKeyAccess
     containers: containers
     queues: flatten(map(queues, q => [q, '${q}-poison']))
     tables: tables
-    contentShareName: names.contentShare
     uploadsContainer: 'uploads'
     uploadsCoolAfterDays: uploadsCoolAfterDays
     uploadsDeleteAfterDays: uploadsDeleteAfterDays
@@ -287,7 +277,7 @@ module vault 'modules/keyvault.bicep' = {
   params: {
     location: location
     name: names.keyVault
-    secretsOfficerPrincipalId: secretsOfficerPrincipalId
+    officerPrincipalId: keyVaultOfficerPrincipalId
   }
 }
 
@@ -297,12 +287,11 @@ module functionApp 'modules/functionapp.bicep' = {
     location: location
     planName: names.plan
     appName: names.functionApp
-    planSku: planSku
-    minimumInstances: minimumInstances
+    instanceMemoryMB: instanceMemoryMB
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
     maximumInstances: maximumInstances
     storageAccountName: storage.outputs.name
-    storageKeyIndex: storageKeyIndex
-    contentShareName: names.contentShare
+    deploymentContainer: 'deployments'
   }
 }
 
@@ -324,8 +313,6 @@ module settings 'modules/appsettings.bicep' = {
   params: {
     functionAppName: functionApp.outputs.name
     storageAccountName: storage.outputs.name
-    storageKeyIndex: storageKeyIndex
-    contentShareName: names.contentShare
     insightsConnectionString: monitoring.outputs.connectionString
     appSettings: union(appSettings, settingsOverrides)
   }

@@ -4,9 +4,9 @@ using './main.bicep'
 param environmentName = 'dev'
 param appName = 'shortvideo'
 param storageSku = 'Standard_LRS'
-param planSku = 'EP1'
-param minimumInstances = 1
-param maximumInstances = 3
+param instanceMemoryMB = 2048
+param alwaysReadyHttpInstances = 1
+param maximumInstances = 10
 param uploadsCoolAfterDays = 7
 param uploadsDeleteAfterDays = 30
 param settingsOverrides = {}

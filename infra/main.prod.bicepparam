@@ -4,9 +4,9 @@ using './main.bicep'
 param environmentName = 'prod'
 param appName = 'shortvideo'
 param storageSku = 'Standard_ZRS'
-param planSku = 'EP2'
-param minimumInstances = 2
-param maximumInstances = 20
+param instanceMemoryMB = 4096
+param alwaysReadyHttpInstances = 2
+param maximumInstances = 100
 param uploadsCoolAfterDays = 30
 param uploadsDeleteAfterDays = 0
 param settingsOverrides = {}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the deployment package: the folder the Azure Functions host runs (and, with --zip, the zip to deploy).
+# Builds the deployment package: the folder the Azure Functions host runs (and, with --zip, the zip that
+# `az functionapp deployment source config-zip` deploys to the Flex Consumption app: infra/README.md).
 #
 #   infra/publish.sh [-o DIR] [--zip FILE] [--no-ffmpeg]
 #
@@ -29,7 +30,7 @@ while [[ $# -gt 0 ]]; do
     -o|--output) out="$2"; shift 2 ;;
     --zip) zip_file="$2"; shift 2 ;;
     --no-ffmpeg) with_ffmpeg=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "publish.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done

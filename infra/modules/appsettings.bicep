@@ -2,39 +2,26 @@
 // the app's own settings from main.bicep.
 param functionAppName string
 param storageAccountName string
-
-@allowed([
-  0
-  1
-])
-param storageKeyIndex int
-param contentShareName string
 param insightsConnectionString string
 
 @description('The settings the app reads (main.bicep appSettings, with the environment\'s overrides).')
 param appSettings object
 
-resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
-  name: storageAccountName
-}
-
 resource site 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
 }
 
-// The app's storage layer (WindowsAzure.Storage) and the host both read this connection string; its key signs SAS.
-var storageConnection = 'DefaultEndpointsProtocol=https;AccountName=${account.name};AccountKey=${account.listKeys().keys[storageKeyIndex].value};EndpointSuffix=${environment().suffixes.storage}'
-
 var platformSettings = {
-  FUNCTIONS_EXTENSION_VERSION: '~4'
-  FUNCTIONS_WORKER_RUNTIME: 'custom'
-  AzureWebJobsStorage: storageConnection
-  // Elastic Premium keeps the app's content on an Azure Files share.
-  WEBSITE_CONTENTAZUREFILECONNECTIONSTRING: storageConnection
-  WEBSITE_CONTENTSHARE: contentShareName
-  // Zip deploy mounts the package read-only; infra/publish.sh keeps the executables' x bits in the zip.
-  WEBSITE_RUN_FROM_PACKAGE: '1'
+  // The storage connection, keyless: the Functions host (timer locks, keys, queue triggers) and the app's own storage
+  // layer both connect to this account with the app's managed identity (roles.bicep). There is no AzureWebJobsStorage
+  // connection string: the account refuses Shared Key. Locally, AzureWebJobsStorage holds Azurite's connection string.
+  // (__accountName assumes the public cloud's endpoints; in a sovereign cloud set AzureWebJobsStorage__blobServiceUri,
+  // __queueServiceUri and __tableServiceUri instead.)
+  AzureWebJobsStorage__accountName: storageAccountName
+  // Not a storage key: it identifies the Application Insights resource telemetry goes to.
   APPLICATIONINSIGHTS_CONNECTION_STRING: insightsConnectionString
+  // FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION are not app settings on Flex Consumption (functionapp.bicep
+  // functionAppConfig.runtime), nor are WEBSITE_RUN_FROM_PACKAGE or a content share (functionAppConfig.deployment).
 }
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {

@@ -1,6 +1,7 @@
 // Event Grid system topic on the storage account: BlobCreated in a container is delivered to a storage queue, where a
-// queue-triggered function picks it up. Delivery uses the topic's managed identity (Storage Queue Data Message Sender),
-// so it keeps working if Shared Key access is turned off.
+// queue-triggered function picks it up. The account refuses Shared Key, so delivery uses the topic's own managed
+// identity (deliveryWithResourceIdentity), which may only send messages, and only to the destination queues (Storage
+// Queue Data Message Sender on each queue: learn.microsoft.com/azure/event-grid/add-identity-roles).
 param location string
 param systemTopicName string
 param storageAccountName string
@@ -15,6 +16,19 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+// The destination queues (created by storage.bicep).
+resource destinations 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = [
+  for route in routes: {
+    parent: queueService
+    name: route.queue
+  }
+]
+
 resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   name: systemTopicName
   location: location
@@ -27,22 +41,24 @@ resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   }
 }
 
-resource senderRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(account.id, topic.id, queueMessageSenderRoleId)
-  scope: account
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueMessageSenderRoleId)
-    principalId: topic.identity.principalId
-    principalType: 'ServicePrincipal'
+resource senderRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (route, i) in routes: {
+    name: guid(destinations[i].id, topic.id, queueMessageSenderRoleId)
+    scope: destinations[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', queueMessageSenderRoleId)
+      principalId: topic.identity.principalId
+      principalType: 'ServicePrincipal'
+    }
   }
-}
+]
 
 resource subscriptions 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = [
-  for route in routes: {
+  for (route, i) in routes: {
     parent: topic
     name: '${route.container}-blob-created'
     dependsOn: [
-      senderRole
+      senderRoles[i]
     ]
     properties: {
       deliveryWithResourceIdentity: {

@@ -1,67 +1,45 @@
-// Linux Elastic Premium plan and the function app (custom handler) with a system-assigned identity.
-// Its full app settings are applied by appsettings.bicep once the identity has its roles (Key Vault references need them).
+// Flex Consumption plan and the function app (custom handler) with a system-assigned identity.
+//
+// Why Flex Consumption: the storage account refuses Shared Key (storage.bicep), and the other plans that run long
+// ffmpeg jobs keep the app's content on an Azure Files share, which is reached only with the account key. Flex
+// Consumption has no content share: it runs the app from a package in a blob container, fetched with the app's managed
+// identity (functionAppConfig.deployment below), and it runs custom handlers (runtime 'custom', version '1.0': GA on
+// Flex since November 2025). No execution time cap (a 60-minute grace on scale-in, as on Elastic Premium), instances of
+// 2 or 4 GB (1 or 2 vCPU), always-ready instances for the HTTP functions, per-function scale-out on queue length.
+// infra/README.md, "Hosting plan", has the comparison and the documents.
+//
+// The app's full app settings are applied by appsettings.bicep once the identity has its roles (Key Vault references
+// and the host's identity-based storage connection need them).
 param location string
 param planName string
 param appName string
 
 @allowed([
-  'EP1'
-  'EP2'
-  'EP3'
+  2048
+  4096
 ])
-param planSku string
-param minimumInstances int
+param instanceMemoryMB int
+param alwaysReadyHttpInstances int
 param maximumInstances int
 param storageAccountName string
 
-@allowed([
-  0
-  1
-])
-param storageKeyIndex int
-param contentShareName string
+@description('Private container in the storage account that holds the deployment package.')
+param deploymentContainer string
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
-// What the platform needs when the site is created (the content share is bound then); appsettings.bicep later
-// replaces the whole set with these plus everything else.
-var storageConnection = 'DefaultEndpointsProtocol=https;AccountName=${account.name};AccountKey=${account.listKeys().keys[storageKeyIndex].value};EndpointSuffix=${environment().suffixes.storage}'
-var creationSettings = [
-  {
-    name: 'FUNCTIONS_EXTENSION_VERSION'
-    value: '~4'
-  }
-  {
-    name: 'FUNCTIONS_WORKER_RUNTIME'
-    value: 'custom'
-  }
-  {
-    name: 'AzureWebJobsStorage'
-    value: storageConnection
-  }
-  {
-    name: 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING'
-    value: storageConnection
-  }
-  {
-    name: 'WEBSITE_CONTENTSHARE'
-    value: contentShareName
-  }
-]
-
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
-  kind: 'elastic'
+  kind: 'functionapp'
   sku: {
-    name: planSku
-    tier: 'ElasticPremium'
+    name: 'FC1'
+    tier: 'FlexConsumption'
   }
   properties: {
     reserved: true // Linux
-    maximumElasticWorkerCount: maximumInstances
   }
 }
 
@@ -74,22 +52,62 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
   properties: {
     serverFarmId: plan.id
-    reserved: true
     httpsOnly: true
     clientAffinityEnabled: false
     keyVaultReferenceIdentity: 'SystemAssigned'
-    siteConfig: {
-      // Custom handlers declare no language stack: the functionAppStacks 'custom' entry sets linuxFxVersion to ''
-      // and FUNCTIONS_WORKER_RUNTIME=custom (appsettings.bicep); the host starts host.json's customHandler executable.
-      linuxFxVersion: ''
-      minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      http20Enabled: true
-      use32BitWorkerProcess: false
-      minimumElasticInstanceCount: minimumInstances
-      functionAppScaleLimit: maximumInstances
-      appSettings: creationSettings
+    functionAppConfig: {
+      // The package (infra/publish.sh's zip, deployed with `az functionapp deployment source config-zip`) is stored in
+      // this container and read with the app's own identity (Storage Blob Data Owner, roles.bicep): no key, no SAS.
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${account.properties.primaryEndpoints.blob}${deploymentContainer}'
+          authentication: {
+            type: 'SystemAssignedIdentity'
+          }
+        }
+      }
+      // Custom handler: the host starts host.json's customHandler executable. On Flex Consumption this replaces the
+      // FUNCTIONS_WORKER_RUNTIME app setting (and the platform sets FUNCTIONS_EXTENSION_VERSION, ~4).
+      runtime: {
+        name: 'custom'
+        version: '1.0'
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstances
+        alwaysReady: alwaysReadyHttpInstances > 0
+          ? [
+              {
+                name: 'http'
+                instanceCount: alwaysReadyHttpInstances
+              }
+            ]
+          : []
+      }
     }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      http20Enabled: true
+      // What the host needs from its first start: its storage, through the identity (appsettings.bicep replaces the
+      // whole set with this plus everything else).
+      appSettings: [
+        {
+          name: 'AzureWebJobsStorage__accountName'
+          value: account.name
+        }
+      ]
+    }
+  }
+}
+
+// No publishing user name and password (basic authentication) on the deployment endpoint: deployments authenticate
+// with Microsoft Entra ID (Azure CLI 2.48.1+ does so for `az functionapp deployment source config-zip`).
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
   }
 }
 

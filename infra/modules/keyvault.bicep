@@ -5,7 +5,7 @@ param location string
 param name string
 
 @description('Object id of a user or group granted Key Vault Secrets Officer (to set and rotate secrets); empty for none.')
-param secretsOfficerPrincipalId string = ''
+param officerPrincipalId string = ''
 
 // Key Vault Secrets Officer
 var secretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -27,12 +27,12 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   }
 }
 
-resource officer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
-  name: guid(vault.id, secretsOfficerPrincipalId, secretsOfficerRoleId)
+resource officer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(officerPrincipalId)) {
+  name: guid(vault.id, officerPrincipalId, secretsOfficerRoleId)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', secretsOfficerRoleId)
-    principalId: secretsOfficerPrincipalId
+    principalId: officerPrincipalId
   }
 }
 

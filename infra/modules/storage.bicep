@@ -1,13 +1,14 @@
-// The storage account the app and the Functions host use: private containers, queues, tables, the Elastic Premium
-// content share, and lifecycle rules for uploaded originals.
+// The storage account the app and the Functions host use: private containers, queues, tables, and lifecycle rules for
+// uploaded originals. Keyless: Shared Key authorization is off, so every caller (the app, the Functions host, the Flex
+// Consumption deployment, Event Grid, operators) authenticates with Microsoft Entra ID and needs an RBAC data role, and
+// every SAS must be a user-delegation SAS (an account-key SAS is refused). There is no Azure Files share: Flex
+// Consumption runs the app from a package in the 'deployments' container.
 param location string
 param name string
 param sku string
-param allowSharedKeyAccess bool
 param containers array
 param queues array
 param tables array
-param contentShareName string
 param uploadsContainer string
 param uploadsCoolAfterDays int
 param uploadsDeleteAfterDays int
@@ -24,8 +25,8 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     allowBlobPublicAccess: false // clients read media only through signed URLs
-    allowSharedKeyAccess: allowSharedKeyAccess
-    defaultToOAuthAuthentication: !allowSharedKeyAccess
+    allowSharedKeyAccess: false // no account key works: not for the app, the host, a SAS, nor an operator
+    defaultToOAuthAuthentication: true // the portal uses Entra ID too
     allowCrossTenantReplication: false
     publicNetworkAccess: 'Enabled'
     networkAcls: {
@@ -84,20 +85,6 @@ resource storageTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2
   }
 ]
 
-resource fileService 'Microsoft.Storage/storageAccounts/fileServices@2023-05-01' = {
-  parent: account
-  name: 'default'
-}
-
-// WEBSITE_CONTENTSHARE: the function app's content share on Elastic Premium.
-resource contentShare 'Microsoft.Storage/storageAccounts/fileServices/shares@2023-05-01' = {
-  parent: fileService
-  name: contentShareName
-  properties: {
-    shareQuota: 100
-  }
-}
-
 // Originals move to Cool after a while (re-processing still reads them) and, if configured, expire.
 var coolAction = {
   tierToCool: {
@@ -144,3 +131,5 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
 
 output name string = account.name
 output id string = account.id
+@description('The blob service endpoint, e.g. https://<account>.blob.core.windows.net/ (with the cloud\'s own suffix).')
+output blobEndpoint string = account.properties.primaryEndpoints.blob

@@ -28,6 +28,20 @@ public static partial class AppSettingsDiscovery
     /// <summary>Read by the code directly rather than through an options section.</summary>
     public static readonly IReadOnlyList<string> TopLevelSettings = [StorageOptions.ConnectionSettingName];
 
+    /// <summary>
+    /// Connections that are a connection string locally (Azurite's) but identity-based in Azure, where the setting itself
+    /// is absent: <c>Name__accountName</c>, or the three <c>Name__*ServiceUri</c> settings, name the storage account and the
+    /// app's managed identity authenticates (learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity).
+    /// </summary>
+    public static readonly IReadOnlyList<string> IdentityConnections = [StorageOptions.ConnectionSettingName];
+
+    /// <summary>Whether <paramref name="names"/> give the identity-based form of <paramref name="connection"/>.</summary>
+    public static bool IsIdentityConnectionSet(string connection, IReadOnlyCollection<string> names)
+    {
+        bool Has(string property) => names.Contains($"{connection}__{property}", StringComparer.OrdinalIgnoreCase);
+        return Has("accountName") || (Has("blobServiceUri") && Has("queueServiceUri") && Has("tableServiceUri"));
+    }
+
     /// <summary>Set by the Functions host itself; never configured.</summary>
     public static readonly IReadOnlyList<string> HostProvided = [FunctionsRuntimeExtensions.CustomHandlerPortVariable];
 

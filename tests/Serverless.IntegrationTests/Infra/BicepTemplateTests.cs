@@ -1,49 +1,43 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace Serverless.IntegrationTests.Infra;
 
-/// <summary>The Bicep hangs together (no compiler here: these read the text) and the reader that the other tests use works.</summary>
+/// <summary>
+/// The templates as the Bicep compiler built them (<see cref="CompiledInfra"/>), evaluated per environment: they hang
+/// together, they deploy nothing keyed, and the evaluator the other Infra tests read them with works.
+/// </summary>
 public sealed partial class BicepTemplateTests
 {
-    private static readonly string InfraDir = RepoFiles.Path("infra");
-
     [Theory]
-    [InlineData("main.dev.bicepparam", "dev")]
-    [InlineData("main.prod.bicepparam", "prod")]
-    public void ParameterFile_UsesMainAndSetsOnlyItsParameters(string file, string environment)
+    [InlineData("dev")]
+    [InlineData("prod")]
+    public void ParameterFile_CompiledForMain_SetsOnlyDeclaredParameters(string environment)
     {
-        var text = RepoFiles.ReadText("infra", file);
-        var declared = BicepReader.ParameterNames(RepoFiles.ReadText("infra", "main.bicep"));
+        var declared = CompiledInfra.Template()["parameters"]!.AsObject();
+        var set = CompiledInfra.Parameters(environment)["parameters"]!.AsObject();
 
-        var unknown = BicepReader.ParameterNames(text).Where(p => !declared.Contains(p)).ToList();
+        var unknown = set.Select(p => p.Key).Where(p => !declared.ContainsKey(p)).ToList();
+        var missing = declared.Where(p => p.Value!["defaultValue"] is null && !set.ContainsKey(p.Key)).Select(p => p.Key).ToList();
 
-        Assert.Contains("using './main.bicep'", text, StringComparison.Ordinal);
-        Assert.Matches($"(?m)^param environmentName = '{environment}'$", text);
-        Assert.True(unknown.Count == 0, $"{file} sets parameters main.bicep does not declare: {string.Join(", ", unknown)}");
+        Assert.Contains($"main.{environment}.bicepparam", CompiledInfra.Environments().Select(e => $"main.{e}.bicepparam"));
+        Assert.Equal(environment, InfraTemplates.Text(set["environmentName"]?["value"]));
+        Assert.True(unknown.Count == 0, $"main.{environment}.bicepparam sets parameters main.bicep does not declare: {string.Join(", ", unknown)}");
+        Assert.True(missing.Count == 0, $"main.{environment}.bicepparam leaves required parameters unset: {string.Join(", ", missing)}");
     }
 
     [Fact]
-    public void Modules_EveryReferencedFile_ExistsAndEveryParameterPassedIsDeclared()
+    public void Modules_EveryParameterPassed_IsDeclaredAndEveryRequiredOneIsPassed()
     {
+        var deployment = InfraTemplates.Load().Deployment;
         var problems = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(InfraDir, "*.bicep", SearchOption.AllDirectories))
+        foreach (var module in deployment.OfType("Microsoft.Resources/deployments"))
         {
-            var text = File.ReadAllText(file);
-            foreach (Match module in ModuleDeclaration().Matches(text))
-            {
-                var target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, module.Groups["path"].Value));
-                if (!File.Exists(target))
-                {
-                    problems.Add($"{Path.GetFileName(file)}: module '{module.Groups["path"].Value}' does not exist");
-                    continue;
-                }
-
-                var declared = BicepReader.ParameterNames(File.ReadAllText(target));
-                var body = BicepReader.Parse(text[(module.Index + module.Length - 1)..]) as BicepObject;
-                var passed = body?.Properties.GetValueOrDefault("params") as BicepObject;
-                problems.AddRange((passed?.Properties.Keys ?? []).Where(p => !declared.Contains(p))
-                    .Select(p => $"{Path.GetFileName(file)}: module '{module.Groups["symbol"].Value}' passes '{p}', which {Path.GetFileName(target)} does not declare"));
-            }
+            var properties = module.Declaration["properties"]!;
+            var declared = properties["template"]!["parameters"]?.AsObject() ?? [];
+            var passed = properties["parameters"]?.AsObject() ?? [];
+            problems.AddRange(passed.Where(p => !declared.ContainsKey(p.Key)).Select(p => $"module '{module.Name}' is passed '{p.Key}', which it does not declare"));
+            problems.AddRange(declared.Where(p => p.Value!["defaultValue"] is null && !passed.ContainsKey(p.Key)).Select(p => $"module '{module.Name}' needs '{p.Key}'"));
         }
 
         Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
@@ -52,23 +46,119 @@ public sealed partial class BicepTemplateTests
     [Fact]
     public void Resources_UseGaApiVersions()
     {
-        var preview = Directory.EnumerateFiles(InfraDir, "*.bicep", SearchOption.AllDirectories)
-            .SelectMany(f => ResourceType().Matches(File.ReadAllText(f)).Select(m => m.Groups["type"].Value))
+        var preview = InfraTemplates.Load().Deployment.Resources.Select(r => $"{r.Type}@{r.Resource["apiVersion"]}")
+            .Concat(PreviewApiVersion().Matches(CompiledInfra.TemplateText).Select(m => m.Value))
             .Where(t => t.Contains("-preview", StringComparison.OrdinalIgnoreCase))
+            .Distinct()
             .ToList();
 
         Assert.True(preview.Count == 0, "Preview API versions: " + string.Join(", ", preview));
     }
 
-    [Fact]
-    public void StorageAccount_IsPrivateAndTls12()
+    [Theory]
+    [InlineData("dev")]
+    [InlineData("prod")]
+    public void StorageAccount_IsPrivateAndTls12(string environment)
     {
-        var storage = RepoFiles.ReadText("infra", "modules", "storage.bicep");
+        var templates = InfraTemplates.Load(environment);
+        var account = templates.StorageAccount.Properties!;
 
-        Assert.Contains("minimumTlsVersion: 'TLS1_2'", storage, StringComparison.Ordinal);
-        Assert.Contains("allowBlobPublicAccess: false", storage, StringComparison.Ordinal);
-        Assert.Contains("supportsHttpsTrafficOnly: true", storage, StringComparison.Ordinal);
-        Assert.Contains("publicAccess: 'None'", storage, StringComparison.Ordinal);
+        Assert.Equal("TLS1_2", InfraTemplates.Text(account["minimumTlsVersion"]));
+        Assert.False(account["allowBlobPublicAccess"]!.GetValue<bool>());
+        Assert.True(account["supportsHttpsTrafficOnly"]!.GetValue<bool>());
+        Assert.All(templates.Deployment.OfType("Microsoft.Storage/storageAccounts/blobServices/containers"), c => Assert.Equal("None", InfraTemplates.Text(c.Properties?["publicAccess"])));
+    }
+
+    [Fact]
+    public void StorageAccount_SharedKey_IsOffInEveryEnvironmentAndNotAParameter()
+    {
+        var declaration = InfraTemplates.Load().StorageAccount.Declaration["properties"]!;
+        var parameters = CompiledInfra.Template()["parameters"]!.AsObject().Select(p => p.Key).ToList();
+
+        // A literal false in the template, not an expression a parameter could turn back on.
+        Assert.Equal("false", declaration["allowSharedKeyAccess"]!.ToJsonString());
+        Assert.Equal("true", declaration["defaultToOAuthAuthentication"]!.ToJsonString());
+        Assert.DoesNotContain(parameters, p => p.Contains("SharedKey", StringComparison.OrdinalIgnoreCase) || p.Contains("KeyIndex", StringComparison.OrdinalIgnoreCase));
+        Assert.All(CompiledInfra.Environments(), e => Assert.False(InfraTemplates.Load(e).StorageAccount.Properties!["allowSharedKeyAccess"]!.GetValue<bool>()));
+    }
+
+    [Fact]
+    public void CompiledTemplate_AccountKeysAndKeySas_AppearNowhere()
+    {
+        string[] keyed = ["listKeys", "listAccountSas", "listServiceSas", "AccountKey=", "SharedAccessSignature="];
+
+        var found = keyed.Where(k => CompiledInfra.TemplateText.Contains(k, StringComparison.OrdinalIgnoreCase)).ToList();
+
+        Assert.True(found.Count == 0, "The compiled template uses storage keys: " + string.Join(", ", found));
+    }
+
+    [Fact]
+    public void StorageAccount_HasNoFileShare()
+    {
+        var shares = InfraTemplates.Load().Deployment.Resources
+            .Where(r => r.Type.StartsWith("Microsoft.Storage/storageAccounts/fileServices", StringComparison.OrdinalIgnoreCase))
+            .Select(r => r.Name)
+            .ToList();
+
+        // Azure Files is reached only with the account key (a content share would need one).
+        Assert.True(shares.Count == 0, "File services or shares: " + string.Join(", ", shares));
+    }
+
+    [Theory]
+    [InlineData("dev")]
+    [InlineData("prod")]
+    public void FunctionApp_OnFlexConsumption_RunsFromABlobContainerReadWithItsIdentity(string environment)
+    {
+        var templates = InfraTemplates.Load(environment);
+        var site = templates.FunctionApp;
+        var storage = site.Properties!["functionAppConfig"]!["deployment"]!["storage"]!;
+        var url = InfraTemplates.Text(storage["value"])!; // «the account's blob endpoint, https://….blob.…/»container
+        var container = url[(url.LastIndexOfAny(['/', '»']) + 1)..];
+        var scale = site.Properties!["functionAppConfig"]!["scaleAndConcurrency"]!;
+
+        Assert.Equal("FC1", InfraTemplates.Text(templates.Plan.Resource["sku"]?["name"]));
+        Assert.Equal("SystemAssigned", InfraTemplates.Text(site.Resource["identity"]?["type"]));
+        Assert.Equal("blobContainer", InfraTemplates.Text(storage["type"]));
+        Assert.Equal("SystemAssignedIdentity", InfraTemplates.Text(storage["authentication"]?["type"]));
+        Assert.Contains(".primaryEndpoints.blob»", url, StringComparison.Ordinal);
+        Assert.Contains(container, templates.Containers);
+        Assert.Contains(scale["instanceMemoryMB"]!.GetValue<int>(), new[] { 2048, 4096 });
+        Assert.True(site.Properties!["httpsOnly"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void FunctionApp_BasicPublishingCredentials_AreOff()
+    {
+        var policies = InfraTemplates.Load().Deployment.OfType("Microsoft.Web/sites/basicPublishingCredentialsPolicies").ToList();
+
+        // Deployments authenticate with Microsoft Entra ID, not the site's publishing user name and password.
+        Assert.Contains(policies, p => p.LastName == "scm");
+        Assert.All(policies, p => Assert.False(p.Properties!["allow"]!.GetValue<bool>(), $"{p.Name} allows basic authentication"));
+    }
+
+    [Fact]
+    public void EventGrid_Delivery_UsesTheTopicIdentityAllowedOnlyToSendToEachDestinationQueue()
+    {
+        var templates = InfraTemplates.Load();
+        var topic = templates.Deployment.OfType("Microsoft.EventGrid/systemTopics").Single();
+        var subscriptions = templates.Deployment.OfType("Microsoft.EventGrid/systemTopics/eventSubscriptions").ToList();
+        var topicRoles = templates.RoleAssignments.Where(a => a.Principal.Contains("Microsoft.EventGrid/systemTopics", StringComparison.Ordinal)).ToList();
+
+        Assert.Equal("SystemAssigned", InfraTemplates.Text(topic.Resource["identity"]?["type"]));
+        Assert.NotEmpty(subscriptions);
+        Assert.All(subscriptions, s =>
+        {
+            Assert.Null(s.Properties!["destination"]); // delivery with a key (no identity) would be here
+            Assert.Equal("SystemAssigned", InfraTemplates.Text(s.Properties!["deliveryWithResourceIdentity"]?["identity"]?["type"]));
+            Assert.Equal("StorageQueue", InfraTemplates.Text(s.Properties!["deliveryWithResourceIdentity"]?["destination"]?["endpointType"]));
+            Assert.Equal(["Microsoft.Storage.BlobCreated"], s.Properties!["filter"]!["includedEventTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
+        });
+        Assert.Equal(templates.BlobCreatedRoutes.Select(r => r.Queue).Order(StringComparer.Ordinal), topicRoles.Select(a => a.ScopeName).Order(StringComparer.Ordinal));
+        Assert.All(topicRoles, a =>
+        {
+            Assert.Equal(BuiltInRoles.QueueDataMessageSender, a.RoleDefinitionId);
+            Assert.Equal("Microsoft.Storage/storageAccounts/queueServices/queues", a.ScopeType);
+        });
     }
 
     [Fact]
@@ -86,60 +176,84 @@ public sealed partial class BicepTemplateTests
     [Fact]
     public void Outputs_FunctionAppUrlAndStorageAccountName()
     {
-        var main = RepoFiles.ReadText("infra", "main.bicep");
+        var outputs = CompiledInfra.Template()["outputs"]!.AsObject();
 
-        Assert.Matches("(?m)^output functionAppUrl string = ", main);
-        Assert.Matches("(?m)^output storageAccountName string = ", main);
+        Assert.Contains("functionAppUrl", outputs.Select(o => o.Key));
+        Assert.Contains("storageAccountName", outputs.Select(o => o.Key));
     }
 
     [Fact]
-    public void Reader_ObjectWithCommentsInterpolationAndExpressions_ReadsKeysAndLiterals()
+    public void Evaluate_FlattenMapLambdaAndFormat_ComputesTheValue()
     {
-        const string bicep = """
-            var other = 1
-            var settings = {
-              // a comment { with a brace
-              Plain__Value: '30'
-              'Quoted.Key': 'x' // trailing
-              Secret__Value: '@Microsoft.KeyVault(VaultName=${names.vault};SecretName=S)'
-              Env: name == 'prod' ? 'Production' : 'Staging'
-              Nested: {
-                inner: [ 'a', 'b' ]
-              }
-              Call: union(a, {
-                b: 'c'
-              })
+        var value = ArmExpression.EvaluateString(
+            "[flatten(map(createArray('a', 'b'), lambda('q', createArray(lambdaVariables('q'), format('{0}-poison', lambdaVariables('q'))))))]",
+            new TestScope());
+
+        Assert.Equal("""["a","a-poison","b","b-poison"]""", value!.ToJsonString());
+    }
+
+    [Fact]
+    public void Evaluate_DeploymentTimeValue_StaysUnknownAndIsMarkedInStrings()
+    {
+        var scope = new TestScope();
+
+        var unknown = ArmExpression.EvaluateString("[reference('storage').outputs.name.value]", scope);
+        var partial = ArmExpression.EvaluateString("[format('kv-{0}', uniqueString(resourceGroup().id))]", scope);
+
+        Assert.Equal("reference('storage').outputs.name.value", ArmUnknown.ExpressionOf(unknown));
+        Assert.Equal("kv-«uniqueString(resourceGroup().id)»", InfraTemplates.Text(partial));
+    }
+
+    [Fact]
+    public void Evaluate_EscapedBracketQuotesAndUnion_AreLiteralsAndMergedObjects()
+    {
+        var scope = new TestScope();
+
+        Assert.Equal("[not an expression]", InfraTemplates.Text(ArmExpression.EvaluateString("[[not an expression]", scope)));
+        Assert.Equal("it's", InfraTemplates.Text(ArmExpression.EvaluateString("['it''s']", scope)));
+        Assert.Equal("""{"a":"1","b":"3"}""", ArmExpression.EvaluateString("[union(createObject('a', '1', 'b', '2'), createObject('b', '3'))]", scope)!.ToJsonString());
+        Assert.Equal(
+            "/subscriptions/«subscription»/providers/Microsoft.Authorization/roleDefinitions/r1",
+            InfraTemplates.Text(ArmExpression.EvaluateString("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'r1')]", scope)));
+    }
+
+    [Fact]
+    public void Expand_CopyLoopConditionAndModule_YieldEachResourceWithItsOwnValues()
+    {
+        var template = JsonNode.Parse("""
+            {
+              "parameters": { "names": { "type": "array" }, "skip": { "type": "bool", "defaultValue": false } },
+              "variables": { "prefix": "x" },
+              "resources": [
+                { "type": "T/items", "apiVersion": "1", "name": "[format('{0}-{1}', variables('prefix'), parameters('names')[copyIndex()])]",
+                  "copy": { "name": "items", "count": "[length(parameters('names'))]" } },
+                { "type": "T/skipped", "apiVersion": "1", "name": "s", "condition": "[parameters('skip')]" },
+                { "type": "Microsoft.Resources/deployments", "apiVersion": "1", "name": "inner",
+                  "properties": { "expressionEvaluationOptions": { "scope": "inner" }, "mode": "Incremental",
+                    "parameters": { "n": { "value": "[concat(variables('prefix'), 'y')]" } },
+                    "template": { "parameters": { "n": { "type": "string" } },
+                      "resources": [ { "type": "T/nested", "apiVersion": "1", "name": "[parameters('n')]" } ] } } }
+              ]
             }
-            """;
+            """)!.AsObject();
+        var parameters = JsonNode.Parse("""{ "names": { "value": ["a", "b"] }, "skip": { "value": false } }""")!.AsObject();
 
-        var value = Assert.IsType<BicepObject>(BicepReader.Variable(bicep, "settings"));
+        var deployment = new ArmDeployment(template, parameters);
 
-        Assert.Equal(["Plain__Value", "Quoted.Key", "Secret__Value", "Env", "Nested", "Call"], value.Properties.Keys);
-        Assert.Equal(new BicepString("30"), value.Properties["Plain__Value"]);
-        Assert.True(((BicepString)value.Properties["Secret__Value"]).IsInterpolated);
-        Assert.Equal(new BicepExpression("name == 'prod' ? 'Production' : 'Staging'"), value.Properties["Env"]);
-        Assert.Equal(2, ((BicepArray)((BicepObject)value.Properties["Nested"]).Properties["inner"]).Items.Count);
-        Assert.IsType<BicepExpression>(value.Properties["Call"]);
+        Assert.Equal(["x-a", "x-b"], deployment.OfType("T/items").Select(r => r.Name));
+        Assert.Empty(deployment.OfType("T/skipped"));
+        Assert.Equal(("inner", "xy"), deployment.OfType("T/nested").Select(r => (r.Deployment, r.Name)).Single());
     }
 
-    [Fact]
-    public void Reader_ArrayOfStringsWithComments_ReadsItems()
+    [GeneratedRegex(@"\d{4}-\d{2}-\d{2}-preview", RegexOptions.IgnoreCase)]
+    private static partial Regex PreviewApiVersion();
+
+    private sealed class TestScope : IArmScope
     {
-        const string bicep = """
-            var containers = [
-              'uploads' // originals
-              /* block */ 'media'
-            ]
-            """;
+        public int? CopyIndex => null;
 
-        var value = Assert.IsType<BicepArray>(BicepReader.Variable(bicep, "containers"));
+        public JsonNode? Parameter(string name) => throw new KeyNotFoundException(name);
 
-        Assert.Equal([new BicepString("uploads"), new BicepString("media")], value.Items);
+        public JsonNode? Variable(string name) => throw new KeyNotFoundException(name);
     }
-
-    [GeneratedRegex(@"(?m)^module\s+(?<symbol>\w+)\s+'(?<path>[^']+)'\s*=\s*\{")]
-    private static partial Regex ModuleDeclaration();
-
-    [GeneratedRegex(@"(?m)^\s*resource\s+\w+\s+'(?<type>[^']+)'")]
-    private static partial Regex ResourceType();
 }

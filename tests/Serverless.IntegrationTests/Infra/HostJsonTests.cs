@@ -41,13 +41,14 @@ public sealed class HostJsonTests
     }
 
     [Fact]
-    public void HostJson_FunctionTimeout_FitsTheElasticPremiumGuarantee()
+    public void HostJson_FunctionTimeout_FitsTheFlexConsumptionScaleInGrace()
     {
-        // Elastic Premium guarantees 60 minutes per execution (longer runs may be cut on scale-in); Consumption would cap at 10.
+        // Flex Consumption enforces no maximum, but an execution gets 60 minutes of grace when its instance is scaled in
+        // (learn.microsoft.com/azure/azure-functions/functions-scale#timeout); Consumption would cap at 10.
         var timeout = TimeSpan.Parse(Host.GetProperty("functionTimeout").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
 
         Assert.InRange(timeout, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(60));
-        Assert.Contains("tier: 'ElasticPremium'", RepoFiles.ReadText("infra", "modules", "functionapp.bicep"), StringComparison.Ordinal);
+        Assert.Equal("FlexConsumption", InfraTemplates.Text(InfraTemplates.Load().Plan.Resource["sku"]?["tier"]));
     }
 
     [Fact]

@@ -27,14 +27,33 @@ public sealed class SettingsConsistencyTests
         Assert.True(missing.Count == 0, "local.settings.sample.json Values lacks: " + string.Join(", ", missing));
     }
 
-    [Fact]
-    public void BicepAppSettings_EverySettingTheCodeBinds_IsSet()
+    [Theory]
+    [MemberData(nameof(Environments))]
+    public void BicepAppSettings_EverySettingTheCodeBinds_IsSet(string environment)
     {
-        var bicep = InfraTemplates.Load().AllSettingNames;
+        var bicep = InfraTemplates.Load(environment).AllSettingNames;
 
-        var missing = AppSettingsDiscovery.All().Where(s => !s.IsSatisfiedBy(bicep)).Select(s => $"{s.Name} ({s.Source})").ToList();
+        var missing = AppSettingsDiscovery.All()
+            .Where(s => !s.IsSatisfiedBy(bicep) && !(AppSettingsDiscovery.IdentityConnections.Contains(s.Name) && AppSettingsDiscovery.IsIdentityConnectionSet(s.Name, bicep)))
+            .Select(s => $"{s.Name} ({s.Source})")
+            .ToList();
 
-        Assert.True(missing.Count == 0, "infra/main.bicep appSettings (or modules/appsettings.bicep platformSettings) lacks: " + string.Join(", ", missing));
+        Assert.True(missing.Count == 0, $"The function app's app settings ({environment}: main.bicep appSettings, modules/appsettings.bicep platformSettings) lack: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void BicepAppSettings_HostAndAppStorage_IsAnIdentityConnectionWithNoKey()
+    {
+        var templates = InfraTemplates.Load();
+        var settings = templates.SiteSettings;
+        string[] keyed = ["AzureWebJobsStorage", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "WEBSITE_CONTENTSHARE", "WEBSITE_RUN_FROM_PACKAGE"];
+
+        // The account is named by the storage module's output (its name is only known in Azure), and no value carries a key.
+        Assert.Contains("outputs.name.value", ArmUnknown.ExpressionOf(settings["AzureWebJobsStorage__accountName"]), StringComparison.Ordinal);
+        Assert.Contains("'storage'", ArmUnknown.ExpressionOf(settings["AzureWebJobsStorage__accountName"]), StringComparison.Ordinal);
+        Assert.All(keyed, k => Assert.DoesNotContain(k, settings.Keys));
+        Assert.Empty(settings.Where(s => (InfraTemplates.Text(s.Value) ?? string.Empty).Contains("AccountKey=", StringComparison.OrdinalIgnoreCase)).Select(s => s.Key));
+        Assert.Equal("UseDevelopmentStorage=true", RepoFiles.SampleSettings()["AzureWebJobsStorage"]);
     }
 
     [Fact]
@@ -50,31 +69,40 @@ public sealed class SettingsConsistencyTests
     [Fact]
     public void BicepAppSettings_RuntimeSettings_AreThoseOfACustomHandlerOnFunctionsV4()
     {
-        var platform = InfraTemplates.Load().PlatformSettings;
+        var templates = InfraTemplates.Load();
+        var runtime = templates.FunctionApp.Properties!["functionAppConfig"]!["runtime"];
 
-        Assert.Equal(new BicepString("custom"), platform["FUNCTIONS_WORKER_RUNTIME"]);
-        Assert.Equal(new BicepString("~4"), platform["FUNCTIONS_EXTENSION_VERSION"]);
+        // On Flex Consumption the runtime is functionAppConfig.runtime, not the FUNCTIONS_WORKER_RUNTIME app setting, and
+        // the platform sets FUNCTIONS_EXTENSION_VERSION itself (Flex runs only Functions 4.x): both settings are refused
+        // (learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations).
+        Assert.Equal("custom", InfraTemplates.Text(runtime?["name"]));
+        Assert.Equal("1.0", InfraTemplates.Text(runtime?["version"]));
+        Assert.Equal("FlexConsumption", InfraTemplates.Text(templates.Plan.Resource["sku"]?["tier"]));
+        Assert.DoesNotContain("FUNCTIONS_WORKER_RUNTIME", templates.AllSettingNames);
+        Assert.DoesNotContain("FUNCTIONS_EXTENSION_VERSION", templates.AllSettingNames);
         Assert.Equal("custom", RepoFiles.SampleSettings()["FUNCTIONS_WORKER_RUNTIME"]);
     }
 
-    [Fact]
-    public void BicepAppSettings_DevelopmentSignInAndLocalRuntime_AreOff()
+    [Theory]
+    [MemberData(nameof(Environments))]
+    public void BicepAppSettings_DevelopmentSignInAndLocalRuntime_AreOff(string environment)
     {
-        var app = InfraTemplates.Load().AppSettings;
+        var settings = InfraTemplates.Load(environment).SiteSettings;
 
-        Assert.Equal(new BicepString("false"), app["Identity__AllowDevelopmentSignIn"]);
-        Assert.Equal(new BicepString("false"), app["LocalRuntime__Enabled"]);
+        Assert.Equal("false", InfraTemplates.Text(settings["Identity__AllowDevelopmentSignIn"]));
+        Assert.Equal("false", InfraTemplates.Text(settings["LocalRuntime__Enabled"]));
     }
 
-    [Fact]
-    public void BicepAppSettings_SecretLookingSettings_AreKeyVaultReferences()
+    [Theory]
+    [MemberData(nameof(Environments))]
+    public void BicepAppSettings_SecretLookingSettings_AreKeyVaultReferences(string environment)
     {
-        var app = InfraTemplates.Load().AppSettings;
+        var settings = InfraTemplates.Load(environment).SiteSettings;
         string[] secretWords = ["Secret", "Key", "Password", "Token"];
 
-        var plain = app
+        var plain = settings
             .Where(s => secretWords.Any(w => s.Key.Split("__").Last().Contains(w, StringComparison.OrdinalIgnoreCase)))
-            .Where(s => s.Value is not BicepString text || !text.Text.StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal))
+            .Where(s => !(InfraTemplates.Text(s.Value) ?? string.Empty).StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal))
             .Where(s => !IsNonSecretValue(s.Value))
             .Select(s => s.Key)
             .ToList();
@@ -82,10 +110,12 @@ public sealed class SettingsConsistencyTests
         Assert.True(plain.Count == 0, "Secrets belong in Key Vault (app setting '@Microsoft.KeyVault(VaultName=…;SecretName=…)'): " + string.Join(", ", plain));
     }
 
+    public static TheoryData<string> Environments() => [.. CompiledInfra.Environments()];
+
     /// <summary>Numbers, booleans and durations (e.g. a key's lifetime) are not secrets.</summary>
-    private static bool IsNonSecretValue(BicepValue value) =>
-        value is BicepString { IsInterpolated: false } s
-        && (bool.TryParse(s.Text, out _)
-            || double.TryParse(s.Text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)
-            || TimeSpan.TryParse(s.Text, System.Globalization.CultureInfo.InvariantCulture, out _));
+    private static bool IsNonSecretValue(System.Text.Json.Nodes.JsonNode? value) =>
+        InfraTemplates.Text(value) is { } text && !text.Contains('«', StringComparison.Ordinal)
+        && (bool.TryParse(text, out _)
+            || double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)
+            || TimeSpan.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out _));
 }

@@ -64,9 +64,51 @@ public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixt
 
         var missing = queues.Where(q => !templates.Queues.Contains(q, StringComparer.Ordinal)).ToList();
 
-        Assert.True(templates.PoisonQueuesDerived, "main.bicep should give every queue its '-poison' queue: flatten(map(queues, q => [q, '${q}-poison'])).");
+        var withoutPoison = templates.Queues.Where(q => !q.EndsWith("-poison", StringComparison.Ordinal) && !templates.Queues.Contains(q + "-poison")).ToList();
+        Assert.True(withoutPoison.Count == 0, "Every queue needs its '-poison' queue (main.bicep: flatten(map(queues, q => [q, '${q}-poison']))); without one: " + string.Join(", ", withoutPoison));
         Assert.True(missing.Count == 0, "Queues the functions read, missing from infra/main.bicep: " + string.Join(", ", missing));
     }
+
+    /// <summary>
+    /// The app's identity holds exactly the storage roles the code and the Functions host use, on its own account, and
+    /// Key Vault Secrets User exactly when app settings are Key Vault references; nothing else anywhere.
+    /// </summary>
+    [Fact]
+    public void AppIdentity_Roles_AreExactlyThoseTheCodeAndHostUse()
+    {
+        var templates = InfraTemplates.Load();
+        var declared = _app.Services.GetServices<StorageResource>().Distinct().ToList();
+        var queueTriggers = _app.Services.GetRequiredService<FunctionCatalog>().Functions.Any(f => f.Kind == FunctionKind.Queue);
+        var needed = new SortedSet<string>(StringComparer.Ordinal)
+        {
+            // The host's identity-based AzureWebJobsStorage (keys, timer locks, leases) needs Blob Data Owner; it also covers
+            // the app's containers, blobs, leases and user-delegation keys (generateUserDelegationKey), so no second blob role.
+            BuiltInRoles.BlobDataOwner,
+        };
+        if (queueTriggers || declared.Any(r => r.Kind == StorageResourceKind.Queue))
+        {
+            needed.Add(BuiltInRoles.QueueDataContributor);
+        }
+
+        if (declared.Any(r => r.Kind == StorageResourceKind.Table))
+        {
+            needed.Add(BuiltInRoles.TableDataContributor);
+        }
+
+        var app = templates.AppRoleAssignments.ToList();
+        var onAccount = app.Where(a => a.ScopeType == "Microsoft.Storage/storageAccounts").Select(a => a.RoleDefinitionId).ToHashSet(StringComparer.Ordinal);
+        var onVault = app.Where(a => a.ScopeType == "Microsoft.KeyVault/vaults").Select(a => a.RoleDefinitionId).ToList();
+        var keyVaultReferences = templates.SiteSettings.Values.Any(v => (InfraTemplates.Text(v) ?? string.Empty).StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal));
+
+        Assert.True(needed.SetEquals(onAccount), $"App identity's storage roles: needed {BuiltInRoles.Describe(needed)}, assigned {BuiltInRoles.Describe(onAccount)}.");
+        Assert.Equal(keyVaultReferences ? [BuiltInRoles.KeyVaultSecretsUser] : [], onVault);
+        Assert.All(app, a => Assert.False(a.Conditional, $"{a.RoleDefinitionId} is assigned only under a condition"));
+        Assert.Equal(onAccount.Count + onVault.Count, app.Count);
+        Assert.All(app.Where(a => a.ScopeType == "Microsoft.Storage/storageAccounts"), a => Assert.Contains(ModuleOutput(templates.StorageAccount.Deployment), a.ScopeName, StringComparison.Ordinal));
+    }
+
+    /// <summary>How the evaluated template names a module's output: reference(resourceId(…deployments', 'storage'), …).outputs.</summary>
+    private static string ModuleOutput(string module) => $"'Microsoft.Resources/deployments', '{module}')";
 
     [Fact]
     public void BlobCreatedSubscriptions_AreRoutedByEventGridInBicep()
