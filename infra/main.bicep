@@ -118,6 +118,7 @@ var appSettings = {
   Storage__OperationTimeoutSeconds: '60'
   Storage__MaxRetries: '3'
   Storage__InteractiveMaxRetries: '1'
+  Storage__UserDelegationKeyHours: '24' // the key every SAS is signed with (keyless): renewed at half-life, longer than twice the longest SAS (2 h)
   // The local runtime stands in for the Functions host on a developer machine; under the host it is not started.
   LocalRuntime__Enabled: 'false'
   LocalRuntime__UploadWatchIntervalSeconds: '2'
