@@ -147,6 +147,18 @@ internal sealed class IdentityOptionsValidator(IHostEnvironment environment) : I
             errors.Add("Identity__UserIdKey is required outside Development (base64, at least 32 bytes).");
         }
 
+        foreach (var refused in new[]
+        {
+            DevelopmentKeys.RefuseOutsideDevelopment(environment, "Identity__SigningKeys", options.SigningKeys),
+            DevelopmentKeys.RefuseOutsideDevelopment(environment, "Identity__UserIdKey", options.UserIdKey),
+        })
+        {
+            if (refused is not null)
+            {
+                errors.Add(refused);
+            }
+        }
+
         var operatorKeys = options.ParseOperatorKeys();
         if (operatorKeys.Any(k => k.Length < 16))
         {

@@ -33,12 +33,17 @@ public static class PlaybackExtensions
     public static IEndpointRouteBuilder MapPlaybackApi(this IEndpointRouteBuilder endpoints) => endpoints.MapPlaybackRoutes();
 }
 
-/// <summary>Refuses to start with a signing key that is not base64 of at least 32 bytes, or a bad public base URL.</summary>
-internal sealed class PlaybackOptionsValidator : IValidateOptions<PlaybackOptions>
+/// <summary>Refuses to start with a signing key that is not base64 of at least 32 bytes (or is the published development key outside Development), or a bad public base URL.</summary>
+internal sealed class PlaybackOptionsValidator(IHostEnvironment environment) : IValidateOptions<PlaybackOptions>
 {
     public ValidateOptionsResult Validate(string? name, PlaybackOptions options)
     {
         var failures = new List<string>();
+        if (DevelopmentKeys.RefuseOutsideDevelopment(environment, "Playback__SigningKey", options.SigningKey) is { } refused)
+        {
+            failures.Add(refused);
+        }
+
         var current = SigningKey.Parse(options.SigningKey);
         if (!string.IsNullOrWhiteSpace(options.SigningKey) && current is null)
         {

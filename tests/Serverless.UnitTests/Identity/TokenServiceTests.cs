@@ -163,7 +163,7 @@ public sealed class TokenServiceTests
     [InlineData("Development", false, "", "c2hvcnQ=", "Identity__UserIdKey")]
     public void Validator_BadSettings_FailsNamingTheSetting(string environment, bool devSignIn, string signingKeys, string userIdKey, string setting)
     {
-        var validator = new IdentityOptionsValidator(new Environment(environment));
+        var validator = new IdentityOptionsValidator(new TestEnvironment(environment));
         var result = validator.Validate(null, new IdentityOptions
         {
             AllowDevelopmentSignIn = devSignIn,
@@ -176,10 +176,30 @@ public sealed class TokenServiceTests
         Assert.Contains(setting, result.FailureMessage, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Production", false)]
+    [InlineData("Development", true)]
+    public void Validator_PublishedDevelopmentKeys_OnlyInDevelopment(string environment, bool valid)
+    {
+        var result = new IdentityOptionsValidator(new TestEnvironment(environment)).Validate(null, new IdentityOptions
+        {
+            SigningKeys = DevelopmentKeys.TokenSigningKeys,
+            UserIdKey = DevelopmentKeys.UserIdKey,
+            OperatorKeys = "an-operator-key-of-some-length",
+        });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("Identity__SigningKeys is the development key", result.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains("Identity__UserIdKey is the development key", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Validator_DevelopmentWithoutKeys_Succeeds()
     {
-        var result = new IdentityOptionsValidator(new Environment("Development")).Validate(null, new IdentityOptions { AllowDevelopmentSignIn = true });
+        var result = new IdentityOptionsValidator(new TestEnvironment("Development")).Validate(null, new IdentityOptions { AllowDevelopmentSignIn = true });
 
         Assert.True(result.Succeeded);
     }
@@ -212,16 +232,5 @@ public sealed class TokenServiceTests
         public override DateTimeOffset GetUtcNow() => _now;
 
         public void Advance(TimeSpan by) => _now += by;
-    }
-
-    private sealed class Environment(string name) : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = name;
-
-        public string ApplicationName { get; set; } = "tests";
-
-        public string ContentRootPath { get; set; } = "/";
-
-        public Microsoft.Extensions.FileProviders.IFileProvider ContentRootFileProvider { get; set; } = new Microsoft.Extensions.FileProviders.NullFileProvider();
     }
 }

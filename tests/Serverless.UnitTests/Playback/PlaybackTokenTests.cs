@@ -190,7 +190,7 @@ public sealed class PlaybackTokenTests
         var options = new PlaybackOptions { SigningKey = current, PreviousSigningKey = previous ?? string.Empty };
 
         var annotations = System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), null, validateAllProperties: true);
-        var result = new PlaybackOptionsValidator().Validate(null, options);
+        var result = new PlaybackOptionsValidator(new TestEnvironment("Development")).Validate(null, options);
 
         Assert.Equal(valid, annotations && result.Succeeded);
     }
@@ -204,9 +204,21 @@ public sealed class PlaybackTokenTests
     [InlineData("https://play.example.com/?x=1", false)]
     public void OptionsValidation_PublicBaseUrl_MustBeAbsoluteHttp(string url, bool valid)
     {
-        var result = new PlaybackOptionsValidator().Validate(null, new PlaybackOptions { SigningKey = KeyA, PublicBaseUrl = url });
+        var result = new PlaybackOptionsValidator(new TestEnvironment("Development")).Validate(null, new PlaybackOptions { SigningKey = KeyA, PublicBaseUrl = url });
 
         Assert.Equal(valid, result.Succeeded);
+    }
+
+    [Theory]
+    [InlineData("Production", false)]
+    [InlineData("Staging", false)]
+    [InlineData("Development", true)]
+    public void OptionsValidation_PublishedDevelopmentKey_OnlyInDevelopment(string environment, bool valid)
+    {
+        var result = new PlaybackOptionsValidator(new TestEnvironment(environment)).Validate(null, new PlaybackOptions { SigningKey = DevelopmentKeys.PlaybackSigningKey });
+
+        Assert.Equal(valid, result.Succeeded);
+        Assert.True(valid || result.FailureMessage!.Contains("Playback__SigningKey is the development key", StringComparison.Ordinal));
     }
 
     private PlaybackTokenService Service(string key, string? previous = null) =>
