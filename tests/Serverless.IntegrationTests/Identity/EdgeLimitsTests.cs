@@ -14,11 +14,24 @@ public sealed class EdgeLimitsTests(AzuriteFixture azurite) : IClassFixture<Azur
         await using var app = await AppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["LocalRuntime:Enabled"] = "false" });
         using var client = app.CreateClient().As("edge-user");
 
-        // 2 MiB of JSON against the 1 MiB default limit: refused before the endpoint reads it.
+        // 2 MiB of JSON against the 1 MiB default limit: refused before the endpoint reads it. Sent as a careful client
+        // does (Expect: 100-continue, waiting as long as it takes): the body goes out only if the server asks for it, so
+        // the 413 is read whatever the machine's load. Without it the client may still be writing the body when the
+        // server answers and closes, and see a reset instead of the 413 (a race, seen once on a loaded machine).
+        using var careful = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(2) }) { BaseAddress = client.BaseAddress };
+        careful.DefaultRequestHeaders.Authorization = client.DefaultRequestHeaders.Authorization;
+        careful.DefaultRequestHeaders.ExpectContinue = true;
         var big = "{\"fileName\":\"" + new string('a', 2 * 1024 * 1024) + "\",\"contentType\":\"video/mp4\",\"sizeBytes\":10}";
-        using var oversized = await client.PostAsync("/api/uploads", new StringContent(big, Encoding.UTF8, "application/json"));
-        using var events = await client.PostAsync("/api/events", new StringContent("{\"events\":[" + new string(' ', 2 * 1024 * 1024) + "]}", Encoding.UTF8, "application/json"));
-        using var login = await client.PostAsync("/api/auth/login", new StringContent("{\"code\":\"" + new string('x', 2 * 1024 * 1024) + "\"}", Encoding.UTF8, "application/json"));
+        var bodies = new[]
+        {
+            new UnsentBody(big),
+            new UnsentBody("{\"events\":[" + new string(' ', 2 * 1024 * 1024) + "]}"),
+            new UnsentBody("{\"code\":\"" + new string('x', 2 * 1024 * 1024) + "\"}"),
+        };
+        using var oversized = await careful.PostAsync("/api/uploads", bodies[0]);
+        using var events = await careful.PostAsync("/api/events", bodies[1]);
+        using var login = await careful.PostAsync("/api/auth/login", bodies[2]);
+        Assert.All(bodies, b => Assert.False(b.Sent, "the server asked for an oversized body (100 Continue) instead of refusing it"));
 
         using var longHeader = new HttpRequestMessage(HttpMethod.Get, "/api/videos");
         longHeader.Headers.TryAddWithoutValidation("X-Padding", new string('h', 64 * 1024));
@@ -36,5 +49,31 @@ public sealed class EdgeLimitsTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Equal(HttpStatusCode.OK, videos.StatusCode); // and it still answers
         Assert.False(videos.Headers.Contains("Server"));
         Assert.Equal("nosniff", videos.Headers.GetValues("X-Content-Type-Options").Single());
+    }
+
+    /// <summary>A JSON body that records whether the client ever started sending it.</summary>
+    private sealed class UnsentBody : HttpContent
+    {
+        private readonly byte[] _bytes;
+
+        public UnsentBody(string json)
+        {
+            _bytes = Encoding.UTF8.GetBytes(json);
+            Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        }
+
+        public bool Sent { get; private set; }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            Sent = true;
+            return stream.WriteAsync(_bytes).AsTask();
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _bytes.Length;
+            return true;
+        }
     }
 }
