@@ -180,11 +180,14 @@ internal static class RankingLabels
 
     public static long Key(int user, int item) => ((long)user << 32) | (uint)item;
 
+    /// <summary>A dictionary keyed by (user, item) pairs that hashes well (see <see cref="PairKeyComparer"/>).</summary>
+    public static Dictionary<long, T> PairDictionary<T>() => new(PairKeyComparer.Instance);
+
     /// <summary>Grades of every pair with an event in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     public static Dictionary<long, byte> Grades(EventLog log, long from, long to)
     {
-        var grades = new Dictionary<long, byte>();
-        var liked = new Dictionary<long, bool>();
+        var grades = PairDictionary<byte>();
+        var liked = PairDictionary<bool>();
         for (var k = log.CountBefore(from); k < log.Count && log.Ticks[k] < to; k++)
         {
             var key = Key(log.Users[k], log.Items[k]);
@@ -215,4 +218,17 @@ internal static class RankingLabels
 
         return grades;
     }
+}
+
+/// <summary>
+/// Hashes a (user, item) pair key with a multiplicative mix. <see cref="long.GetHashCode"/> folds the halves with XOR, so
+/// user ^ item collides for most pairs of dense indices and dictionary lookups degrade into long chains.
+/// </summary>
+internal sealed class PairKeyComparer : IEqualityComparer<long>
+{
+    public static readonly PairKeyComparer Instance = new();
+
+    public bool Equals(long x, long y) => x == y;
+
+    public int GetHashCode(long obj) => (int)((ulong)(obj * -7046029254386353131L) >> 32);
 }

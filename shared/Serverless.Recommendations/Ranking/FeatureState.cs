@@ -54,8 +54,8 @@ internal sealed class FeatureState
     private readonly int[] _completions;
     private readonly Decayed[] _userActivity;
     private readonly int[] _userImpressions;
-    private readonly Dictionary<long, Decayed> _affinity = [];
-    private readonly Dictionary<long, Shown> _shown = [];
+    private readonly Dictionary<long, Decayed> _affinity = RankingLabels.PairDictionary<Decayed>();
+    private readonly Dictionary<long, Shown> _shown = RankingLabels.PairDictionary<Shown>();
     private int _next;
 
     public FeatureState(EventLog log)

@@ -63,12 +63,12 @@ public sealed class RankerOptions
     [Range(1, 365)]
     public int ActiveDays { get; set; } = 7;
 
-    /// <summary>Boosting rounds (default 150).</summary>
+    /// <summary>Boosting rounds (default 100).</summary>
     [Range(1, 5000)]
-    public int Trees { get; set; } = 150;
+    public int Trees { get; set; } = 100;
 
     [Range(2, 1024)]
-    public int Leaves { get; set; } = 31;
+    public int Leaves { get; set; } = 15;
 
     [Range(1, 100_000)]
     public int MinExamplesPerLeaf { get; set; } = 50;
