@@ -33,7 +33,7 @@ internal static class RankCommand
         // The timer's path (RecommenderTrainer): one scan feeds the preference aggregator and the event log.
         var sw = Stopwatch.StartNew();
         var aggregator = new InteractionAggregator(feedback, id => durations.TryGetValue(id, out var d) ? d : null);
-        var logBuilder = new EventLogBuilder(data.Catalog, feedback.DefaultDurationSeconds);
+        var logBuilder = new VideoEventLogBuilder(data.Catalog, feedback.DefaultDurationSeconds);
         foreach (var e in data.Events)
         {
             var at = new DateTimeOffset(e.Ticks, TimeSpan.Zero);

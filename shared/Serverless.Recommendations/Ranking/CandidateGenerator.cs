@@ -14,7 +14,7 @@ internal sealed record CutModels(RatingDataset Data, IReadOnlyList<IRecommenderM
 /// </summary>
 internal sealed class CandidateGenerator
 {
-    private readonly EventLog _log;
+    private readonly VideoEventLog _log;
     private readonly FeatureState _state;
     private readonly CutModels _cut;
     private readonly RankerOptions _o;
@@ -24,7 +24,7 @@ internal sealed class CandidateGenerator
     private readonly int[] _popular;
     private readonly int[] _fresh;
 
-    public CandidateGenerator(EventLog log, FeatureState state, CutModels cut, RankerOptions o)
+    public CandidateGenerator(VideoEventLog log, FeatureState state, CutModels cut, RankerOptions o)
     {
         _log = log;
         _state = state;

@@ -46,7 +46,7 @@ internal sealed class FeatureState
     private static readonly long AffinityHalfLife = 14 * TimeSpan.TicksPerDay;
     private static readonly long ActivityHalfLife = 3 * TimeSpan.TicksPerDay;
 
-    private readonly EventLog _log;
+    private readonly VideoEventLog _log;
     private readonly Decayed[] _itemImpressions;
     private readonly Decayed[] _itemPlays;
     private readonly int[] _impressions;
@@ -58,7 +58,7 @@ internal sealed class FeatureState
     private readonly Dictionary<long, Shown> _shown = RankingLabels.PairDictionary<Shown>();
     private int _next;
 
-    public FeatureState(EventLog log)
+    public FeatureState(VideoEventLog log)
     {
         _log = log;
         var items = log.ItemIds.Length;

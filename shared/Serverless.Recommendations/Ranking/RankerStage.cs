@@ -47,7 +47,7 @@ public static class RankerDecisions
 
 /// <summary>Everything the ranker stage reads.</summary>
 internal sealed record RankerInput(
-    EventLog Log,
+    VideoEventLog Log,
     IReadOnlyList<CatalogVideo> Catalog,
     FeedbackOptions Feedback,
     TrainingOptions Training,
@@ -177,7 +177,7 @@ internal static class RankerStage
         [.. CandidateModelNames(o).Select(n => outcome.Models.TryGetValue(n, out var model) ? model : TrainingCore.Algorithm(n, training).Fit(outcome.Train, cancellationToken))];
 
     /// <summary>The candidate CF models fitted on the events before <paramref name="cut"/>, or null without data.</summary>
-    internal static CutModels? FitCut(EventLog log, long cut, string[] names, RankerInput input, CancellationToken cancellationToken)
+    internal static CutModels? FitCut(VideoEventLog log, long cut, string[] names, RankerInput input, CancellationToken cancellationToken)
     {
         var aggregator = new InteractionAggregator(input.Feedback, id => null);
         var end = log.CountBefore(cut);
@@ -259,7 +259,7 @@ internal static class RankerStage
     }
 
     private static List<MethodMetrics> Evaluate(
-        EventLog log, CandidateGenerator generator, string[] names, TreeEnsemble ranker, TreeEnsemble? current, RankerInput input, Dictionary<long, byte> grades, CancellationToken cancellationToken)
+        VideoEventLog log, CandidateGenerator generator, string[] names, TreeEnsemble ranker, TreeEnsemble? current, RankerInput input, Dictionary<long, byte> grades, CancellationToken cancellationToken)
     {
         var o = input.Options;
         var cut = generator.Cutoff;
@@ -405,7 +405,7 @@ internal static class RankerStage
         }
     }
 
-    private static RankedFeed Precompute(EventLog log, CandidateGenerator generator, TreeEnsemble ranker, RankerInput input, CancellationToken cancellationToken)
+    private static RankedFeed Precompute(VideoEventLog log, CandidateGenerator generator, TreeEnsemble ranker, RankerInput input, CancellationToken cancellationToken)
     {
         var o = input.Options;
         var data = input.DataNow;

@@ -7,7 +7,7 @@ namespace Serverless.Recommendations.Ranking;
 /// The window's video events as compact columns, in time order: what the ranker's features and labels are computed
 /// from. Users and videos are indexed densely; every catalog video has an index even without events (fresh uploads).
 /// </summary>
-internal sealed class EventLog
+internal sealed class VideoEventLog
 {
     public required string[] UserIds { get; init; }
 
@@ -58,8 +58,8 @@ internal sealed class EventLog
     public bool IsCompletion(int k) => Types[k] == EventType.Complete || (Types[k] == EventType.Progress && Fractions[k] >= RankingLabels.CompletionFraction);
 }
 
-/// <summary>Collects events in any order, then sorts them by time (stable) into an <see cref="EventLog"/>.</summary>
-internal sealed class EventLogBuilder
+/// <summary>Collects events in any order, then sorts them by time (stable) into an <see cref="VideoEventLog"/>.</summary>
+internal sealed class VideoEventLogBuilder
 {
     private readonly Dictionary<string, int> _users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _items = new(StringComparer.Ordinal);
@@ -77,7 +77,7 @@ internal sealed class EventLogBuilder
     private readonly List<float> _fraction = [];
     private readonly double _defaultDuration;
 
-    public EventLogBuilder(IEnumerable<CatalogVideo> catalog, double defaultDurationSeconds)
+    public VideoEventLogBuilder(IEnumerable<CatalogVideo> catalog, double defaultDurationSeconds)
     {
         _defaultDuration = defaultDurationSeconds;
         foreach (var video in catalog)
@@ -123,7 +123,7 @@ internal sealed class EventLogBuilder
         });
     }
 
-    public EventLog Build()
+    public VideoEventLog Build()
     {
         var order = new int[_ticks.Count];
         for (var k = 0; k < order.Length; k++)
@@ -134,7 +134,7 @@ internal sealed class EventLogBuilder
         // Deterministic for a given input (equal times keep an arbitrary but reproducible order).
         var ticks = _ticks.ToArray();
         Array.Sort(ticks, order);
-        return new EventLog
+        return new VideoEventLog
         {
             UserIds = [.. _userIds],
             ItemIds = [.. _itemIds],
@@ -184,7 +184,7 @@ internal static class RankingLabels
     public static Dictionary<long, T> PairDictionary<T>() => new(PairKeyComparer.Instance);
 
     /// <summary>Grades of every pair with an event in [<paramref name="from"/>, <paramref name="to"/>).</summary>
-    public static Dictionary<long, byte> Grades(EventLog log, long from, long to)
+    public static Dictionary<long, byte> Grades(VideoEventLog log, long from, long to)
     {
         var grades = PairDictionary<byte>();
         var liked = PairDictionary<bool>();
