@@ -24,12 +24,16 @@ internal static partial class LightGbmRanker
 {
     private static int _prepared;
 
-    public static TreeEnsemble Train(IReadOnlyList<RankerRow> rows, string[] featureNames, string[] candidateModels, RankerOptions o, int seed, string version)
+    public static TreeEnsemble Train(IReadOnlyList<RankerRow> rows, string[] featureNames, string[] candidateModels, RankerOptions o, int seed, string version) =>
+        Export(Fit(rows, featureNames.Length, o, seed).LastTransformer.Model.TrainedTreeEnsemble, featureNames, candidateModels, version);
+
+    /// <summary>The ML.NET model itself (the tests compare its predictions with the exported trees').</summary>
+    internal static TransformerChain<RankingPredictionTransformer<LightGbmRankingModelParameters>> Fit(IReadOnlyList<RankerRow> rows, int featureCount, RankerOptions o, int seed)
     {
         PrepareNativeRuntime();
         var ml = new MLContext(seed);
         var schema = SchemaDefinition.Create(typeof(RankerRow));
-        schema[nameof(RankerRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, featureNames.Length);
+        schema[nameof(RankerRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, featureCount);
         var data = ml.Data.LoadFromEnumerable(rows, schema);
         var pipeline = ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(RankerRow.Group))
             .Append(ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
@@ -47,9 +51,7 @@ internal static partial class LightGbmRanker
                 Silent = true,
                 Verbose = false,
             }));
-        var model = pipeline.Fit(data);
-        var ranking = model.LastTransformer.Model;
-        return Export(ranking.TrainedTreeEnsemble, featureNames, candidateModels, version);
+        return pipeline.Fit(data);
     }
 
     /// <summary>ML.NET's view of the trees → flat arrays; leaf values carry their tree's weight.</summary>

@@ -126,27 +126,7 @@ internal static class RankerStage
         var evaluation = Evaluate(log, generatorB, names, ranker, current, input, RankingLabels.Grades(log, cutB, now), cancellationToken);
         var evaluateSeconds = sw.Elapsed.TotalSeconds;
 
-        var cf = evaluation.Where(m => names.Contains(m.Method)).MaxBy(m => m.NdcgAt20)!;
-        var fresh = evaluation.Single(m => m.Method == Methods.Ranker).NdcgAt20;
-        var serving = evaluation.SingleOrDefault(m => m.Method == Methods.CurrentRanker)?.NdcgAt20;
-        string decision;
-        TreeEnsemble? chosen;
-        string reason;
-        if (fresh >= cf.NdcgAt20 && (serving is null || fresh >= serving))
-        {
-            (decision, chosen) = (RankerDecisions.New, ranker);
-            reason = Invariant($"The new ranker's NDCG@20 {fresh:F4} is not worse than the best CF model's ({cf.Method}) {cf.NdcgAt20:F4}") + (serving is null ? "." : Invariant($" nor the serving ranker's {serving:F4}."));
-        }
-        else if (serving is not null && serving >= cf.NdcgAt20)
-        {
-            (decision, chosen) = (RankerDecisions.Current, current);
-            reason = Invariant($"The serving ranker {current!.Version} ({serving:F4}) beats the new one ({fresh:F4}) on the same evaluation: it ranks the new lists.");
-        }
-        else
-        {
-            (decision, chosen) = (RankerDecisions.None, null);
-            reason = Invariant($"No ranker beats the best CF model's ({cf.Method}) NDCG@20 {cf.NdcgAt20:F4} (new {fresh:F4}): serving uses the CF order.");
-        }
+        var (decision, chosen, reason) = Decide(evaluation, names, ranker, current);
 
         // 3. Lists for serving, with the serving CF models and features as of now.
         sw.Restart();
@@ -161,6 +141,31 @@ internal static class RankerStage
             decision, reason, chosen?.Version, rows.Groups, rows.Rows.Count, evaluation[0].Users, feed?.ListUsers ?? 0,
             cfSeconds, candidateSeconds, fitSeconds, evaluateSeconds, sw.Elapsed.TotalSeconds, evaluation, featureNames);
         return new RankerOutcome(feed, report, ranker);
+    }
+
+    /// <summary>
+    /// The "not worse" rule for the ranker, on one evaluation: the new ranker is published when its NDCG@20 is at least
+    /// the best CF model's and the serving ranker's; else the serving ranker when it is at least the best CF model's (it
+    /// then ranks the new lists); else no ranker (serving uses the CF order).
+    /// </summary>
+    internal static (string Decision, TreeEnsemble? Chosen, string Reason) Decide(IReadOnlyList<MethodMetrics> evaluation, IReadOnlyCollection<string> cfModels, TreeEnsemble fresh, TreeEnsemble? serving)
+    {
+        var cf = evaluation.Where(m => cfModels.Contains(m.Method)).MaxBy(m => m.NdcgAt20)
+            ?? throw new InvalidOperationException("The evaluation holds no CF model.");
+        var mine = evaluation.Single(m => m.Method == Methods.Ranker).NdcgAt20;
+        var theirs = serving is null ? null : evaluation.SingleOrDefault(m => m.Method == Methods.CurrentRanker)?.NdcgAt20;
+        if (mine >= cf.NdcgAt20 && (theirs is null || mine >= theirs))
+        {
+            return (RankerDecisions.New, fresh, Invariant($"The new ranker's NDCG@20 {mine:F4} is not worse than the best CF model's ({cf.Method}) {cf.NdcgAt20:F4}")
+                + (theirs is null ? "." : Invariant($" nor the serving ranker's {theirs:F4}.")));
+        }
+
+        if (theirs is not null && theirs >= cf.NdcgAt20)
+        {
+            return (RankerDecisions.Current, serving, Invariant($"The serving ranker {serving!.Version} ({theirs:F4}) beats the new one ({mine:F4}) on the same evaluation: it ranks the new lists."));
+        }
+
+        return (RankerDecisions.None, null, Invariant($"No ranker beats the best CF model's ({cf.Method}) NDCG@20 {cf.NdcgAt20:F4} (new {mine:F4}): serving uses the CF order."));
     }
 
     /// <summary>The evaluation's method names besides the CF models' own.</summary>
