@@ -79,6 +79,9 @@ internal static class RankerStage
 {
     private const int K = 20;
 
+    /// <summary>Metrics are averaged in parallel (the summation order varies): differences below this are rounding, not quality.</summary>
+    private const double Tolerance = 1e-9;
+
     public static string[] CandidateModelNames(RankerOptions o) =>
         o.CandidateModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToArray();
 
@@ -154,13 +157,13 @@ internal static class RankerStage
             ?? throw new InvalidOperationException("The evaluation holds no CF model.");
         var mine = evaluation.Single(m => m.Method == Methods.Ranker).NdcgAt20;
         var theirs = serving is null ? null : evaluation.SingleOrDefault(m => m.Method == Methods.CurrentRanker)?.NdcgAt20;
-        if (mine >= cf.NdcgAt20 && (theirs is null || mine >= theirs))
+        if (mine >= cf.NdcgAt20 - Tolerance && (theirs is null || mine >= theirs - Tolerance))
         {
             return (RankerDecisions.New, fresh, Invariant($"The new ranker's NDCG@20 {mine:F4} is not worse than the best CF model's ({cf.Method}) {cf.NdcgAt20:F4}")
                 + (theirs is null ? "." : Invariant($" nor the serving ranker's {theirs:F4}.")));
         }
 
-        if (theirs is not null && theirs >= cf.NdcgAt20)
+        if (theirs is not null && theirs >= cf.NdcgAt20 - Tolerance)
         {
             return (RankerDecisions.Current, serving, Invariant($"The serving ranker {serving!.Version} ({theirs:F4}) beats the new one ({mine:F4}) on the same evaluation: it ranks the new lists."));
         }

@@ -167,7 +167,9 @@ internal sealed partial class RecommenderTrainer(
 
         report = report with { CurrentVersion = pointer?.Version, CurrentMetrics = currentMetrics };
         var newScore = outcome.ChosenMetrics.Get(o.SelectionMetric);
-        if (currentMetrics is not null && newScore < currentMetrics.Get(o.SelectionMetric))
+
+        // The metrics are averaged in parallel (summation order varies), so an identical model can differ by rounding.
+        if (currentMetrics is not null && newScore < currentMetrics.Get(o.SelectionMetric) - 1e-9)
         {
             report = report with
             {
