@@ -234,7 +234,7 @@ internal static class RankerStage
                     return s;
                 }
 
-                var random = new Random(HashCode.Combine(seed, user));
+                var random = new Random(unchecked((seed * 16_777_619) ^ user)); // not HashCode.Combine: it is seeded per process
                 var kept = negatives.ToArray();
                 random.Shuffle(kept);
                 var rows = new List<RankerRow>();
