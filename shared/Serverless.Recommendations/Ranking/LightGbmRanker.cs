@@ -111,6 +111,13 @@ internal static partial class LightGbmRanker
         }
     }
 
+    /// <summary>A variable as native code sees it (getenv(3)); null when unset or not on Linux.</summary>
+    internal static string? NativeEnvironment(string name) =>
+        OperatingSystem.IsLinux() ? Marshal.PtrToStringUTF8(GetEnv(name)) : null;
+
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);
+
+    [LibraryImport("libc", EntryPoint = "getenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint GetEnv(string name);
 }

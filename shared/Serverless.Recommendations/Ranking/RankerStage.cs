@@ -401,8 +401,8 @@ internal static class RankerStage
                 }
             });
 
-        var count = Math.Max(1, users.Length);
-        return [.. methods.Select((name, m) => new MethodMetrics(name, users.Length, sums[m, 0] / count, sums[m, 1] / count, sums[m, 2] / count))];
+        var evaluated = Math.Max(1, users.Length);
+        return [.. methods.Select((name, m) => new MethodMetrics(name, users.Length, sums[m, 0] / evaluated, sums[m, 1] / evaluated, sums[m, 2] / evaluated))];
 
         static void Add(double[,] sums, int method, ReadOnlySpan<int> ranked, int[] relevant)
         {

@@ -154,6 +154,17 @@ public sealed class RankerTests
     }
 
     [Fact]
+    public void PrepareNativeRuntime_BeforeLightGbmLoads_OpenMpWaitsPassively()
+    {
+        LightGbmRanker.PrepareNativeRuntime();
+
+        // What libgomp reads when it loads (an OMP_WAIT_POLICY set by the caller is kept).
+        var expected = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        Assert.Equal(OperatingSystem.IsLinux() ? expected : null, LightGbmRanker.NativeEnvironment("OMP_WAIT_POLICY"));
+        Assert.False(string.IsNullOrEmpty(expected));
+    }
+
+    [Fact]
     public void TreeEnsemble_HandBuilt_WalksSplitsAndRejectsMalformedTrees()
     {
         // Tree 0: x0 <= 0.5 ? 1 : (x1 <= 2 ? 2 : 3); tree 1: a single leaf 0.25; bias 0.5.
