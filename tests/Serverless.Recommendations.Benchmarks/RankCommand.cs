@@ -70,6 +70,7 @@ internal static class RankCommand
         output.WriteLine(Invariant($"Ranker vs rule-composed CF feed ({composed.Method}): NDCG@20 {Relative(learned.NdcgAt20, composed.NdcgAt20)}, recall@20 {Relative(learned.RecallAt20, composed.RecallAt20)}"));
         output.WriteLine(Invariant($"Ranker + rules (what serves) vs rule-composed CF feed: NDCG@20 {Relative(learnedComposed.NdcgAt20, composed.NdcgAt20)}, recall@20 {Relative(learnedComposed.RecallAt20, composed.RecallAt20)}"));
         output.WriteLine($"Decision: {r.Decision}. {r.Reason}");
+        output.WriteLine("Feature importance (share of LightGBM's split gain): " + string.Join(", ", (r.Importance ?? []).Select(g => Invariant($"{g.Feature} {g.Share:P1}"))));
         output.WriteLine();
 
         // Serving, in-process: one feed computation, CF order (no ranker) vs the ranked lists.

@@ -24,8 +24,16 @@ internal static partial class LightGbmRanker
 {
     private static int _prepared;
 
-    public static TreeEnsemble Train(IReadOnlyList<RankerRow> rows, string[] featureNames, string[] candidateModels, RankerOptions o, int seed, string version) =>
-        Export(Fit(rows, featureNames.Length, o, seed).LastTransformer.Model.TrainedTreeEnsemble, featureNames, candidateModels, version);
+    /// <summary>Trains and exports the trees; <paramref name="gains"/> gets each feature's total split gain (LightGBM's importance).</summary>
+    public static TreeEnsemble Train(IReadOnlyList<RankerRow> rows, string[] featureNames, string[] candidateModels, RankerOptions o, int seed, string version, out float[] gains)
+    {
+        var model = Fit(rows, featureNames.Length, o, seed).LastTransformer.Model;
+        var weights = default(VBuffer<float>);
+        model.GetFeatureWeights(ref weights);
+        gains = new float[featureNames.Length];
+        weights.CopyTo(gains);
+        return Export(model.TrainedTreeEnsemble, featureNames, candidateModels, version);
+    }
 
     /// <summary>The ML.NET model itself (the tests compare its predictions with the exported trees').</summary>
     internal static TransformerChain<RankingPredictionTransformer<LightGbmRankingModelParameters>> Fit(IReadOnlyList<RankerRow> rows, int featureCount, RankerOptions o, int seed)

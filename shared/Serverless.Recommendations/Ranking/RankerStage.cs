@@ -27,7 +27,11 @@ public sealed record RankerReport(
     double EvaluateSeconds,
     double PrecomputeSeconds,
     IReadOnlyList<MethodMetrics> Evaluation,
-    IReadOnlyList<string> Features);
+    IReadOnlyList<string> Features,
+    IReadOnlyList<FeatureGain>? Importance = null);
+
+/// <summary>A feature's share of the new ranker's total split gain.</summary>
+public sealed record FeatureGain(string Feature, double Share);
 
 /// <summary>Which ranker is published with the CF model.</summary>
 public static class RankerDecisions
@@ -118,7 +122,9 @@ internal static class RankerStage
         }
 
         sw.Restart();
-        var ranker = LightGbmRanker.Train(rows.Rows, featureNames, names, o, input.Training.Seed, input.Version);
+        var ranker = LightGbmRanker.Train(rows.Rows, featureNames, names, o, input.Training.Seed, input.Version, out var gains);
+        var total = Math.Max(1e-12, gains.Sum());
+        var importance = featureNames.Select((f, k) => new FeatureGain(f, gains[k] / total)).OrderByDescending(g => g.Share).ToList();
         var fitSeconds = sw.Elapsed.TotalSeconds;
 
         // 2. Evaluation at cut B on [B, now).
@@ -142,7 +148,7 @@ internal static class RankerStage
 
         var report = new RankerReport(
             decision, reason, chosen?.Version, rows.Groups, rows.Rows.Count, evaluation[0].Users, feed?.ListUsers ?? 0,
-            cfSeconds, candidateSeconds, fitSeconds, evaluateSeconds, sw.Elapsed.TotalSeconds, evaluation, featureNames);
+            cfSeconds, candidateSeconds, fitSeconds, evaluateSeconds, sw.Elapsed.TotalSeconds, evaluation, featureNames, importance);
         return new RankerOutcome(feed, report, ranker);
     }
 
