@@ -11,6 +11,8 @@ AZURITE_VERSION=3.37.0
 BICEP_VERSION=0.49.2
 BICEP="$LOCAL/bicep/azure.bicep.commandline.linux-x64/$BICEP_VERSION/tools/bicep"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# LightGBM (the recommender's ranker) runs on OpenMP, whose idle threads spin unless told to wait passively.
+export OMP_WAIT_POLICY=passive
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -20,6 +22,15 @@ ensure_ffmpeg() {
     log "Installing ffmpeg (Debian package)"
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq ffmpeg >/dev/null
+  fi
+}
+
+# LightGBM's native library (the recommender's learned ranker, Microsoft.ML.LightGbm) links the GNU OpenMP runtime.
+ensure_libgomp() {
+  if ! ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1'; then
+    log "Installing libgomp1 (Debian package, for LightGBM)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libgomp1 >/dev/null
   fi
 }
 
@@ -116,7 +127,7 @@ wait_for_port() { # host port seconds
 }
 
 cmd_test() {
-  ensure_dotnet; ensure_ffmpeg; ensure_azurite; ensure_web; ensure_chromium; ensure_bicep
+  ensure_dotnet; ensure_ffmpeg; ensure_libgomp; ensure_azurite; ensure_web; ensure_chromium; ensure_bicep
   local results="$LOCAL/test-results"
   rm -rf "$results"
   export TEST_RESULTS_DIR="$results"
@@ -166,7 +177,7 @@ PY
 }
 
 cmd_reliability() {
-  ensure_dotnet; ensure_ffmpeg; ensure_azurite
+  ensure_dotnet; ensure_ffmpeg; ensure_libgomp; ensure_azurite
   local results="$LOCAL/reliability-results"
   rm -rf "$results"; mkdir -p "$results"
   export TEST_RESULTS_DIR="$results" RELIABILITY_PROFILE="${RELIABILITY_PROFILE:-full}"
@@ -182,7 +193,7 @@ cmd_reliability() {
 }
 
 cmd_run() {
-  ensure_dotnet; ensure_ffmpeg; ensure_azurite; ensure_web
+  ensure_dotnet; ensure_ffmpeg; ensure_libgomp; ensure_azurite; ensure_web
   [ -f local.settings.json ] || { log "Creating local.settings.json from local.settings.sample.json"; cp local.settings.sample.json local.settings.json; }
   local port=${PORT:-7071}
   mkdir -p "$LOCAL/azurite-data" "$LOCAL/logs"

@@ -114,6 +114,7 @@ var blobCreatedRoutes = [
 // Insights) are in modules/appsettings.bicep; the runtime (custom handler) is functionAppConfig in modules/functionapp.bicep.
 var appSettings = {
   ASPNETCORE_ENVIRONMENT: environmentName == 'prod' ? 'Production' : 'Staging'
+  OMP_WAIT_POLICY: 'passive' // LightGBM's OpenMP threads sleep instead of spinning when idle (the process also sets it before LightGBM loads)
   Storage__RequestTimeoutSeconds: '30'
   Storage__OperationTimeoutSeconds: '60'
   Storage__MaxRetries: '3'
@@ -202,6 +203,25 @@ var appSettings = {
   RecommenderTraining__AlsRegularization: '0.1'
   RecommenderTraining__AlsAlpha: '2'
   RecommenderTraining__SimilarVideos: '20'
+  // The learned ranker (LightGBM LambdaRank) trained by the retraining timer with explicit threads.
+  RecommenderRanker__Enabled: 'true'
+  RecommenderRanker__CandidateModels: 'implicit-als,item-knn'
+  RecommenderRanker__CandidatesPerModel: '100'
+  RecommenderRanker__PopularCandidates: '50'
+  RecommenderRanker__FreshCandidates: '50'
+  RecommenderRanker__FreshWindowHours: '48'
+  RecommenderRanker__LabelHours: '24'
+  RecommenderRanker__EvaluationHours: '24'
+  RecommenderRanker__MaxTrainingUsers: '6000'
+  RecommenderRanker__NegativesPerUser: '60'
+  RecommenderRanker__MaxEvaluationUsers: '3000'
+  RecommenderRanker__ListLength: '50'
+  RecommenderRanker__ActiveDays: '7'
+  RecommenderRanker__Trees: '100'
+  RecommenderRanker__Leaves: '15'
+  RecommenderRanker__MinExamplesPerLeaf: '50'
+  RecommenderRanker__LearningRate: '0.1'
+  RecommenderRanker__Threads: '2'
   RecommenderServing__ReloadIntervalSeconds: '10'
   RecommenderServing__CatalogCacheSeconds: '30'
   RecommenderServing__HistoryCacheSeconds: '5'

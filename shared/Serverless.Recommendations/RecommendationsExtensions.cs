@@ -14,6 +14,7 @@ using Serverless.Identity;
 using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Events;
 using Serverless.Recommendations.Feedback;
+using Serverless.Recommendations.Ranking;
 using Serverless.Recommendations.Serving;
 using Serverless.Recommendations.Training;
 using Serverless.Storage;
@@ -40,6 +41,7 @@ public static class RecommendationsExtensions
         Bind<FeedbackOptions>(services, FeedbackOptions.SectionName);
         Bind<TrainingOptions>(services, TrainingOptions.SectionName);
         Bind<ServingOptions>(services, ServingOptions.SectionName);
+        Bind<RankerOptions>(services, RankerOptions.SectionName);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMemoryCache();
         services.AddStorageResources(

@@ -177,7 +177,7 @@ internal static class BenchCommand
         }
     }
 
-    private static ServiceProvider ServingProvider(RecommenderSnapshot snapshot, CatalogVideo[] catalog, DateTimeOffset now)
+    internal static ServiceProvider ServingProvider(RecommenderSnapshot snapshot, CatalogVideo[] catalog, DateTimeOffset now)
     {
         var services = new ServiceCollection();
         AddServing(services, snapshot, catalog, now);
@@ -189,6 +189,7 @@ internal static class BenchCommand
         var holder = new ModelHolder();
         holder.Swap(snapshot);
         services.AddSingleton(holder);
+        services.AddLogging();
         services.AddSingleton<TimeProvider>(new FixedTime(now));
         services.AddSingleton(Options.Create(new ServingOptions()));
         services.AddSingleton<IVideoDirectory>(new MemoryDirectory(catalog));

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Serverless.Recommendations.Algorithms;
 using Serverless.Recommendations.Catalog;
+using Serverless.Recommendations.Ranking;
 
 namespace Serverless.Recommendations.Serving;
 
@@ -51,7 +52,7 @@ internal sealed class RecommendationService(
         var fresh = FeedComposer.Fresh(catalog, now, o.FreshWindowHours).Where(c => Allowed(c.VideoId) && !Seen(snapshot, seen, c.VideoId));
         var popular = Popular(snapshot, view, catalog, seen, now, o).Where(c => Allowed(c.VideoId));
         var primary = user >= 0
-            ? Personal(snapshot!, view!, user, (page + 1) * count * 2 + 50).Where(c => Allowed(c.VideoId))
+            ? Primary(snapshot!, view!, user, (page + 1) * count * 2 + 50).Where(c => Allowed(c.VideoId))
             : popular;
         var (items, more) = FeedComposer.Page(primary, fresh, popular, o.FreshShare, o.MaxPerAuthor, page, count);
         return new RecommendationsResponse(
@@ -124,6 +125,38 @@ internal sealed class RecommendationService(
 
     private static bool Seen(RecommenderSnapshot? snapshot, int[] seen, string videoId) =>
         seen.Length > 0 && snapshot!.ItemIndex.TryGetValue(videoId, out var i) && Array.BinarySearch(seen, i) >= 0;
+
+    /// <summary>
+    /// The user's ranked list when the ranker published one (Ready videos only), then the CF order; the CF order alone
+    /// when there is no ranker or no list for the user. The CF scores are computed only if a page reaches past the list.
+    /// </summary>
+    private static IEnumerable<Candidate> Primary(RecommenderSnapshot snapshot, ServingView view, int user, int take)
+    {
+        if (snapshot.Ranked is { } ranked && view.RankedOwner is { } owners)
+        {
+            var end = ranked.UserPtr[user + 1];
+            for (var k = ranked.UserPtr[user]; k < end; k++)
+            {
+                var item = ranked.Items[k];
+                if (owners[item] is { } owner)
+                {
+                    yield return new Candidate(ranked.ItemIds[item], owner, ranked.Scores[k], Reason((CandidateSource)ranked.Sources[k]));
+                }
+            }
+        }
+
+        foreach (var c in Personal(snapshot, view, user, take))
+        {
+            yield return c;
+        }
+    }
+
+    private static string Reason(CandidateSource source) => source switch
+    {
+        CandidateSource.Fresh => "fresh",
+        CandidateSource.Popular => "popular",
+        _ => "cf",
+    };
 
     /// <summary>The model's top items for the user: Ready, not already seen.</summary>
     private static IEnumerable<Candidate> Personal(RecommenderSnapshot snapshot, ServingView view, int user, int take)
@@ -210,10 +243,20 @@ internal sealed class RecommendationService(
             owners[i] = catalog.ById.TryGetValue(snapshot.ItemIds[i], out var v) ? v.OwnerId : null;
         }
 
-        _view = view = new ServingView(snapshot, catalog, owners);
+        string?[]? rankedOwners = null;
+        if (snapshot.Ranked is { } ranked)
+        {
+            rankedOwners = new string?[ranked.ItemIds.Length];
+            for (var i = 0; i < rankedOwners.Length; i++)
+            {
+                rankedOwners[i] = catalog.ById.TryGetValue(ranked.ItemIds[i], out var v) ? v.OwnerId : null;
+            }
+        }
+
+        _view = view = new ServingView(snapshot, catalog, owners, rankedOwners);
         return view;
     }
 
-    /// <summary>Per model item: its author when Ready, else null.</summary>
-    private sealed record ServingView(RecommenderSnapshot Snapshot, CatalogState Catalog, string?[] Owner);
+    /// <summary>Per model item (and per ranked-list item): its author when Ready, else null.</summary>
+    private sealed record ServingView(RecommenderSnapshot Snapshot, CatalogState Catalog, string?[] Owner, string?[]? RankedOwner);
 }

@@ -1,19 +1,26 @@
 using System.Text;
 using Serverless.Recommendations.Algorithms;
+using Serverless.Recommendations.Ranking;
 
 namespace Serverless.Recommendations.Serving;
 
 /// <summary>
 /// An immutable trained model as served: ids, the training interactions (what each user already saw), the model,
-/// popularity and the similar-videos graph. Swapped atomically on reload; never mutated.
+/// popularity, the similar-videos graph and, when one is published, the ranker with each active user's ranked
+/// candidates. Swapped atomically on reload; never mutated.
 /// </summary>
 internal sealed class RecommenderSnapshot
 {
     private const int Magic = 0x4D524352; // "RCRM"
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2; // 2 added the optional ranked feed; 1 is still read (no ranker)
 
-    public RecommenderSnapshot(string version, DateTimeOffset createdAt, string[] userIds, string[] itemIds, RatingMatrix train, IRecommenderModel model, float[] popularity, NeighbourGraph similar)
+    public RecommenderSnapshot(string version, DateTimeOffset createdAt, string[] userIds, string[] itemIds, RatingMatrix train, IRecommenderModel model, float[] popularity, NeighbourGraph similar, RankedFeed? ranked = null)
     {
+        if (ranked is not null && ranked.UserCount != userIds.Length)
+        {
+            throw new InvalidDataException("The ranked lists do not cover the model's users.");
+        }
+
         Version = version;
         CreatedAt = createdAt;
         UserIds = userIds;
@@ -22,6 +29,7 @@ internal sealed class RecommenderSnapshot
         Model = model;
         Popularity = popularity;
         Similar = similar;
+        Ranked = ranked;
         UserIndex = Index(userIds);
         ItemIndex = Index(itemIds);
         PopularOrder = [.. Enumerable.Range(0, itemIds.Length).OrderByDescending(i => popularity[i]).ThenBy(i => i)];
@@ -50,6 +58,9 @@ internal sealed class RecommenderSnapshot
 
     public NeighbourGraph Similar { get; }
 
+    /// <summary>The ranker and its precomputed lists, or null: serving then uses the CF order.</summary>
+    public RankedFeed? Ranked { get; }
+
     public void Write(Stream stream)
     {
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
@@ -68,12 +79,15 @@ internal sealed class RecommenderSnapshot
         ModelIo.WriteArray(writer, Similar.Neighbours);
         ModelIo.WriteArray(writer, Similar.Weights);
         Model.Write(writer);
+        writer.Write(Ranked is not null);
+        Ranked?.Write(writer);
     }
 
     public static RecommenderSnapshot Read(Stream stream)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (reader.ReadInt32() != Magic || reader.ReadInt32() != FormatVersion)
+        var format = reader.ReadInt32() == Magic ? reader.ReadInt32() : -1;
+        if (format is not (1 or FormatVersion))
         {
             throw new InvalidDataException("Not a recommender model blob of a known format.");
         }
@@ -93,12 +107,13 @@ internal sealed class RecommenderSnapshot
             AlgorithmNames.BiasedMf or AlgorithmNames.ImplicitAls => FactorModel.Read(algorithm, reader),
             _ => throw new InvalidDataException($"The model blob holds an unknown algorithm '{algorithm}'."),
         };
+        var ranked = format >= 2 && reader.ReadBoolean() ? RankedFeed.Read(reader) : null;
         if (popularity.Length != items.Length || similar.Ptr.Length != items.Length + 1 || model.UserCount != users.Length || model.ItemCount != items.Length)
         {
             throw new InvalidDataException("The model blob's parts disagree on sizes.");
         }
 
-        return new RecommenderSnapshot(version, createdAt, users, items, train, model, popularity, similar);
+        return new RecommenderSnapshot(version, createdAt, users, items, train, model, popularity, similar, ranked);
     }
 
     private static Dictionary<string, int> Index(string[] ids)

@@ -5,8 +5,8 @@ using Serverless.Storage;
 
 namespace Serverless.Recommendations.Training;
 
-/// <summary>The <c>latest</c> pointer: which version serves, where its blob is, and its holdout score.</summary>
-public sealed record ModelPointer(string Version, string ModelBlob, string Algorithm, DateTimeOffset CreatedAt, string SelectionMetric, double Score);
+/// <summary>The <c>latest</c> pointer: which version serves, where its blob is, its holdout score, and the ranker inside it (if any).</summary>
+public sealed record ModelPointer(string Version, string ModelBlob, string Algorithm, DateTimeOffset CreatedAt, string SelectionMetric, double Score, string? Ranker = null);
 
 /// <summary>
 /// Model blobs in the <c>models</c> container: <c>recommender/versions/{version}/model.bin</c> and <c>report.json</c>

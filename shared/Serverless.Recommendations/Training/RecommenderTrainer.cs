@@ -7,6 +7,7 @@ using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Evaluation;
 using Serverless.Recommendations.Events;
 using Serverless.Recommendations.Feedback;
+using Serverless.Recommendations.Ranking;
 using Serverless.Recommendations.Serving;
 using Serverless.Storage;
 
@@ -44,7 +45,8 @@ public sealed record TrainingReport(
     string SelectionMetric,
     string? CurrentVersion,
     RankingMetrics? CurrentMetrics,
-    string? Error);
+    string? Error,
+    RankerReport? Ranker = null);
 
 /// <summary>Runs one retraining: the timer and the operator endpoint both call this.</summary>
 public interface IRecommenderTrainer
@@ -59,6 +61,8 @@ internal sealed partial class RecommenderTrainer(
     VideoDirectoryAccessor catalog,
     IOptions<TrainingOptions> trainingOptions,
     IOptions<FeedbackOptions> feedbackOptions,
+    IOptions<RankerOptions> rankerOptions,
+    IOptions<ServingOptions> servingOptions,
     TimeProvider time,
     ILogger<RecommenderTrainer> logger) : IRecommenderTrainer
 {
@@ -110,11 +114,14 @@ internal sealed partial class RecommenderTrainer(
         var videos = await catalog.Directory.ListReadyAsync(cancellationToken).ConfigureAwait(false);
         var durations = videos.ToDictionary(v => v.VideoId, v => v.DurationSeconds, StringComparer.Ordinal);
         var aggregator = new InteractionAggregator(feedbackOptions.Value, id => durations.TryGetValue(id, out var d) ? d : null);
+        var ranker = rankerOptions.Value;
+        var logBuilder = ranker.Enabled ? new VideoEventLogBuilder(videos, feedbackOptions.Value.DefaultDurationSeconds) : null;
         await foreach (var e in events.ScanAsync(report.WindowFrom, report.WindowTo, cancellationToken).ConfigureAwait(false))
         {
             if (e.VideoId is not null)
             {
                 aggregator.Add(e.UserId, e.VideoId, e.Type, e.WatchedSeconds, e.OccurredAt);
+                logBuilder?.Add(e.UserId, e.VideoId, e.Type, e.WatchedSeconds, e.OccurredAt);
             }
         }
 
@@ -144,11 +151,12 @@ internal sealed partial class RecommenderTrainer(
         // Gate: the new model must not be worse than the serving one on the same (stable) holdout.
         var pointer = await repository.ReadPointerAsync(cancellationToken).ConfigureAwait(false);
         RankingMetrics? currentMetrics = null;
+        RecommenderSnapshot? current = null;
         if (pointer is not null)
         {
             try
             {
-                var current = holder.Current?.Version == pointer.Version ? holder.Current : await repository.LoadAsync(pointer, cancellationToken).ConfigureAwait(false);
+                current = holder.Current?.Version == pointer.Version ? holder.Current : await repository.LoadAsync(pointer, cancellationToken).ConfigureAwait(false);
                 currentMetrics = Evaluator.Ranking(MappedScorer(current, outcome.Data), outcome.Train, outcome.Test, o.MaxEvaluationUsers, o.Seed, cancellationToken);
             }
             catch (Exception ex) when (ex is InvalidDataException or StorageNotFoundException or System.Text.Json.JsonException)
@@ -159,7 +167,9 @@ internal sealed partial class RecommenderTrainer(
 
         report = report with { CurrentVersion = pointer?.Version, CurrentMetrics = currentMetrics };
         var newScore = outcome.ChosenMetrics.Get(o.SelectionMetric);
-        if (currentMetrics is not null && newScore < currentMetrics.Get(o.SelectionMetric))
+
+        // The metrics are averaged in parallel (summation order varies), so an identical model can differ by rounding.
+        if (currentMetrics is not null && newScore < currentMetrics.Get(o.SelectionMetric) - 1e-9)
         {
             report = report with
             {
@@ -172,14 +182,44 @@ internal sealed partial class RecommenderTrainer(
             return report;
         }
 
-        var snapshot = new RecommenderSnapshot(report.Version, report.StartedAt, data.UserIds, data.ItemIds, outcome.Train, outcome.Chosen, outcome.Popularity, outcome.Similar);
+        // The second stage: a ranker over the CF candidates, held to the same "not worse" rule (RankerStage).
+        RankedFeed? ranked = null;
+        if (logBuilder is not null)
+        {
+            (ranked, var rankerReport) = RunRanker(logBuilder.Build(), videos, data, outcome, current, report, o, ranker, cancellationToken);
+            report = report with { Ranker = rankerReport };
+        }
+
+        var snapshot = new RecommenderSnapshot(report.Version, report.StartedAt, data.UserIds, data.ItemIds, outcome.Train, outcome.Chosen, outcome.Popularity, outcome.Similar, ranked);
         await repository.WriteModelAsync(snapshot, cancellationToken).ConfigureAwait(false);
         report = report with { Status = TrainingStatus.Published, FinishedAt = time.GetUtcNow() };
         await repository.WriteReportAsync(report, cancellationToken).ConfigureAwait(false);
-        await repository.WritePointerAsync(new ModelPointer(report.Version, ModelRepository.ModelBlob(report.Version), outcome.Chosen.Algorithm, report.StartedAt, o.SelectionMetric, newScore), cancellationToken).ConfigureAwait(false);
+        await repository.WritePointerAsync(new ModelPointer(report.Version, ModelRepository.ModelBlob(report.Version), outcome.Chosen.Algorithm, report.StartedAt, o.SelectionMetric, newScore, ranked?.Ranker.Version), cancellationToken).ConfigureAwait(false);
         holder.Swap(snapshot);
         LogPublished(report.Version, outcome.Chosen.Algorithm, newScore, report.Events, report.TrainSeconds);
         return report;
+    }
+
+    /// <summary>
+    /// Trains and evaluates the ranker; a failure here never fails the run: the CF model is published without a ranker
+    /// (serving falls back to the CF order) and the report says why.
+    /// </summary>
+    private (RankedFeed? Feed, RankerReport Report) RunRanker(
+        VideoEventLog log, IReadOnlyList<CatalogVideo> videos, RatingDataset data, TrainingOutcome outcome, RecommenderSnapshot? current, TrainingReport report, TrainingOptions o, RankerOptions ranker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var models = RankerStage.ServingModels(ranker, outcome, o, cancellationToken);
+            var input = new RankerInput(log, videos, feedbackOptions.Value, o, ranker, servingOptions.Value, report.StartedAt, data, models, current?.Ranked?.Ranker, report.Version);
+            var result = RankerStage.Run(input, cancellationToken);
+            LogRanker(report.Version, result.Report.Decision, result.Report.Reason);
+            return (result.Feed, result.Report);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRankerFailed(ex, report.Version);
+            return (null, new RankerReport(RankerDecisions.Failed, ex.GetType().Name + ": " + ex.Message, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], []));
+        }
     }
 
     /// <summary>Scores of a (possibly older) snapshot, mapped into the new data's index space; unknown users get its popularity.</summary>
@@ -258,6 +298,12 @@ internal sealed partial class RecommenderTrainer(
 
     [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "Could not write {What}: {Reason}")]
     private partial void LogReportNotWritten(string what, string reason);
+
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Information, Message = "Recommender training {Version}: ranker {Decision}. {Reason}")]
+    private partial void LogRanker(string version, string decision, string reason);
+
+    [LoggerMessage(EventId = 4108, Level = LogLevel.Error, Message = "Recommender training {Version}: the ranker failed; the CF model is published without one (serving uses the CF order)")]
+    private partial void LogRankerFailed(Exception ex, string version);
 }
 
 /// <summary>The <c>RetrainRecommender</c> timer (<c>%Recommendations__RetrainSchedule%</c>, hourly by default).</summary>

@@ -17,7 +17,8 @@ internal sealed record TrainingOutcome(
     RankingMetrics ChosenMetrics,
     string Reason,
     float[] Popularity,
-    NeighbourGraph Similar);
+    NeighbourGraph Similar,
+    IReadOnlyDictionary<string, IRecommenderModel> Models);
 
 /// <summary>
 /// The training procedure, free of storage: split (stable hash holdout), fit every configured algorithm on the same
@@ -31,19 +32,22 @@ internal static class TrainingCore
         var lineup = new List<IRecommenderAlgorithm>();
         foreach (var name in names.Distinct(StringComparer.Ordinal))
         {
-            lineup.Add(name switch
-            {
-                AlgorithmNames.Popularity => new PopularityAlgorithm(),
-                AlgorithmNames.UserKnn => new UserKnnAlgorithm(KnnFor(o)),
-                AlgorithmNames.ItemKnn => new ItemKnnAlgorithm(KnnFor(o) with { MaxCoRatersPerItem = 0 }),
-                AlgorithmNames.ImplicitAls => new ImplicitAlsAlgorithm(new ImplicitAlsOptions(o.AlsFactors, o.AlsIterations, (float)o.AlsRegularization, (float)o.AlsAlpha, Seed: o.Seed)),
-                AlgorithmNames.BiasedMf => new BiasedMfAlgorithm(new BiasedMfOptions(Seed: o.Seed)),
-                _ => throw new InvalidOperationException($"RecommenderTraining__Algorithms names an unknown algorithm '{name}'."),
-            });
+            lineup.Add(Algorithm(name, o));
         }
 
         return lineup;
     }
+
+    /// <summary>The algorithm of that name, configured from the options.</summary>
+    public static IRecommenderAlgorithm Algorithm(string name, TrainingOptions o) => name switch
+    {
+        AlgorithmNames.Popularity => new PopularityAlgorithm(),
+        AlgorithmNames.UserKnn => new UserKnnAlgorithm(KnnFor(o)),
+        AlgorithmNames.ItemKnn => new ItemKnnAlgorithm(KnnFor(o) with { MaxCoRatersPerItem = 0 }),
+        AlgorithmNames.ImplicitAls => new ImplicitAlsAlgorithm(new ImplicitAlsOptions(o.AlsFactors, o.AlsIterations, (float)o.AlsRegularization, (float)o.AlsAlpha, Seed: o.Seed)),
+        AlgorithmNames.BiasedMf => new BiasedMfAlgorithm(new BiasedMfOptions(Seed: o.Seed)),
+        _ => throw new InvalidOperationException($"RecommenderTraining__Algorithms names an unknown algorithm '{name}'."),
+    };
 
     public static KnnOptions KnnFor(TrainingOptions o) =>
         new(SimilarityKind.Cosine, o.Neighbours, o.Neighbours, o.Shrinkage, 1, Implicit: true, o.MaxCoRatersPerItem);
@@ -57,6 +61,7 @@ internal static class TrainingCore
         RankingMetrics? bestMetrics = null;
         NeighbourGraph? similar = null;
         float[]? popularity = null;
+        var models = new Dictionary<string, IRecommenderModel>(StringComparer.Ordinal);
         foreach (var algorithm in Lineup(o))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -73,6 +78,7 @@ internal static class TrainingCore
             }
 
             var fit = sw.Elapsed.TotalSeconds;
+            models[algorithm.Name] = model;
             sw.Restart();
             var metrics = Evaluator.Ranking(model, train, test, o.MaxEvaluationUsers, o.Seed, cancellationToken);
             results.Add(new CandidateResult(algorithm.Name, fit, sw.Elapsed.TotalSeconds, metrics, null));
@@ -102,7 +108,7 @@ internal static class TrainingCore
         popularity ??= ((PopularityModel)new PopularityAlgorithm().Fit(train, cancellationToken)).Popularity;
         similar ??= NeighbourGraph.Build(train.Transposed(), KnnFor(o) with { MaxCoRatersPerItem = 0 }, cancellationToken);
         similar = Truncate(similar, o.SimilarVideos);
-        return new TrainingOutcome(data, train, test, results, best, bestMetrics!, Explain(results, best.Algorithm, o.SelectionMetric), popularity, similar);
+        return new TrainingOutcome(data, train, test, results, best, bestMetrics!, Explain(results, best.Algorithm, o.SelectionMetric), popularity, similar, models);
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using Serverless.Functions;
 using Serverless.Functions.Runtime;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Recommendations.Catalog;
+using Serverless.Recommendations.Training;
 using Serverless.Storage;
 
 namespace Serverless.IntegrationTests.Recommendations;
@@ -82,6 +83,72 @@ public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFix
     }
 
     [Fact]
+    public async Task Timer_ThreeDaysOfFreshUploads_RankerBeatsCfOnTheLastDayAndIsPublishedWithTheModel()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        var directory = new TestVideoDirectory();
+
+        // 40 uploads spread over the last 3.5 days; users watch what their taste group (even or odd videos) uploaded
+        // in the day before, and skip one video of the other group each time.
+        var created = new DateTimeOffset[40];
+        for (var i = 0; i < created.Length; i++)
+        {
+            created[i] = now.AddDays(-3.5 + (i * 3.4 / created.Length));
+            directory.Add(new CatalogVideo($"{run}-v{i}", $"{run}-author{i % 6}", created[i], 30));
+        }
+
+        await using var app = App(directory, ("RecommenderRanker:Trees", "20"), ("RecommenderRanker:MinExamplesPerLeaf", "5"));
+        var http = app.CreateClient();
+        var random = new Random(3);
+        for (var u = 0; u < 24; u++)
+        {
+            var events = new List<object>();
+            for (var day = 3; day >= 1; day--)
+            {
+                for (var k = 0; k < 4; k++)
+                {
+                    var at = now.AddDays(-day).AddHours(1 + (k * 5) + random.NextDouble());
+                    var recent = Enumerable.Range(0, created.Length).Where(i => i % 2 == u % 2 && created[i] < at && created[i] >= at.AddDays(-1)).ToList();
+                    var v = recent.Count > 0 ? recent[random.Next(recent.Count)] : (2 * random.Next(20)) + (u % 2);
+                    events.Add(Event($"{run}-{u}-{day}-{k}-i", "impression", $"{run}-v{v}", at));
+                    events.Add(Event($"{run}-{u}-{day}-{k}-p", "play", $"{run}-v{v}", at.AddSeconds(1)));
+                    events.Add(Event($"{run}-{u}-{day}-{k}-c", "complete", $"{run}-v{v}", at.AddSeconds(31)));
+                    var other = (2 * random.Next(20)) + 1 - (u % 2);
+                    events.Add(Event($"{run}-{u}-{day}-{k}-x", "impression", $"{run}-v{other}", at.AddMinutes(1)));
+                }
+            }
+
+            Assert.Equal(HttpStatusCode.Accepted, (await http.As($"{run}-u{u}").PostAsJsonAsync("/api/events", new { events })).StatusCode);
+        }
+
+        var report = await RunTimerReportAsync(app);
+
+        // CF cannot know the uploads of the last day; the ranker learns (from the day before) that this audience plays them.
+        var ranker = report.GetProperty("ranker");
+        Assert.True(ranker.GetProperty("decision").GetString() == "new", ranker.ToString());
+        var methods = ranker.GetProperty("evaluation").EnumerateArray().Select(m => m.GetProperty("method").GetString()).ToList();
+        Assert.Contains("ranker", methods);
+        Assert.Contains("implicit-als", methods);
+        Assert.Contains("cf+rules:implicit-als", methods);
+        var blobs = app.Services.GetRequiredService<IBlobStore>();
+        var pointer = JsonDocument.Parse((await blobs.ReadTextAsync("models", "recommender/latest.json", default))!).RootElement;
+        Assert.Equal(report.GetProperty("version").GetString(), pointer.GetProperty("ranker").GetString());
+
+        // Served from the published lists: the user's taste group first, nothing already played.
+        var feed = await http.As($"{run}-u0").GetFromJsonAsync<JsonElement>("/api/recommendations?count=5", Json);
+        Assert.Equal(pointer.GetProperty("version").GetString(), feed.GetProperty("modelVersion").GetString());
+        var ids = feed.GetProperty("items").EnumerateArray().Select(i => int.Parse(i.GetProperty("videoId").GetString()![(run.Length + 2)..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(0, ids[0] % 2);
+
+        // The next run evaluates the serving ranker beside the new one on its own last day (the "not worse" rule).
+        var again = await app.Services.GetRequiredService<IRecommenderTrainer>().TrainAsync("operator", default);
+        Assert.Equal("published", again.Status);
+        Assert.Contains("serving-ranker", again.Ranker!.Evaluation.Select(m => m.Method));
+        Assert.Contains(again.Ranker.Decision, new[] { "new", "current" });
+    }
+
+    [Fact]
     public async Task PostEvents_RetriedBatchAndBadEvents_StoredOnceRejectedAndFlagged()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
@@ -126,7 +193,10 @@ public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFix
     private static object Event(string id, string type, string video, DateTimeOffset at) =>
         new { eventId = id, type, videoId = video, occurredAt = at.ToString("O") };
 
-    private static async Task<string> RunTimerAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app)
+    private static async Task<string> RunTimerAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app) =>
+        (await RunTimerReportAsync(app)).GetProperty("status").GetString()!;
+
+    private static async Task<JsonElement> RunTimerReportAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app)
     {
         // The same path the Functions host and the local runtime take for the timer.
         await app.Services.GetRequiredService<FunctionExecutor>().RunTimerAsync(new TimerTrigger("RetrainRecommender", false, null), default);
@@ -135,17 +205,25 @@ public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFix
             .OrderByDescending(b => b.LastModified).FirstAsync();
         var report = JsonDocument.Parse((await blobs.ReadTextAsync("models", latest.Name, default))!).RootElement;
         Assert.True(report.GetProperty("status").GetString() == "published", report.ToString());
-        return report.GetProperty("status").GetString()!;
+        return report;
     }
 
-    private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> App(TestVideoDirectory directory) =>
-        new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?>
+    private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> App(TestVideoDirectory directory, params (string Key, string Value)[] settings)
+    {
+        var values = new Dictionary<string, string?>
         {
             ["LocalRuntime:Enabled"] = "false",
             ["RecommenderServing:HistoryCacheSeconds"] = "0",
             ["RecommenderServing:CatalogCacheSeconds"] = "0",
             ["RecommenderTraining:AlsIterations"] = "5",
-        }).WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IVideoDirectory>(directory)));
+        };
+        foreach (var (key, value) in settings)
+        {
+            values[key] = value;
+        }
+
+        return new FunctionsAppFactory(azurite.ConnectionString, values).WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IVideoDirectory>(directory)));
+    }
 }
 
 /// <summary>A test double of the recommender's own catalog interface (the pipeline area provides the real one).</summary>
