@@ -88,7 +88,8 @@ internal static class BenchCommand
                 $"Serving in-process ({latencies.Length:N0} requests, 90% known users, count=20): p50 {latencies[latencies.Length / 2]:F3} ms, p99 {latencies[(int)(latencies.Length * 0.99)]:F3} ms, max {latencies[^1]:F3} ms"));
         }
 
-        await HttpAsync(modelFile, dataset.UserIds, seed, output);
+        var pick = new Random(seed);
+        await HttpServingBench.RunAsync([("CF order", modelFile)], [.. Enumerable.Range(0, 20_000).Select(_ => dataset.UserIds[pick.Next(dataset.UserIds.Length)])], rounds: 3, output);
         File.Delete(modelFile);
         return 0;
     }
@@ -113,68 +114,6 @@ internal static class BenchCommand
             TypedResults.Ok(await service.RecommendAsync(context.Request.Headers["X-Dev-User"].ToString(), count ?? 20, cursor, ct)));
         await app.RunAsync();
         return 0;
-    }
-
-    private static async Task HttpAsync(string modelFile, string[] userIds, int seed, TextWriter output)
-    {
-        var port = 20000 + (Environment.ProcessId % 20000);
-        var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            ArgumentList = { "serve", modelFile, port.ToString(CultureInfo.InvariantCulture) },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        try
-        {
-            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 64, UseProxy = false };
-            using var http = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            for (var attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    using var ready = await http.GetAsync("/api/recommendations?count=1");
-                    if (ready.StatusCode == HttpStatusCode.OK)
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException) when (attempt < 300)
-                {
-                    await Task.Delay(100);
-                }
-            }
-
-            async Task<(int Count, List<double> Latencies)> Load(int worker, TimeSpan duration)
-            {
-                var random = new Random(seed + worker);
-                var latencies = new List<double>();
-                var stop = Stopwatch.StartNew();
-                while (stop.Elapsed < duration)
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Get, "/api/recommendations?count=20");
-                    request.Headers.Add("X-Dev-User", userIds[random.Next(userIds.Length)]);
-                    var t = Stopwatch.GetTimestamp();
-                    using var response = await http.SendAsync(request);
-                    await response.Content.ReadAsByteArrayAsync();
-                    latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                }
-
-                return (latencies.Count, latencies);
-            }
-
-            await Task.WhenAll(Enumerable.Range(0, 16).Select(w => Load(w, TimeSpan.FromSeconds(3)))); // warm-up
-            var wall = Stopwatch.StartNew();
-            var results = await Task.WhenAll(Enumerable.Range(0, 32).Select(w => Load(w, TimeSpan.FromSeconds(10))));
-            var seconds = wall.Elapsed.TotalSeconds;
-            var all = results.SelectMany(r => r.Latencies).Order().ToArray();
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Serving over HTTP (loopback, separate process, 32 concurrent clients, 10 s): {all.Length / seconds:F0} requests/s, p50 {all[all.Length / 2]:F2} ms, p99 {all[(int)(all.Length * 0.99)]:F2} ms"));
-        }
-        finally
-        {
-            child.Kill(entireProcessTree: true);
-            await child.WaitForExitAsync();
-        }
     }
 
     internal static ServiceProvider ServingProvider(RecommenderSnapshot snapshot, CatalogVideo[] catalog, DateTimeOffset now)

@@ -9,6 +9,7 @@ return args switch
     ["bench", .. var rest] => await BenchCommand.RunAsync(Option(rest, "--users", 100_000), Option(rest, "--videos", 20_000), Option(rest, "--events", 2_000_000), Option(rest, "--seed", 42), Console.Out),
     ["rank", .. var rest] => await RankCommand.RunAsync(Option(rest, "--users", 100_000), Option(rest, "--videos", 20_000), Option(rest, "--events", 2_000_000), Option(rest, "--seed", 42), Option(rest, "--trees", 100), Option(rest, "--leaves", 15), Console.Out),
     ["serve", var model, var port] => await BenchCommand.ServeAsync(model, int.Parse(port, CultureInfo.InvariantCulture), 100_000, 20_000, 42),
+    ["load", var port, var usersFile] => await LoadCommand.RunAsync(int.Parse(port, CultureInfo.InvariantCulture), usersFile),
     _ => Usage(),
 };
 

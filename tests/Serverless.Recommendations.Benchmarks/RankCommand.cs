@@ -110,6 +110,31 @@ internal static class RankCommand
             output.WriteLine(Invariant($"Feed in-process, {label} ({latencies.Length:N0} requests after 2,000 warm-up, count=20, 1 thread): p50 {latencies[latencies.Length / 2]:F3} ms, p99 {latencies[(int)(latencies.Length * 0.99)]:F3} ms"));
         }
 
+        // Over HTTP: the same request mix against a server of each snapshot, each in its own process, load from another.
+        var files = new List<(string Label, string ModelFile)>();
+        try
+        {
+            foreach (var (snapshot, label) in new[] { (plain, "CF order (no ranker)"), (withRanker, "with the ranker") })
+            {
+                var file = Path.Combine(Path.GetTempPath(), $"rec-rank-{Environment.ProcessId}-{files.Count}.bin");
+                await using (var stream = File.Create(file))
+                {
+                    snapshot.Write(stream);
+                }
+
+                files.Add((label, file));
+            }
+
+            await HttpServingBench.RunAsync(files, mixed, rounds: 3, output);
+        }
+        finally
+        {
+            foreach (var (_, file) in files)
+            {
+                File.Delete(file);
+            }
+        }
+
         return 0;
     }
 
