@@ -39,6 +39,7 @@ internal static class AlgorithmNames
     public const string ItemKnn = "item-knn";
     public const string BiasedMf = "biased-mf";
     public const string ImplicitAls = "implicit-als";
+    public const string Ease = "ease";
 }
 
 internal static class ModelGuards

@@ -179,6 +179,10 @@ public sealed class AlgorithmTests
             read.Model.Score(1, b);
             Assert.Equal(a, b);
             Assert.Equal(algorithm.Name, read.Model.Algorithm);
+            for (var item = 0; item < m.ItemCount; item++)
+            {
+                Assert.Equal(model.Predict(1, item), read.Model.Predict(1, item));
+            }
         }
     }
 
@@ -191,6 +195,8 @@ public sealed class AlgorithmTests
         new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.Cosine, Implicit: true)),
         new BiasedMfAlgorithm(new BiasedMfOptions(Factors: 3, Epochs: 5)),
         new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 3, Iterations: 3)),
+        new EaseAlgorithm(new EaseOptions(Lambda: 10)),
+        new EaseAlgorithm(new EaseOptions(Lambda: 10, MaxItems: 2)),
     ];
 
     /// <summary>Two blocks of users and items; the probe user saw all but one item of block 0.</summary>
