@@ -7,7 +7,7 @@ internal static class ModelReader
     public static IRecommenderModel Read(string algorithm, BinaryReader reader, RatingMatrix train) => algorithm switch
     {
         AlgorithmNames.Popularity => PopularityModel.Read(reader),
-        AlgorithmNames.UserKnn or AlgorithmNames.ItemKnn => KnnModel.Read(algorithm, reader, train),
+        AlgorithmNames.UserKnn or AlgorithmNames.ItemKnn or AlgorithmNames.UserKnnBaseline or AlgorithmNames.ItemKnnBaseline => KnnModel.Read(algorithm, reader, train),
         AlgorithmNames.BiasedMf or AlgorithmNames.ImplicitAls => FactorModel.Read(algorithm, reader),
         AlgorithmNames.Ease => EaseModel.Read(reader, train),
         _ => throw new InvalidDataException($"The model blob holds an unknown algorithm '{algorithm}'."),

@@ -195,6 +195,8 @@ public sealed class AlgorithmTests
         new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.Cosine, Implicit: true)),
         new BiasedMfAlgorithm(new BiasedMfOptions(Factors: 3, Epochs: 5)),
         new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 3, Iterations: 3)),
+        new UserKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
+        new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
         new EaseAlgorithm(new EaseOptions(Lambda: 10)),
         new EaseAlgorithm(new EaseOptions(Lambda: 10, MaxItems: 2)),
     ];
