@@ -272,6 +272,18 @@ internal sealed class FactorModel(string algorithm, int factors, float mu, float
         ModelIo.WriteArray(writer, itemFactors);
     }
 
+    /// <summary>Replaces NaN/∞ parameters with 0 (a diverged fit must never reach a prediction).</summary>
+    public static void Sanitize(Span<float> values)
+    {
+        foreach (ref var v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                v = 0;
+            }
+        }
+    }
+
     public static FactorModel Read(string algorithm, BinaryReader reader)
     {
         var factors = reader.ReadInt32();

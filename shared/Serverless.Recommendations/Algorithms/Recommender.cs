@@ -42,6 +42,7 @@ internal static class AlgorithmNames
     public const string BiasedMf = "biased-mf";
     public const string ImplicitAls = "implicit-als";
     public const string Ease = "ease";
+    public const string SvdPlusPlus = "svdpp";
 }
 
 internal static class ModelGuards

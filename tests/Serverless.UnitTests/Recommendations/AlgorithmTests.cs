@@ -197,6 +197,7 @@ public sealed class AlgorithmTests
         new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 3, Iterations: 3)),
         new UserKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
         new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
+        new SvdPlusPlusAlgorithm(new SvdPlusPlusOptions(Factors: 3, Epochs: 3)),
         new EaseAlgorithm(new EaseOptions(Lambda: 10)),
         new EaseAlgorithm(new EaseOptions(Lambda: 10, MaxItems: 2)),
     ];
