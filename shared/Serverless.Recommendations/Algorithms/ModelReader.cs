@@ -8,7 +8,7 @@ internal static class ModelReader
     {
         AlgorithmNames.Popularity => PopularityModel.Read(reader),
         AlgorithmNames.UserKnn or AlgorithmNames.ItemKnn or AlgorithmNames.UserKnnBaseline or AlgorithmNames.ItemKnnBaseline => KnnModel.Read(algorithm, reader, train),
-        AlgorithmNames.BiasedMf or AlgorithmNames.ImplicitAls or AlgorithmNames.SvdPlusPlus => FactorModel.Read(algorithm, reader),
+        AlgorithmNames.BiasedMf or AlgorithmNames.ImplicitAls or AlgorithmNames.SvdPlusPlus or AlgorithmNames.BayesianSvdPlusPlus => FactorModel.Read(algorithm, reader),
         AlgorithmNames.Ease => EaseModel.Read(reader, train),
         _ => throw new InvalidDataException($"The model blob holds an unknown algorithm '{algorithm}'."),
     };

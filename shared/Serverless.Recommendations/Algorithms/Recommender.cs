@@ -43,6 +43,7 @@ internal static class AlgorithmNames
     public const string ImplicitAls = "implicit-als";
     public const string Ease = "ease";
     public const string SvdPlusPlus = "svdpp";
+    public const string BayesianSvdPlusPlus = "bayesian-svdpp";
 }
 
 internal static class ModelGuards

@@ -198,6 +198,7 @@ public sealed class AlgorithmTests
         new UserKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
         new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
         new SvdPlusPlusAlgorithm(new SvdPlusPlusOptions(Factors: 3, Epochs: 3)),
+        new BayesianSvdPlusPlusAlgorithm(new BayesianSvdPlusPlusOptions(Factors: 3, Sweeps: 6, BurnIn: 2, MaxKeptSamples: 3)),
         new EaseAlgorithm(new EaseOptions(Lambda: 10)),
         new EaseAlgorithm(new EaseOptions(Lambda: 10, MaxItems: 2)),
     ];

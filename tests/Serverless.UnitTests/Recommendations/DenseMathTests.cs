@@ -84,4 +84,25 @@ public sealed class DenseMathTests
         Assert.Equal(-1, b[1], 12);
         Assert.Equal(2, b[2], 12);
     }
+
+    [Fact]
+    public void SplitMix64_GaussianAndGammaDraws_HaveTheirMoments()
+    {
+        var rng = new SplitMix64(1, 2, 3, 4);
+        const int n = 40_000;
+        double sum = 0, squares = 0, gammaSum = 0, gammaSmall = 0;
+        for (var k = 0; k < n; k++)
+        {
+            var g = rng.NextGaussian();
+            sum += g;
+            squares += g * g;
+            gammaSum += rng.NextGamma(3, 2); // mean shape/rate = 1.5
+            gammaSmall += rng.NextGamma(0.5, 1); // mean 0.5
+        }
+
+        Assert.InRange(sum / n, -0.03, 0.03);
+        Assert.InRange(squares / n, 0.97, 1.03);
+        Assert.InRange(gammaSum / n, 1.47, 1.53);
+        Assert.InRange(gammaSmall / n, 0.48, 0.52);
+    }
 }
