@@ -10,6 +10,7 @@ internal static class ModelReader
         AlgorithmNames.UserKnn or AlgorithmNames.ItemKnn or AlgorithmNames.UserKnnBaseline or AlgorithmNames.ItemKnnBaseline => KnnModel.Read(algorithm, reader, train),
         AlgorithmNames.BiasedMf or AlgorithmNames.ImplicitAls or AlgorithmNames.SvdPlusPlus or AlgorithmNames.BayesianSvdPlusPlus => FactorModel.Read(algorithm, reader),
         AlgorithmNames.Ease => EaseModel.Read(reader, train),
+        AlgorithmNames.Blend => BlendModel.Read(reader, train),
         _ => throw new InvalidDataException($"The model blob holds an unknown algorithm '{algorithm}'."),
     };
 }

@@ -44,6 +44,7 @@ internal static class AlgorithmNames
     public const string Ease = "ease";
     public const string SvdPlusPlus = "svdpp";
     public const string BayesianSvdPlusPlus = "bayesian-svdpp";
+    public const string Blend = "blend";
 }
 
 internal static class ModelGuards

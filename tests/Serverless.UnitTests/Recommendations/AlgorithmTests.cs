@@ -201,6 +201,7 @@ public sealed class AlgorithmTests
         new BayesianSvdPlusPlusAlgorithm(new BayesianSvdPlusPlusOptions(Factors: 3, Sweeps: 6, BurnIn: 2, MaxKeptSamples: 3)),
         new EaseAlgorithm(new EaseOptions(Lambda: 10)),
         new EaseAlgorithm(new EaseOptions(Lambda: 10, MaxItems: 2)),
+        new BlendAlgorithm([new PopularityAlgorithm(), new SvdPlusPlusAlgorithm(new SvdPlusPlusOptions(Factors: 3, Epochs: 3))], new BlendOptions(HoldoutFolds: 3)),
     ];
 
     /// <summary>Two blocks of users and items; the probe user saw all but one item of block 0.</summary>
