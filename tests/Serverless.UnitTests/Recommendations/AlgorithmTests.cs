@@ -195,6 +195,7 @@ public sealed class AlgorithmTests
         new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.Cosine, Implicit: true)),
         new BiasedMfAlgorithm(new BiasedMfOptions(Factors: 3, Epochs: 5)),
         new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 3, Iterations: 3)),
+        new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 3, Iterations: 3, Binary: true, FrequencyScaling: 1)),
         new UserKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
         new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
         new SvdPlusPlusAlgorithm(new SvdPlusPlusOptions(Factors: 3, Epochs: 3)),
