@@ -200,8 +200,10 @@ var appSettings = {
   RecommenderTraining__MaxCoRatersPerItem: '100'
   RecommenderTraining__AlsFactors: '32'
   RecommenderTraining__AlsIterations: '10'
-  RecommenderTraining__AlsRegularization: '0.1'
-  RecommenderTraining__AlsAlpha: '2'
+  RecommenderTraining__AlsRegularization: '1'
+  RecommenderTraining__AlsAlpha: '10'
+  RecommenderTraining__EaseLambda: '200'
+  RecommenderTraining__EaseMaxItems: '2500'
   RecommenderTraining__SimilarVideos: '20'
   // The learned ranker (LightGBM LambdaRank) trained by the retraining timer with explicit threads.
   RecommenderRanker__Enabled: 'true'

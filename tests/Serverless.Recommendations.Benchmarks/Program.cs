@@ -4,7 +4,7 @@ using Serverless.Recommendations.Benchmarks;
 // On-demand evaluation and benchmarks for the recommender (shared/Serverless.Recommendations/README.md).
 return args switch
 {
-    ["evaluate", var file, .. var rest] => EvaluateCommand.Run(file, Option(rest, "--folds", 5), Option(rest, "--seed", 42), Console.Out),
+    ["evaluate", var file, .. var rest] => EvaluateCommand.Run(file, Option(rest, "--folds", 5), Option(rest, "--seed", 42), rest.Contains("--extended"), Console.Out),
     ["generate-ratings", var file, .. var rest] => Generate(file, Option(rest, "--seed", 42)),
     ["bench", .. var rest] => await BenchCommand.RunAsync(Option(rest, "--users", 100_000), Option(rest, "--videos", 20_000), Option(rest, "--events", 2_000_000), Option(rest, "--seed", 42), Console.Out),
     ["rank", .. var rest] => await RankCommand.RunAsync(Option(rest, "--users", 100_000), Option(rest, "--videos", 20_000), Option(rest, "--events", 2_000_000), Option(rest, "--seed", 42), Option(rest, "--trees", 100), Option(rest, "--leaves", 15), Console.Out),
@@ -30,7 +30,9 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage:
-          evaluate <ratings-file> [--folds 5] [--seed 42]   k-fold RMSE/MAE and 75/25 ranking metrics for every algorithm
+          evaluate <ratings-file> [--folds 5] [--seed 42] [--extended]
+                                                            k-fold RMSE/MAE and 75/25 ranking metrics for every algorithm
+                                                            (--extended: also the slower blend and longer sampling)
           generate-ratings <file> [--seed 42]               a MovieLens-100k-shaped synthetic ratings file (tab-separated)
           bench [--users 100000] [--videos 20000] [--events 2000000] [--seed 42]
                                                             training time/memory/quality, serving p99 in-process and req/s over HTTP

@@ -9,6 +9,9 @@ internal enum SimilarityKind
 
     /// <summary>Cosine of the raw vectors (norms over each full vector).</summary>
     Cosine,
+
+    /// <summary>Pearson correlation of the baseline residuals r − b_ui over co-rated entries (Koren's pearson-baseline).</summary>
+    PearsonBaseline,
 }
 
 /// <summary>Neighbourhood settings shared by user- and item-based CF.</summary>
@@ -18,6 +21,7 @@ internal enum SimilarityKind
 /// <param name="MinSupport">Co-rated entries needed before a similarity counts.</param>
 /// <param name="Implicit">Implicit feedback: scores are Σ w·r over neighbours (no centring); explicit: the seed's mean-centred formula.</param>
 /// <param name="MaxCoRatersPerItem">When positive, at most this many raters of an item are visited when looking for neighbours (bounds the cost of very popular items; an evenly spaced sample).</param>
+/// <param name="Baseline">Explicit only: neighbours' deviations are taken from the baseline estimates b_ui = μ + b_u + b_i instead of their means, and the estimate starts from b_ui (the baseline-corrected formula; algorithms <c>user-knn-baseline</c>, <c>item-knn-baseline</c>).</param>
 internal sealed record KnnOptions(
     SimilarityKind Similarity = SimilarityKind.Pearson,
     int K = 40,
@@ -25,37 +29,56 @@ internal sealed record KnnOptions(
     double Shrinkage = 100,
     int MinSupport = 1,
     bool Implicit = false,
-    int MaxCoRatersPerItem = 0);
+    int MaxCoRatersPerItem = 0,
+    bool Baseline = false)
+{
+    /// <summary>Whether the model needs baseline estimates (to correct its formula or to compute its similarity).</summary>
+    public bool NeedsBaselines => (Baseline || Similarity == SimilarityKind.PearsonBaseline) && !Implicit;
+}
 
 /// <summary>
 /// User-based CF, the seed's formula (§4.2): r̂(u,j) = r̄(u) + Σ_{v∈N(u,j)} (r(v,j) − r̄(v))·w(u,v) / Σ_{v∈N(u,j)} |w(u,v)|,
-/// N(u,j) = the k most similar users to u (positive similarity) who rated j.
+/// N(u,j) = the k most similar users to u (positive similarity) who rated j. With <see cref="KnnOptions.Baseline"/> the
+/// means become baseline estimates: r̂(u,j) = b_uj + Σ (r(v,j) − b_vj)·w(u,v) / Σ|w(u,v)|.
 /// </summary>
-internal sealed class UserKnnAlgorithm(KnnOptions? options = null) : IRecommenderAlgorithm
+internal sealed class UserKnnAlgorithm(KnnOptions? options = null, BaselineOptions? baselineOptions = null) : IRecommenderAlgorithm
 {
     private readonly KnnOptions _options = options ?? new KnnOptions();
 
-    public string Name => AlgorithmNames.UserKnn;
+    public string Name => _options.Baseline && !_options.Implicit ? AlgorithmNames.UserKnnBaseline : AlgorithmNames.UserKnn;
 
     public bool PredictsRatings => !_options.Implicit;
 
-    public IRecommenderModel Fit(RatingMatrix train, CancellationToken cancellationToken) =>
-        new KnnModel(AlgorithmNames.UserKnn, train, train, NeighbourGraph.Build(train, _options, cancellationToken), _options);
+    public IRecommenderModel Fit(RatingMatrix train, CancellationToken cancellationToken)
+    {
+        var baselines = _options.NeedsBaselines ? Baselines.Fit(train, baselineOptions ?? new BaselineOptions()) : null;
+        var residuals = baselines?.Residuals(train);
+        var graph = NeighbourGraph.Build(train, _options, cancellationToken, residuals?.ByUser, residuals?.ByItem);
+        return new KnnModel(Name, train, train, graph, _options, _options.Baseline ? baselines : null);
+    }
 }
 
-/// <summary>Item-based CF: the same formula on the transposed matrix, r̂(u,j) = r̄(j) + Σ_{i∈N(j,u)} (r(u,i) − r̄(i))·w(j,i) / Σ|w(j,i)|.</summary>
-internal sealed class ItemKnnAlgorithm(KnnOptions? options = null) : IRecommenderAlgorithm
+/// <summary>
+/// Item-based CF: the same formula on the transposed matrix, r̂(u,j) = r̄(j) + Σ_{i∈N(j,u)} (r(u,i) − r̄(i))·w(j,i) / Σ|w(j,i)|
+/// (with <see cref="KnnOptions.Baseline"/>: b_uj + Σ (r(u,i) − b_ui)·w(j,i) / Σ|w(j,i)|).
+/// </summary>
+internal sealed class ItemKnnAlgorithm(KnnOptions? options = null, BaselineOptions? baselineOptions = null) : IRecommenderAlgorithm
 {
     private readonly KnnOptions _options = options ?? new KnnOptions();
 
-    public string Name => AlgorithmNames.ItemKnn;
+    public string Name => _options.Baseline && !_options.Implicit ? AlgorithmNames.ItemKnnBaseline : AlgorithmNames.ItemKnn;
 
     public bool PredictsRatings => !_options.Implicit;
 
     public IRecommenderModel Fit(RatingMatrix train, CancellationToken cancellationToken)
     {
         var byItem = train.Transposed();
-        return new KnnModel(AlgorithmNames.ItemKnn, train, byItem, NeighbourGraph.Build(byItem, _options, cancellationToken), _options);
+        var baselines = _options.NeedsBaselines ? Baselines.Fit(train, baselineOptions ?? new BaselineOptions()) : null;
+        var residuals = baselines?.Residuals(train);
+
+        // The transposed matrix's rows are items: its row order is the training matrix's column order, and vice versa.
+        var graph = NeighbourGraph.Build(byItem, _options, cancellationToken, residuals?.ByItem, residuals?.ByUser);
+        return new KnnModel(Name, train, byItem, graph, _options, _options.Baseline ? baselines : null);
     }
 }
 
@@ -73,13 +96,22 @@ internal sealed class NeighbourGraph(int[] ptr, int[] neighbours, float[] weight
     public ReadOnlySpan<float> WeightsOf(int row) => weights.AsSpan(ptr[row], ptr[row + 1] - ptr[row]);
 
     /// <summary>Similarities between the rows of <paramref name="m"/> (rows are the entities: users, or items for a transposed matrix).</summary>
-    public static NeighbourGraph Build(RatingMatrix m, KnnOptions options, CancellationToken cancellationToken)
+    /// <param name="residualRows">For <see cref="SimilarityKind.PearsonBaseline"/>: r − b_ui of every entry in <paramref name="m"/>'s row order.</param>
+    /// <param name="residualCols">The same residuals in <paramref name="m"/>'s column order.</param>
+    public static NeighbourGraph Build(RatingMatrix m, KnnOptions options, CancellationToken cancellationToken, float[]? residualRows = null, float[]? residualCols = null)
     {
         var rows = m.UserCount;
-        var pearson = options.Similarity == SimilarityKind.Pearson;
+        var baseline = options.Similarity == SimilarityKind.PearsonBaseline;
+        if (baseline && (residualRows is null || residualCols is null))
+        {
+            throw new ArgumentException("The pearson-baseline similarity needs the baseline residuals.", nameof(residualRows));
+        }
+
+        // Both Pearson forms normalise over the co-rated entries only.
+        var pearson = options.Similarity != SimilarityKind.Cosine;
         var means = m.UserMeans;
 
-        // Centred (Pearson) or raw (cosine) values, in both orientations.
+        // Centred (Pearson: on the row's mean; pearson-baseline: on the baseline estimate) or raw (cosine) values, in both orientations.
         var centred = new float[m.Count];
         var centredT = new float[m.Count];
         var norms = new float[rows];
@@ -88,7 +120,7 @@ internal sealed class NeighbourGraph(int[] ptr, int[] neighbours, float[] weight
             double norm = 0;
             for (var p = m.RowPtr[r]; p < m.RowPtr[r + 1]; p++)
             {
-                var c = pearson ? m.Values[p] - means[r] : m.Values[p];
+                var c = baseline ? residualRows![p] : pearson ? m.Values[p] - means[r] : m.Values[p];
                 centred[p] = c;
                 norm += c * c;
             }
@@ -99,7 +131,7 @@ internal sealed class NeighbourGraph(int[] ptr, int[] neighbours, float[] weight
         for (var q = 0; q < m.Count; q++)
         {
             var r = m.Rows[q];
-            centredT[q] = pearson ? m.ColValues[q] - means[r] : m.ColValues[q];
+            centredT[q] = baseline ? residualCols![q] : pearson ? m.ColValues[q] - means[r] : m.ColValues[q];
         }
 
         var resultIdx = new int[rows][];
@@ -250,18 +282,21 @@ internal sealed class KnnModel : IRecommenderModel
     private readonly RatingMatrix _entities;
     private readonly NeighbourGraph _graph;
     private readonly KnnOptions _options;
+    private readonly Baselines? _baselines;
     private readonly bool _itemBased;
     private readonly float _min;
     private readonly float _max;
 
-    public KnnModel(string algorithm, RatingMatrix train, RatingMatrix entities, NeighbourGraph graph, KnnOptions options)
+    /// <param name="baselines">Given for the baseline-corrected formula (<c>user-knn-baseline</c>, <c>item-knn-baseline</c>).</param>
+    public KnnModel(string algorithm, RatingMatrix train, RatingMatrix entities, NeighbourGraph graph, KnnOptions options, Baselines? baselines = null)
     {
         Algorithm = algorithm;
         _train = train;
         _entities = entities;
         _graph = graph;
         _options = options;
-        _itemBased = algorithm == AlgorithmNames.ItemKnn;
+        _baselines = baselines;
+        _itemBased = IsItemBased(algorithm);
         _min = train.Count == 0 ? 0 : train.Values.Min();
         _max = train.Count == 0 ? 0 : train.Values.Max();
     }
@@ -278,7 +313,12 @@ internal sealed class KnnModel : IRecommenderModel
     {
         if ((uint)user >= (uint)UserCount || (uint)item >= (uint)ItemCount)
         {
-            return _train.GlobalMean;
+            return _baselines is null ? _train.GlobalMean : Math.Clamp(_baselines.Estimate(user, item), _min, _max);
+        }
+
+        if (_baselines is not null)
+        {
+            return PredictFromBaseline(user, item, _baselines);
         }
 
         // Entity a's neighbours b that have a value at "other".
@@ -334,7 +374,15 @@ internal sealed class KnnModel : IRecommenderModel
                 ScoreUserBased(user, scores, weightSum);
             }
 
-            if (!_options.Implicit)
+            if (_baselines is not null)
+            {
+                for (var j = 0; j < scores.Length; j++)
+                {
+                    var b = _baselines.Estimate(user, j);
+                    scores[j] = weightSum[j] > 0 ? ModelGuards.Finite(b + (scores[j] / weightSum[j]), b) : b;
+                }
+            }
+            else if (!_options.Implicit)
             {
                 // Explicit: the predicted rating, base mean where no neighbour has evidence.
                 var baseMeans = _itemBased ? _entities.UserMeans : null;
@@ -364,20 +412,55 @@ internal sealed class KnnModel : IRecommenderModel
         ModelIo.WriteArray(writer, _graph.Ptr);
         ModelIo.WriteArray(writer, _graph.Neighbours);
         ModelIo.WriteArray(writer, _graph.Weights);
+        _baselines?.Write(writer);
     }
 
+    /// <summary>Reads what <see cref="Write"/> wrote; the algorithm name says whether baselines follow the graph.</summary>
     public static KnnModel Read(string algorithm, BinaryReader reader, RatingMatrix train)
     {
+        var baselineVariant = algorithm is AlgorithmNames.UserKnnBaseline or AlgorithmNames.ItemKnnBaseline;
         var options = new KnnOptions(
-            (SimilarityKind)reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadInt32());
+            (SimilarityKind)reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadInt32(), baselineVariant);
         var graph = new NeighbourGraph(ModelIo.ReadInts(reader), ModelIo.ReadInts(reader), ModelIo.ReadFloats(reader));
-        var entities = algorithm == AlgorithmNames.ItemKnn ? train.Transposed() : train;
-        if (graph.Ptr.Length != entities.UserCount + 1)
+        var baselines = baselineVariant ? Baselines.Read(reader) : null;
+        var entities = IsItemBased(algorithm) ? train.Transposed() : train;
+        if (graph.Ptr.Length != entities.UserCount + 1
+            || (baselines is not null && (baselines.UserBias.Length != train.UserCount || baselines.ItemBias.Length != train.ItemCount)))
         {
-            throw new InvalidDataException("The neighbour graph does not match the training matrix.");
+            throw new InvalidDataException("The neighbour model does not match the training matrix.");
         }
 
-        return new KnnModel(algorithm, train, entities, graph, options);
+        return new KnnModel(algorithm, train, entities, graph, options, baselines);
+    }
+
+    private static bool IsItemBased(string algorithm) => algorithm is AlgorithmNames.ItemKnn or AlgorithmNames.ItemKnnBaseline;
+
+    /// <summary>b_uj + Σ_k w·(r − b) / Σ_k |w| over the first k neighbours (most similar first) that have an entry.</summary>
+    private float PredictFromBaseline(int user, int item, Baselines baselines)
+    {
+        var (a, other) = _itemBased ? (item, user) : (user, item);
+        var neighbours = _graph.Of(a);
+        var weights = _graph.WeightsOf(a);
+        double num = 0;
+        double den = 0;
+        var taken = 0;
+        for (var k = 0; k < neighbours.Length && taken < _options.K; k++)
+        {
+            var b = neighbours[k];
+            if (_entities.Get(b, other) is not { } r)
+            {
+                continue;
+            }
+
+            var w = weights[k];
+            var (bu, bi) = _itemBased ? (other, b) : (b, other);
+            num += (r - baselines.Estimate(bu, bi)) * w;
+            den += Math.Abs(w);
+            taken++;
+        }
+
+        var estimate = baselines.Estimate(user, item) + (den > 0 ? num / den : 0);
+        return Math.Clamp(ModelGuards.Finite(estimate, baselines.Mu), _min, _max);
     }
 
     private void ScoreUserBased(int user, Span<float> num, Span<float> den)
@@ -394,7 +477,8 @@ internal sealed class KnnModel : IRecommenderModel
             var values = _train.ValuesOf(v);
             for (var t = 0; t < items.Length; t++)
             {
-                num[items[t]] += _options.Implicit ? w * values[t] : (values[t] - means[v]) * w;
+                var deviation = _baselines is not null ? values[t] - _baselines.Estimate(v, items[t]) : values[t] - means[v];
+                num[items[t]] += _options.Implicit ? w * values[t] : deviation * w;
                 den[items[t]] += w;
             }
         }
@@ -408,7 +492,7 @@ internal sealed class KnnModel : IRecommenderModel
         for (var t = 0; t < items.Length; t++)
         {
             var i = items[t];
-            var deviation = _options.Implicit ? values[t] : values[t] - means[i];
+            var deviation = _options.Implicit ? values[t] : _baselines is not null ? values[t] - _baselines.Estimate(user, i) : values[t] - means[i];
             var neighbours = _graph.Of(i);
             var weights = _graph.WeightsOf(i);
             var count = Math.Min(neighbours.Length, _options.K);

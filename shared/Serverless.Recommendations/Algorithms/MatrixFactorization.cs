@@ -70,7 +70,18 @@ internal sealed class BiasedMfAlgorithm(BiasedMfOptions? options = null) : IReco
 
 /// <summary>Implicit-feedback ALS (Hu, Koren &amp; Volinsky 2008) with the conjugate-gradient solver of Takács et al. 2011.</summary>
 /// <param name="Alpha">Confidence c = 1 + α·r for an observed preference r.</param>
-internal sealed record ImplicitAlsOptions(int Factors = 32, int Iterations = 12, float Regularization = 0.1f, float Alpha = 10f, int CgSteps = 3, float InitStdDev = 0.01f, int Seed = 42);
+/// <param name="Binary">Every observed entry has r = 1 (confidence 1 + α), whatever its value: "interacted or not".</param>
+/// <param name="FrequencyScaling">ν of the frequency-scaled regularisation λ·(n_r/n̄)^ν (Rendle et al. 2021, "Revisiting the performance of iALS"), n_r = the row's observed entries, n̄ their mean over rows: 0 = the same λ for every row.</param>
+internal sealed record ImplicitAlsOptions(
+    int Factors = 32,
+    int Iterations = 12,
+    float Regularization = 0.1f,
+    float Alpha = 10f,
+    int CgSteps = 3,
+    float InitStdDev = 0.01f,
+    int Seed = 42,
+    bool Binary = false,
+    float FrequencyScaling = 0f);
 
 /// <summary>
 /// Minimises Σ c_ui (p_ui − x_u·y_i)² + λ(|x_u|² + |y_i|²) over all user–item pairs (p = 1 when observed, else 0),
@@ -96,8 +107,8 @@ internal sealed class ImplicitAlsAlgorithm(ImplicitAlsOptions? options = null) :
         var confidenceT = new float[train.Count];
         for (var k = 0; k < train.Count; k++)
         {
-            confidence[k] = 1 + (_o.Alpha * Math.Max(0, train.Values[k]));
-            confidenceT[k] = 1 + (_o.Alpha * Math.Max(0, train.ColValues[k]));
+            confidence[k] = 1 + (_o.Alpha * (_o.Binary ? 1 : Math.Max(0, train.Values[k])));
+            confidenceT[k] = 1 + (_o.Alpha * (_o.Binary ? 1 : Math.Max(0, train.ColValues[k])));
         }
 
         for (var it = 0; it < _o.Iterations; it++)
@@ -115,7 +126,16 @@ internal sealed class ImplicitAlsAlgorithm(ImplicitAlsOptions? options = null) :
         var f = _o.Factors;
         var others = fixedFactors.Length / f;
 
-        // YᵀY + λI, shared by every row.
+        // λ per row: λ·(n_r/n̄)^ν with n̄ the mean number of entries of a row that has any (ν = 0: λ for every row).
+        var nonEmpty = 0;
+        for (var row = 0; row < rows; row++)
+        {
+            nonEmpty += ptr[row + 1] > ptr[row] ? 1 : 0;
+        }
+
+        var meanDegree = nonEmpty > 0 ? (double)ptr[rows] / nonEmpty : 1;
+
+        // YᵀY, shared by every row (each row adds its own λ).
         var yty = new double[f * f];
         for (var j = 0; j < others; j++)
         {
@@ -135,7 +155,7 @@ internal sealed class ImplicitAlsAlgorithm(ImplicitAlsOptions? options = null) :
         {
             for (var b = a; b < f; b++)
             {
-                var value = (float)yty[(a * f) + b] + (a == b ? _o.Regularization : 0);
+                var value = (float)yty[(a * f) + b];
                 gram[(a * f) + b] = value;
                 gram[(b * f) + a] = value;
             }
@@ -152,7 +172,10 @@ internal sealed class ImplicitAlsAlgorithm(ImplicitAlsOptions? options = null) :
                 var r = scratch.AsSpan(0, f);
                 var p = scratch.AsSpan(f, f);
                 var ap = scratch.AsSpan(2 * f, f);
+                var degree = ptr[u + 1] - ptr[u];
+                var lambda = _o.FrequencyScaling == 0 ? _o.Regularization : (float)(_o.Regularization * Math.Pow(Math.Max(degree, 1) / meanDegree, _o.FrequencyScaling));
                 MatVec(gram, xu, r, f);
+                VectorMath.Axpy(lambda, xu, r);
                 for (var d = 0; d < f; d++)
                 {
                     r[d] = -r[d];
@@ -170,6 +193,7 @@ internal sealed class ImplicitAlsAlgorithm(ImplicitAlsOptions? options = null) :
                 for (var step = 0; step < _o.CgSteps && rsOld > 1e-12f; step++)
                 {
                     MatVec(gram, p, ap, f);
+                    VectorMath.Axpy(lambda, p, ap);
                     for (var k = ptr[u]; k < ptr[u + 1]; k++)
                     {
                         var yi = fixedFactors.AsSpan(idx[k] * f, f);
@@ -270,6 +294,18 @@ internal sealed class FactorModel(string algorithm, int factors, float mu, float
         ModelIo.WriteArray(writer, itemBias);
         ModelIo.WriteArray(writer, userFactors);
         ModelIo.WriteArray(writer, itemFactors);
+    }
+
+    /// <summary>Replaces NaN/∞ parameters with 0 (a diverged fit must never reach a prediction).</summary>
+    public static void Sanitize(Span<float> values)
+    {
+        foreach (ref var v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                v = 0;
+            }
+        }
     }
 
     public static FactorModel Read(string algorithm, BinaryReader reader)

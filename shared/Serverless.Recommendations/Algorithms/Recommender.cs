@@ -37,8 +37,14 @@ internal static class AlgorithmNames
     public const string Popularity = "popularity";
     public const string UserKnn = "user-knn";
     public const string ItemKnn = "item-knn";
+    public const string UserKnnBaseline = "user-knn-baseline";
+    public const string ItemKnnBaseline = "item-knn-baseline";
     public const string BiasedMf = "biased-mf";
     public const string ImplicitAls = "implicit-als";
+    public const string Ease = "ease";
+    public const string SvdPlusPlus = "svdpp";
+    public const string BayesianSvdPlusPlus = "bayesian-svdpp";
+    public const string Blend = "blend";
 }
 
 internal static class ModelGuards

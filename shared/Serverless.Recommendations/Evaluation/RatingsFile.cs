@@ -8,7 +8,8 @@ internal sealed record RatingDataset(string[] UserIds, string[] ItemIds, RatingM
 
 /// <summary>
 /// Reads <c>user item rating [timestamp]</c> lines separated by a tab, a comma or <c>::</c> (the layouts the public
-/// MovieLens files use: u.data, ratings.csv, ratings.dat). Blank lines, <c>#</c> comments and a header line are skipped.
+/// MovieLens files use: u.data, ratings.csv, ratings.dat), or by spaces. Blank lines, <c>#</c> comments and a header line
+/// are skipped.
 /// </summary>
 internal static class RatingsFile
 {
@@ -71,7 +72,12 @@ internal static class RatingsFile
             return line.Split("::");
         }
 
-        return line.Contains('\t', StringComparison.Ordinal) ? line.Split('\t') : line.Split(',');
+        if (line.Contains('\t', StringComparison.Ordinal))
+        {
+            return line.Split('\t');
+        }
+
+        return line.Contains(',', StringComparison.Ordinal) ? line.Split(',') : line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
     }
 
     private static int Index(Dictionary<string, int> map, string id)

@@ -100,13 +100,7 @@ internal sealed class RecommenderSnapshot
         var train = RatingMatrix.FromCsr(users.Length, items.Length, ModelIo.ReadInts(reader), ModelIo.ReadInts(reader), ModelIo.ReadFloats(reader));
         var popularity = ModelIo.ReadFloats(reader);
         var similar = new NeighbourGraph(ModelIo.ReadInts(reader), ModelIo.ReadInts(reader), ModelIo.ReadFloats(reader));
-        IRecommenderModel model = algorithm switch
-        {
-            AlgorithmNames.Popularity => PopularityModel.Read(reader),
-            AlgorithmNames.UserKnn or AlgorithmNames.ItemKnn => KnnModel.Read(algorithm, reader, train),
-            AlgorithmNames.BiasedMf or AlgorithmNames.ImplicitAls => FactorModel.Read(algorithm, reader),
-            _ => throw new InvalidDataException($"The model blob holds an unknown algorithm '{algorithm}'."),
-        };
+        var model = ModelReader.Read(algorithm, reader, train);
         var ranked = format >= 2 && reader.ReadBoolean() ? RankedFeed.Read(reader) : null;
         if (popularity.Length != items.Length || similar.Ptr.Length != items.Length + 1 || model.UserCount != users.Length || model.ItemCount != items.Length)
         {

@@ -46,11 +46,26 @@ internal static class TrainingCore
         AlgorithmNames.ItemKnn => new ItemKnnAlgorithm(KnnFor(o) with { MaxCoRatersPerItem = 0 }),
         AlgorithmNames.ImplicitAls => new ImplicitAlsAlgorithm(new ImplicitAlsOptions(o.AlsFactors, o.AlsIterations, (float)o.AlsRegularization, (float)o.AlsAlpha, Seed: o.Seed)),
         AlgorithmNames.BiasedMf => new BiasedMfAlgorithm(new BiasedMfOptions(Seed: o.Seed)),
+        AlgorithmNames.Ease => new EaseAlgorithm(new EaseOptions(o.EaseLambda, o.EaseMaxItems)),
+        AlgorithmNames.UserKnnBaseline => new UserKnnAlgorithm(KnnBaselineFor(o)),
+        AlgorithmNames.ItemKnnBaseline => new ItemKnnAlgorithm(KnnBaselineFor(o) with { MaxCoRatersPerItem = 0 }),
+        AlgorithmNames.SvdPlusPlus => new SvdPlusPlusAlgorithm(new SvdPlusPlusOptions(Seed: o.Seed)),
+        AlgorithmNames.BayesianSvdPlusPlus => new BayesianSvdPlusPlusAlgorithm(BayesianFor(o)),
+        AlgorithmNames.Blend => new BlendAlgorithm(
+            [new BayesianSvdPlusPlusAlgorithm(BayesianFor(o)), new SvdPlusPlusAlgorithm(new SvdPlusPlusOptions(Seed: o.Seed)), new ItemKnnAlgorithm(KnnBaselineFor(o) with { MaxCoRatersPerItem = 0 })],
+            new BlendOptions(Seed: o.Seed)),
         _ => throw new InvalidOperationException($"RecommenderTraining__Algorithms names an unknown algorithm '{name}'."),
     };
 
     public static KnnOptions KnnFor(TrainingOptions o) =>
         new(SimilarityKind.Cosine, o.Neighbours, o.Neighbours, o.Shrinkage, 1, Implicit: true, o.MaxCoRatersPerItem);
+
+    /// <summary>The baseline-corrected (explicit) neighbourhood models: pearson-baseline similarity, the same k and shrinkage.</summary>
+    public static KnnOptions KnnBaselineFor(TrainingOptions o) =>
+        new(SimilarityKind.PearsonBaseline, o.Neighbours, o.Neighbours, o.Shrinkage, 1, Implicit: false, o.MaxCoRatersPerItem, Baseline: true);
+
+    /// <summary>Bayesian SVD++ for the timer: fewer kept samples than the evaluation's (each adds f floats per user and video to the blob).</summary>
+    public static BayesianSvdPlusPlusOptions BayesianFor(TrainingOptions o) => new(MaxKeptSamples: 10, Seed: o.Seed);
 
     /// <param name="evaluateCurrent">Optional: evaluates the model currently serving on the same split (for the logs and the report only).</param>
     public static TrainingOutcome Run(RatingDataset data, TrainingOptions o, CancellationToken cancellationToken)

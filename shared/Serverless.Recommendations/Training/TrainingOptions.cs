@@ -19,7 +19,10 @@ public sealed class TrainingOptions
     [Range(10, 10_000_000)]
     public int MaxEvaluationUsers { get; set; } = 3000;
 
-    /// <summary>Comma-separated algorithms to train: popularity, user-knn, item-knn, implicit-als, biased-mf.</summary>
+    /// <summary>
+    /// Comma-separated algorithms to train: popularity, user-knn, item-knn, implicit-als, ease (ranking on implicit feedback);
+    /// biased-mf, svdpp, bayesian-svdpp, user-knn-baseline, item-knn-baseline, blend (rating predictors, for explicit ratings).
+    /// </summary>
     [Required]
     public string Algorithms { get; set; } = "popularity,user-knn,item-knn,implicit-als";
 
@@ -48,12 +51,24 @@ public sealed class TrainingOptions
     [Range(1, 100)]
     public int AlsIterations { get; set; } = 10;
 
+    /// <summary>ALS's λ (default 1; with α 10 the best of a small grid on the bench's synthetic events, 3 % better NDCG@10 than λ 0.1, α 2).</summary>
     [Range(0.0001, 10_000)]
-    public double AlsRegularization { get; set; } = 0.1;
+    public double AlsRegularization { get; set; } = 1;
 
-    /// <summary>Confidence per unit of preference, c = 1 + α·preference (default 2).</summary>
+    /// <summary>Confidence per unit of preference, c = 1 + α·preference (default 10).</summary>
     [Range(0.01, 10_000)]
-    public double AlsAlpha { get; set; } = 2;
+    public double AlsAlpha { get; set; } = 10;
+
+    /// <summary>EASE's L2 penalty λ on the item-item weights (default 200).</summary>
+    [Range(0.001, 1_000_000)]
+    public double EaseLambda { get; set; } = 200;
+
+    /// <summary>
+    /// EASE models at most this many videos, the most interacted-with (default 2500: a dense 2500² solve, ≈ 1.5 s,
+    /// 100 MB while fitting and 25 MB in the blob); the others get no EASE score. At most 5000 (≈ 400 MB while fitting).
+    /// </summary>
+    [Range(10, 5000)]
+    public int EaseMaxItems { get; set; } = 2500;
 
     /// <summary>Similar videos kept per video for <c>/api/videos/{id}/similar</c> (default 20).</summary>
     [Range(1, 200)]

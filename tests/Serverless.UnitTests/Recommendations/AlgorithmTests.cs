@@ -179,6 +179,10 @@ public sealed class AlgorithmTests
             read.Model.Score(1, b);
             Assert.Equal(a, b);
             Assert.Equal(algorithm.Name, read.Model.Algorithm);
+            for (var item = 0; item < m.ItemCount; item++)
+            {
+                Assert.Equal(model.Predict(1, item), read.Model.Predict(1, item));
+            }
         }
     }
 
@@ -191,6 +195,14 @@ public sealed class AlgorithmTests
         new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.Cosine, Implicit: true)),
         new BiasedMfAlgorithm(new BiasedMfOptions(Factors: 3, Epochs: 5)),
         new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 3, Iterations: 3)),
+        new ImplicitAlsAlgorithm(new ImplicitAlsOptions(Factors: 3, Iterations: 3, Binary: true, FrequencyScaling: 1)),
+        new UserKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
+        new ItemKnnAlgorithm(new KnnOptions(SimilarityKind.PearsonBaseline, Baseline: true)),
+        new SvdPlusPlusAlgorithm(new SvdPlusPlusOptions(Factors: 3, Epochs: 3)),
+        new BayesianSvdPlusPlusAlgorithm(new BayesianSvdPlusPlusOptions(Factors: 3, Sweeps: 6, BurnIn: 2, MaxKeptSamples: 3)),
+        new EaseAlgorithm(new EaseOptions(Lambda: 10)),
+        new EaseAlgorithm(new EaseOptions(Lambda: 10, MaxItems: 2)),
+        new BlendAlgorithm([new PopularityAlgorithm(), new SvdPlusPlusAlgorithm(new SvdPlusPlusOptions(Factors: 3, Epochs: 3))], new BlendOptions(HoldoutFolds: 3)),
     ];
 
     /// <summary>Two blocks of users and items; the probe user saw all but one item of block 0.</summary>

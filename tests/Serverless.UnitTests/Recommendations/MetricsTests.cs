@@ -63,9 +63,9 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public void RatingsFile_ThreeLayouts_ParseAlike()
+    public void RatingsFile_FourLayouts_ParseAlike()
     {
-        foreach (var text in new[] { "1\t10\t4\t881250949\n2\t10\t3\t1\n", "userId,movieId,rating,timestamp\n1,10,4,881250949\n2,10,3,1\n", "1::10::4::881250949\n2::10::3::1\n" })
+        foreach (var text in new[] { "1\t10\t4\t881250949\n2\t10\t3\t1\n", "userId,movieId,rating,timestamp\n1,10,4,881250949\n2,10,3,1\n", "1::10::4::881250949\n2::10::3::1\n", "1 10  4 881250949\n2 10 3 1\n" })
         {
             var data = RatingsFile.Read(new StringReader(text));
 
