@@ -55,22 +55,7 @@ internal static class RankCommand
         output.WriteLine(Invariant($"Peak working set: {peak / 1e6:F0} MB (whole process, including the {data.Events.Length:N0} generated events)"));
         output.WriteLine();
         output.WriteLine(Invariant($"Held-out last {ranker.EvaluationHours} h, {r.EvaluationUsers:N0} users who played something (features and CF models from before the cut; relevant = videos played in the period):"));
-        output.WriteLine($"{"method",-26} {"NDCG@20",8} {"R@20",8} {"P@20",8}");
-        foreach (var m in r.Evaluation)
-        {
-            output.WriteLine(Invariant($"{m.Method,-26} {m.NdcgAt20,8:F4} {m.RecallAt20,8:F4} {m.PrecisionAt20,8:F4}"));
-        }
-
-        var names = RankerStage.CandidateModelNames(ranker);
-        var bestCf = r.Evaluation.Where(m => names.Contains(m.Method)).MaxBy(m => m.NdcgAt20)!;
-        var composed = r.Evaluation.Where(m => m.Method.StartsWith(RankerStage.Methods.Composed, StringComparison.Ordinal)).MaxBy(m => m.NdcgAt20)!;
-        var learned = r.Evaluation.Single(m => m.Method == RankerStage.Methods.Ranker);
-        var learnedComposed = r.Evaluation.Single(m => m.Method == RankerStage.Methods.RankerComposed);
-        output.WriteLine(Invariant($"Ranker vs best single CF model ({bestCf.Method}): NDCG@20 {Relative(learned.NdcgAt20, bestCf.NdcgAt20)}, recall@20 {Relative(learned.RecallAt20, bestCf.RecallAt20)}"));
-        output.WriteLine(Invariant($"Ranker vs rule-composed CF feed ({composed.Method}): NDCG@20 {Relative(learned.NdcgAt20, composed.NdcgAt20)}, recall@20 {Relative(learned.RecallAt20, composed.RecallAt20)}"));
-        output.WriteLine(Invariant($"Ranker + rules (what serves) vs rule-composed CF feed: NDCG@20 {Relative(learnedComposed.NdcgAt20, composed.NdcgAt20)}, recall@20 {Relative(learnedComposed.RecallAt20, composed.RecallAt20)}"));
-        output.WriteLine($"Decision: {r.Decision}. {r.Reason}");
-        output.WriteLine("Feature importance (share of LightGBM's split gain): " + string.Join(", ", (r.Importance ?? []).Select(g => Invariant($"{g.Feature} {g.Share:P1}"))));
+        PrintComparison(r, ranker, output);
         output.WriteLine();
 
         // Serving, in-process: one feed computation, CF order (no ranker) vs the ranked lists.
@@ -137,6 +122,30 @@ internal static class RankCommand
 
         return 0;
     }
+
+    /// <summary>Every method's metrics, then the ranker against the best single CF model and the rule-composed CF feed, the decision and the feature gains.</summary>
+    public static void PrintComparison(RankerReport r, RankerOptions ranker, TextWriter output)
+    {
+        output.WriteLine($"{"method",-26} {"NDCG@20",8} {"R@20",8} {"P@20",8}");
+        foreach (var m in r.Evaluation)
+        {
+            output.WriteLine(Invariant($"{m.Method,-26} {m.NdcgAt20,8:F4} {m.RecallAt20,8:F4} {m.PrecisionAt20,8:F4}"));
+        }
+
+        var names = RankerStage.CandidateModelNames(ranker);
+        var bestCf = r.Evaluation.Where(m => names.Contains(m.Method)).MaxBy(m => m.NdcgAt20)!;
+        var composed = r.Evaluation.Where(m => m.Method.StartsWith(RankerStage.Methods.Composed, StringComparison.Ordinal)).MaxBy(m => m.NdcgAt20)!;
+        var learned = r.Evaluation.Single(m => m.Method == RankerStage.Methods.Ranker);
+        var learnedComposed = r.Evaluation.Single(m => m.Method == RankerStage.Methods.RankerComposed);
+        output.WriteLine($"Ranker vs best single CF model ({bestCf.Method}): {Compare(learned, bestCf)}");
+        output.WriteLine($"Ranker vs rule-composed CF feed ({composed.Method}): {Compare(learned, composed)}");
+        output.WriteLine($"Ranker + rules (what serves) vs rule-composed CF feed: {Compare(learnedComposed, composed)}");
+        output.WriteLine($"Decision: {r.Decision}. {r.Reason}");
+        output.WriteLine("Feature importance (share of LightGBM's split gain): " + string.Join(", ", (r.Importance ?? []).Select(g => Invariant($"{g.Feature} {g.Share:P1}"))));
+    }
+
+    private static string Compare(MethodMetrics a, MethodMetrics b) =>
+        $"NDCG@20 {Relative(a.NdcgAt20, b.NdcgAt20)}, recall@20 {Relative(a.RecallAt20, b.RecallAt20)}, precision@20 {Relative(a.PrecisionAt20, b.PrecisionAt20)}";
 
     private static string[] RequestUsers(string[] users, int seed, double coldShare = 0.1)
     {

@@ -6,7 +6,8 @@ namespace Serverless.Recommendations.Benchmarks;
 /// <summary>
 /// A MovieLens-100k-shaped explicit data set with planted latent structure: 943 users, 1,682 items, 100,000 ratings 1–5,
 /// at least 20 ratings per user, heavy-tailed user activity and Zipf item popularity, items chosen missing-not-at-random
-/// (users rate what they like), ratings = round(2.95 + b_u + b_i + p_u·q_i + ε) clamped to 1..5.
+/// (users rate what they like), ratings = round(2.95 + b_u + b_i + p_u·q_i + ε) clamped to 1..5; timestamps in sessions
+/// over ~7 months (users arriving throughout, most of a user's ratings in a first session).
 /// </summary>
 internal static class SyntheticRatings
 {
@@ -63,9 +64,16 @@ internal static class SyntheticRatings
         using var writer = new StreamWriter(path);
         var keys = new double[items];
         var order = new int[items];
-        var time = 874_724_710L;
+        // Times come from their own stream, so the ratings are the same as before times were simulated. MovieLens-like (an
+        // assumption, not MovieLens's own distribution): users arrive over ~7 months, rate most in a first session, and
+        // come back for later sessions (each next rating starts one with probability 3 %, after an exponential gap of
+        // mean 20 days, never past the span); ratings within a session are 1–600 s apart.
+        var timing = new Random(unchecked((seed * 31) + 7));
+        const long start = 874_724_710L, span = 215L * 86_400;
         for (var u = 0; u < users; u++)
         {
+            var session = start + (long)(timing.NextDouble() * 200 * 86_400);
+            var time = session;
             for (var i = 0; i < items; i++)
             {
                 var affinity = bi[i];
@@ -92,6 +100,16 @@ internal static class SyntheticRatings
 
                 var r = Math.Clamp((int)Math.Round(2.95 + bu[u] + bi[i] + dot + Gauss(0.8)), 1, 5);
                 time += random.Next(1, 600);
+                if (timing.NextDouble() < 0.03)
+                {
+                    var next = session + (long)(-Math.Log(1 - timing.NextDouble()) * 20 * 86_400);
+                    if (next < start + span && next > time)
+                    {
+                        session = next;
+                        time = next;
+                    }
+                }
+
                 writer.Write(string.Create(CultureInfo.InvariantCulture, $"{u + 1}\t{i + 1}\t{r}\t{time}\n"));
             }
         }

@@ -61,13 +61,21 @@ internal sealed record RankerInput(
     RatingDataset DataNow,
     IReadOnlyList<IRecommenderModel> ModelsNow,
     TreeEnsemble? Current,
-    string Version);
+    string Version,
+    RankerCuts? Cuts = null);
+
+/// <summary>
+/// Explicit cuts for the time split, A &lt; B &lt; now: the ranker learns at A from [A, B) and is evaluated at B on [B, now).
+/// Without them (the timer) B = now − <see cref="RankerOptions.EvaluationHours"/> and A = B − <see cref="RankerOptions.LabelHours"/>;
+/// the ratings-file evaluation scales them to the file's time span.
+/// </summary>
+internal sealed record RankerCuts(DateTimeOffset A, DateTimeOffset B);
 
 internal sealed record RankerOutcome(RankedFeed? Feed, RankerReport Report, TreeEnsemble? NewRanker);
 
 /// <summary>
 /// The learned second stage, with a time split and no leakage. With E = <see cref="RankerOptions.EvaluationHours"/> and
-/// L = <see cref="RankerOptions.LabelHours"/>, cut B = now − E and cut A = B − L:
+/// L = <see cref="RankerOptions.LabelHours"/>, cut B = now − E and cut A = B − L (or the input's explicit <see cref="RankerCuts"/>):
 /// <list type="number">
 /// <item>CF candidate models are fitted on the events before A; candidates of users who played something in [A, B) get
 /// features as of A and labels from what they did in [A, B) with what they were shown; LightGBM LambdaRank learns from them.</item>
@@ -96,12 +104,11 @@ internal static class RankerStage
         var names = CandidateModelNames(o);
         var featureNames = RankingFeatures.Names(names);
         var now = input.Now.UtcTicks;
-        var cutB = now - TimeSpan.FromHours(o.EvaluationHours).Ticks;
-        var cutA = cutB - TimeSpan.FromHours(o.LabelHours).Ticks;
+        var (cutA, cutB) = Cuts(input);
         var sw = Stopwatch.StartNew();
 
-        var modelsA = FitCut(log, cutA, names, input, cancellationToken);
-        var modelsB = FitCut(log, cutB, names, input, cancellationToken);
+        var modelsA = FitCut(log, cutA, names, input.Feedback, input.Training, cancellationToken);
+        var modelsB = FitCut(log, cutB, names, input.Feedback, input.Training, cancellationToken);
         var cfSeconds = sw.Elapsed.TotalSeconds;
         if (modelsA is null || modelsB is null)
         {
@@ -152,6 +159,24 @@ internal static class RankerStage
         return new RankerOutcome(feed, report, ranker);
     }
 
+    /// <summary>Cut A and cut B in UTC ticks: the input's explicit cuts, else the options' hour windows before now.</summary>
+    internal static (long A, long B) Cuts(RankerInput input)
+    {
+        var now = input.Now.UtcTicks;
+        if (input.Cuts is { } cuts)
+        {
+            if (!(cuts.A.UtcTicks < cuts.B.UtcTicks && cuts.B.UtcTicks < now))
+            {
+                throw new ArgumentException("The cuts must satisfy A < B < now.", nameof(input));
+            }
+
+            return (cuts.A.UtcTicks, cuts.B.UtcTicks);
+        }
+
+        var b = now - TimeSpan.FromHours(input.Options.EvaluationHours).Ticks;
+        return (b - TimeSpan.FromHours(input.Options.LabelHours).Ticks, b);
+    }
+
     /// <summary>
     /// The "not worse" rule for the ranker, on one evaluation: the new ranker is published when its NDCG@20 is at least
     /// the best CF model's and the serving ranker's; else the serving ranker when it is at least the best CF model's (it
@@ -191,15 +216,15 @@ internal static class RankerStage
         [.. CandidateModelNames(o).Select(n => outcome.Models.TryGetValue(n, out var model) ? model : TrainingCore.Algorithm(n, training).Fit(outcome.Train, cancellationToken))];
 
     /// <summary>The candidate CF models fitted on the events before <paramref name="cut"/>, or null without data.</summary>
-    internal static CutModels? FitCut(VideoEventLog log, long cut, string[] names, RankerInput input, CancellationToken cancellationToken)
+    internal static CutModels? FitCut(VideoEventLog log, long cut, string[] names, FeedbackOptions feedback, TrainingOptions training, CancellationToken cancellationToken)
     {
-        var aggregator = new InteractionAggregator(input.Feedback, id => null);
+        var aggregator = new InteractionAggregator(feedback, id => null);
         var end = log.CountBefore(cut);
         var at = new DateTimeOffset(cut, TimeSpan.Zero);
         for (var k = 0; k < end; k++)
         {
             // The log holds watch fractions; with no duration known, the aggregator divides by DefaultDurationSeconds.
-            aggregator.Add(log.UserIds[log.Users[k]], log.ItemIds[log.Items[k]], log.Types[k], log.Fractions[k] * input.Feedback.DefaultDurationSeconds, new DateTimeOffset(log.Ticks[k], TimeSpan.Zero));
+            aggregator.Add(log.UserIds[log.Users[k]], log.ItemIds[log.Items[k]], log.Types[k], log.Fractions[k] * feedback.DefaultDurationSeconds, new DateTimeOffset(log.Ticks[k], TimeSpan.Zero));
         }
 
         var data = aggregator.Build(at);
@@ -208,7 +233,7 @@ internal static class RankerStage
             return null;
         }
 
-        var models = names.Select(n => TrainingCore.Algorithm(n, input.Training).Fit(data.Matrix, cancellationToken)).ToArray();
+        var models = names.Select(n => TrainingCore.Algorithm(n, training).Fit(data.Matrix, cancellationToken)).ToArray();
         return new CutModels(data, models);
     }
 
