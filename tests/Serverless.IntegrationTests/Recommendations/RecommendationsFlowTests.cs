@@ -198,15 +198,19 @@ public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFix
 
     private static async Task<JsonElement> RunTimerReportAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app)
     {
-        // The same path the Functions host and the local runtime take for the timer.
-        await app.Services.GetRequiredService<FunctionExecutor>().RunTimerAsync(new TimerTrigger("RetrainRecommender", false, null), default);
+        // The same path the Functions host and the local runtime take for the timer. Its report is the one that was not
+        // there before the run (blob times have one-second resolution: the newest by time could be an earlier run's).
         var blobs = app.Services.GetRequiredService<IBlobStore>();
-        var latest = await blobs.ListAsync("models", "recommender/versions/", default).Where(b => b.Name.EndsWith("report.json", StringComparison.Ordinal))
-            .OrderByDescending(b => b.LastModified).FirstAsync();
-        var report = JsonDocument.Parse((await blobs.ReadTextAsync("models", latest.Name, default))!).RootElement;
+        var before = await Reports(blobs).ToHashSetAsync(StringComparer.Ordinal);
+        await app.Services.GetRequiredService<FunctionExecutor>().RunTimerAsync(new TimerTrigger("RetrainRecommender", false, null), default);
+        var latest = await Reports(blobs).Where(name => !before.Contains(name)).SingleAsync();
+        var report = JsonDocument.Parse((await blobs.ReadTextAsync("models", latest, default))!).RootElement;
         Assert.True(report.GetProperty("status").GetString() == "published", report.ToString());
         return report;
     }
+
+    private static IAsyncEnumerable<string> Reports(IBlobStore blobs) =>
+        blobs.ListAsync("models", "recommender/versions/", default).Where(b => b.Name.EndsWith("report.json", StringComparison.Ordinal)).Select(b => b.Name);
 
     private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> App(TestVideoDirectory directory, params (string Key, string Value)[] settings)
     {
