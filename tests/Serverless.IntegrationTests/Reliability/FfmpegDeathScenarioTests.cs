@@ -104,65 +104,73 @@ public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
     /// <summary>
     /// Kills the video's transcode ffmpeg the moment it is seen running (a running transcode is mid-transcode by
     /// definition); returns the progress the row showed right after the kill, or what was seen when the window was
-    /// missed. Polls only /proc (milliseconds) between kills: a storage read on every poll made the window easy to miss
-    /// on a loaded machine, where a 4 s clip transcodes in about a second.
+    /// missed. Runs on its own thread and polls only /proc (milliseconds) between kills: this test process's thread
+    /// pool is busy with the app processes' output readers, and a killer waiting there for each poll (or a storage read
+    /// on every poll) let a whole 1 s transcode run unseen on a loaded machine.
     /// </summary>
-    private static async Task<(double? KilledAt, string Seen)> KillOnceMidTranscodeAsync(ReliabilityEnvironment env, string work, string videoId, CancellationToken cancellationToken)
-    {
-        var polls = 0;
-        var seen = false;
-        var last = "nothing";
-        while (!cancellationToken.IsCancellationRequested)
+    private static Task<(double? KilledAt, string Seen)> KillOnceMidTranscodeAsync(ReliabilityEnvironment env, string work, string videoId, CancellationToken cancellationToken) =>
+        OnOwnThread(() =>
         {
-            polls++;
-            var transcode = MediaProcesses.Find(work, videoId).FirstOrDefault(p => p.IsTranscode);
-            if (transcode is not null)
+            var polls = 0;
+            var seen = false;
+            var last = "nothing";
+            while (!cancellationToken.IsCancellationRequested)
             {
-                seen = true;
-                if (transcode.Kill())
+                polls++;
+                var transcode = MediaProcesses.Find(work, videoId).FirstOrDefault(p => p.IsTranscode);
+                if (transcode is not null)
                 {
-                    var killed = await env.Videos.GetAsync(videoId, default);
-                    return (killed?.Progress ?? 0, last);
+                    seen = true;
+                    if (transcode.Kill())
+                    {
+                        var killed = env.Videos.GetAsync(videoId, default).GetAwaiter().GetResult();
+                        return ((double?)(killed?.Progress ?? 0), last);
+                    }
                 }
+                else if (polls % 100 == 0)
+                {
+                    var video = env.Videos.GetAsync(videoId, default).GetAwaiter().GetResult();
+                    last = string.Create(CultureInfo.InvariantCulture, $"{video?.Status}/{video?.Stage}/{video?.Progress:0}");
+                    if (video?.Status is VideoStatus.Ready or VideoStatus.Failed)
+                    {
+                        break;
+                    }
+                }
+
+                Thread.Sleep(2);
             }
-            else if (polls % 25 == 0)
+
+            return ((double?)null, $"{polls} polls, transcode {(seen ? "seen" : "never seen")}, last {last}");
+        });
+
+    /// <summary>Kills every transcode ffmpeg of the video as soon as it appears (own thread, like the kill-once killer); returns how many it killed.</summary>
+    private static Task<int> KillEveryTranscodeAsync(ReliabilityEnvironment env, string work, string videoId, CancellationToken cancellationToken) =>
+        OnOwnThread(() =>
+        {
+            var killed = new HashSet<int>();
+            var polls = 0;
+            while (!cancellationToken.IsCancellationRequested)
             {
-                var video = await env.Videos.GetAsync(videoId, default);
-                last = string.Create(CultureInfo.InvariantCulture, $"{video?.Status}/{video?.Stage}/{video?.Progress:0}");
-                if (video?.Status is VideoStatus.Ready or VideoStatus.Failed)
+                polls++;
+                foreach (var transcode in MediaProcesses.Find(work, videoId).Where(p => p.IsTranscode && !killed.Contains(p.ProcessId)))
+                {
+                    if (transcode.Kill())
+                    {
+                        killed.Add(transcode.ProcessId);
+                    }
+                }
+
+                if (polls % 100 == 0 && env.Videos.GetAsync(videoId, default).GetAwaiter().GetResult() is { Status: VideoStatus.Ready or VideoStatus.Failed })
                 {
                     break;
                 }
+
+                Thread.Sleep(2);
             }
 
-            await Task.Delay(5, CancellationToken.None);
-        }
+            return killed.Count;
+        });
 
-        return (null, $"{polls} polls, transcode {(seen ? "seen" : "never seen")}, last {last}");
-    }
-
-    /// <summary>Kills every transcode ffmpeg of the video as soon as it appears; returns how many it killed.</summary>
-    private static async Task<int> KillEveryTranscodeAsync(ReliabilityEnvironment env, string work, string videoId, CancellationToken cancellationToken)
-    {
-        var killed = new HashSet<int>();
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            foreach (var transcode in MediaProcesses.Find(work, videoId).Where(p => p.IsTranscode && !killed.Contains(p.ProcessId)))
-            {
-                if (transcode.Kill())
-                {
-                    killed.Add(transcode.ProcessId);
-                }
-            }
-
-            if (await env.Videos.GetAsync(videoId, default) is { Status: VideoStatus.Ready or VideoStatus.Failed })
-            {
-                break;
-            }
-
-            await Task.Delay(20, CancellationToken.None);
-        }
-
-        return killed.Count;
-    }
+    private static Task<T> OnOwnThread<T>(Func<T> loop) =>
+        Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }
