@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Serverless.Recommendations.Algorithms;
 using Serverless.Recommendations.Evaluation;
+using Serverless.Recommendations.Ranking;
 
 namespace Serverless.Recommendations.Feedback;
 
@@ -89,7 +90,7 @@ internal sealed class InteractionAggregator(FeedbackOptions options, Func<string
     private readonly Dictionary<string, int> _items = new(StringComparer.Ordinal);
     private readonly List<string> _userIds = [];
     private readonly List<string> _itemIds = [];
-    private readonly Dictionary<long, PairState> _pairs = [];
+    private readonly Dictionary<long, PairState> _pairs = new(PairKeyComparer.Instance); // long.GetHashCode folds user ^ item: heavy collisions
     private readonly Dictionary<int, double> _durations = [];
 
     public int EventCount { get; private set; }
