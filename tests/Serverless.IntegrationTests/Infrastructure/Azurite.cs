@@ -107,6 +107,31 @@ public sealed class AzuriteProcess : IAsyncLifetime
 
     public Task RestartAsync() => StartAsync(BlobPort, QueuePort, TablePort);
 
+    /// <summary>
+    /// For the end of the test run (<see cref="AppDomain.ProcessExit"/>): kills the emulator at once and removes its data.
+    /// A graceful stop can outlast the little time the runtime gives exit handlers and leave the emulator running.
+    /// </summary>
+    public void KillAtExit()
+    {
+        try
+        {
+            if (_process is { HasExited: false })
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+
+            if (_location is not null && Directory.Exists(_location))
+            {
+                Directory.Delete(_location, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            // Best effort at exit.
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await StopAsync();
@@ -242,7 +267,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
     {
         var process = new AzuriteProcess();
         await process.InitializeAsync();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.DisposeAsync().GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.KillAtExit();
         return process;
     });
 

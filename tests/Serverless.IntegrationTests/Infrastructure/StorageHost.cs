@@ -94,7 +94,7 @@ public sealed class SecureAzuriteFixture : IAsyncLifetime
     {
         var process = new AzuriteProcess { Secure = true };
         await process.InitializeAsync();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.DisposeAsync().GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => process.KillAtExit();
         return process;
     });
 
