@@ -81,14 +81,18 @@ internal static class Evaluator
             return new RankingMetrics(0, 0, 0, 0, 0, 0);
         }
 
-        var sums = new double[5];
-        var gate = new object();
-        Parallel.ForEach(
-            users,
+        // Each user's metrics land in their own slot and are summed in user order afterwards: the result is the same
+        // to the last bit however the users were spread over threads (a per-thread running sum was not, and the
+        // "only if not worse" publish rule compares these numbers).
+        var perUser = new (double P10, double R10, double Ndcg, double Ap, double R20)[users.Count];
+        Parallel.For(
+            0,
+            users.Count,
             new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => (Scores: new float[train.ItemCount], Top: new int[20], Sums: new double[5]),
-            (u, _, local) =>
+            () => (Scores: new float[train.ItemCount], Top: new int[20]),
+            (k, _, local) =>
             {
+                var u = users[k];
                 Array.Clear(local.Scores);
                 score(u, local.Scores);
                 foreach (var seen in train.ItemsOf(u))
@@ -97,24 +101,20 @@ internal static class Evaluator
                 }
 
                 var found = TopK.Select(local.Scores, 20, local.Top);
-                var (p10, r10, ndcg, ap, r20) = UserMetrics(local.Top.AsSpan(0, found), test.ItemsOf(u), 10);
-                local.Sums[0] += p10;
-                local.Sums[1] += r10;
-                local.Sums[2] += ndcg;
-                local.Sums[3] += ap;
-                local.Sums[4] += r20;
+                perUser[k] = UserMetrics(local.Top.AsSpan(0, found), test.ItemsOf(u), 10);
                 return local;
             },
-            local =>
-            {
-                lock (gate)
-                {
-                    for (var m = 0; m < sums.Length; m++)
-                    {
-                        sums[m] += local.Sums[m];
-                    }
-                }
-            });
+            _ => { });
+
+        var sums = new double[5];
+        foreach (var (p10, r10, ndcg, ap, r20) in perUser)
+        {
+            sums[0] += p10;
+            sums[1] += r10;
+            sums[2] += ndcg;
+            sums[3] += ap;
+            sums[4] += r20;
+        }
 
         var n = users.Count;
         return new RankingMetrics(n, sums[0] / n, sums[1] / n, sums[2] / n, sums[3] / n, sums[4] / n);
