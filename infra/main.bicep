@@ -85,12 +85,11 @@ var containers = [
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
 var queues = [
   'video-uploads' // Event Grid BlobCreated events for the uploads container (OnVideoUploaded)
-  'video-steps' // pipeline step messages, one activity each (RunPipelineStep)
 ]
 
 // Tables (alphanumeric names).
 var tables = [
-  'Videos' // the video catalog and each video's pipeline state
+  'Videos' // the video catalog and the read model of each video's pipeline (the Durable task hub keeps its own tables)
   'ReadyVideos' // index of Ready videos, newest first
   'LocalRuntimeUploads' // created by every start-up; used only by the local upload watcher
   'RecEvents' // user events by hour of occurrence (training scans a window)
@@ -174,8 +173,6 @@ var appSettings = {
   Pipeline__StuckAfterSeconds: '900'
   Pipeline__UploadExpiryMinutes: '1440'
   Pipeline__ProgressIntervalSeconds: '2'
-  Pipeline__HeartbeatSeconds: '10'
-  Pipeline__HeartbeatTimeoutSeconds: '45'
   Pipeline__SweepSchedule: '0 */1 * * * *' // also read by the host for SweepPipelines/function.json (%Pipeline__SweepSchedule%)
   Recommendations__RetrainSchedule: '0 0 * * * *' // also read by the host for RetrainRecommender/function.json (%Recommendations__RetrainSchedule%)
   RecommenderEvents__MaxBatchSize: '100'

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Serverless.Functions;
+using Serverless.Functions.Runtime.Durable;
 using Serverless.Http;
 using Serverless.Storage;
 
@@ -51,6 +52,7 @@ public static class FunctionsRuntimeExtensions
             new StorageResource(StorageResourceKind.Container, LocalRuntime.HostContainer),
             new StorageResource(StorageResourceKind.Table, LocalRuntime.WatchTable));
         builder.Services.AddHostedService<StorageStartup>();
+        builder.AddDurableTaskRuntime();
         if (!hosted)
         {
             builder.Services.AddSingleton<QueueWakeups>();

@@ -297,7 +297,7 @@ internal sealed partial class LocalRuntime(
         }
     }
 
-    private static string WatchRowKey(BlobItemInfo blob)
+    internal static string WatchRowKey(BlobItemInfo blob)
     {
         var bytes = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{blob.Name}\n{blob.ETag}"));
         return Convert.ToHexString(bytes);

@@ -6,202 +6,474 @@ using Serverless.Storage;
 
 namespace Serverless.Pipeline;
 
-/// <summary>What an activity recorded; applied to the checkpoint by the runner.</summary>
-public sealed record StepResult(
-    MediaInfo? Source = null,
-    IReadOnlyList<Rendition>? Ladder = null,
-    IReadOnlyList<RenditionRecord>? Renditions = null,
-    double? Progress = null,
-    DateTimeOffset? ReadyAt = null)
-{
-    public PipelineState Apply(PipelineState state) => state with
-    {
-        Source = Source ?? state.Source,
-        Ladder = Ladder ?? state.Ladder,
-        Renditions = Renditions ?? state.Renditions,
-    };
-
-    public VideoRecord ApplyTo(VideoRecord video)
-    {
-        if (Source is { } source)
-        {
-            video = video with { DurationSeconds = source.DurationSeconds, Width = source.Video?.DisplayWidth, Height = source.Video?.DisplayHeight };
-        }
-
-        if (ReadyAt is { } ready && Renditions is { } renditions)
-        {
-            video = video with
-            {
-                Status = VideoStatus.Ready,
-                ReadyAt = ready,
-                Error = null,
-                Renditions = renditions
-                    .Select(r => new VideoRendition(r.Name, r.Width, r.Height, r.Bandwidth, r.AverageBandwidth, r.Codecs, r.FrameRate, MediaLayout.RenditionPlaylist(video.VideoId, r.Name)))
-                    .ToList(),
-            };
-        }
-
-        return video;
-    }
-}
-
-/// <summary>The pipeline's activities: all I/O, each idempotent (deterministic output names; re-runs overwrite).</summary>
-public interface IPipelineActivities
-{
-    /// <param name="progress">Reports the step's progress in percent.</param>
-    Task<StepResult> RunAsync(PipelineStep step, VideoEntry entry, Action<double> progress, CancellationToken cancellationToken);
-}
-
-internal sealed partial class PipelineActivities(
-    IBlobStore blobs,
-    IBlobSasSigner signer,
-    VideoRepository videos,
-    IMediaProbe probe,
-    IHlsTranscoder transcoder,
-    IPosterExtractor posters,
-    WorkArea workArea,
-    IOptions<PipelineOptions> pipelineOptions,
-    IOptions<MediaOptions> mediaOptions,
-    TimeProvider time,
-    ILogger<PipelineActivities> logger) : IPipelineActivities
+/// <summary>
+/// The pipeline's activities, one method per step: all the I/O, each idempotent (deterministic output names; re-runs
+/// overwrite, publish last). Each keeps the video's row — the API's read model — up to date (stage, per-step attempts and
+/// timings, progress, the outcome) and turns every failure into a <see cref="StepFailedException"/> whose kind the
+/// orchestration decides on: bad input is <see cref="StepFailureKind.Rejected"/>, an unreachable storage account
+/// <see cref="StepFailureKind.StorageOutage"/>, a shutdown <see cref="StepFailureKind.Interrupted"/>.
+/// </summary>
+internal sealed partial class PipelineActivities
 {
     /// <summary>How long ffmpeg may read the source through its SAS URL.</summary>
     private static readonly TimeSpan SourceUrlLifetime = TimeSpan.FromHours(2);
 
-    public Task<StepResult> RunAsync(PipelineStep step, VideoEntry entry, Action<double> progress, CancellationToken cancellationToken) => step switch
+    private readonly IBlobStore _blobs;
+    private readonly IBlobSasSigner _signer;
+    private readonly VideoRepository _videos;
+    private readonly IMediaProbe _probe;
+    private readonly IHlsTranscoder _transcoder;
+    private readonly IPosterExtractor _posters;
+    private readonly WorkArea _workArea;
+    private readonly IOptions<PipelineOptions> _pipelineOptions;
+    private readonly IOptions<MediaOptions> _mediaOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger<PipelineActivities> _logger;
+
+    public PipelineActivities(
+        IBlobStore blobs,
+        IBlobSasSigner signer,
+        VideoRepository videos,
+        IMediaProbe probe,
+        IHlsTranscoder transcoder,
+        IPosterExtractor posters,
+        WorkArea workArea,
+        IOptions<PipelineOptions> pipelineOptions,
+        IOptions<MediaOptions> mediaOptions,
+        TimeProvider time,
+        ILogger<PipelineActivities> logger)
     {
-        PipelineStep.ProbeSource => ProbeSourceAsync(entry, cancellationToken),
-        PipelineStep.TranscodeLadder => TranscodeLadderAsync(entry, progress, cancellationToken),
-        PipelineStep.PackageHls => PackageHlsAsync(entry, cancellationToken),
-        PipelineStep.CreatePoster => CreatePosterAsync(entry, cancellationToken),
-        PipelineStep.PublishVideo => PublishVideoAsync(entry, cancellationToken),
-        _ => throw new ArgumentOutOfRangeException(nameof(step), step, "Unknown pipeline step."),
+        _blobs = blobs;
+        _signer = signer;
+        _videos = videos;
+        _probe = probe;
+        _transcoder = transcoder;
+        _posters = posters;
+        _workArea = workArea;
+        _pipelineOptions = pipelineOptions;
+        _mediaOptions = mediaOptions;
+        _time = time;
+        _logger = logger;
+    }
+
+    public Task<ProbeOutput> ProbeSourceAsync(string videoId, CancellationToken cancellationToken) =>
+        RunAsync(videoId, PipelineStep.ProbeSource, async () =>
+        {
+            var blob = await _blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), cancellationToken).ConfigureAwait(false)
+                ?? throw new MediaRejectedException("The upload is missing from storage.");
+            if (blob.Length == 0)
+            {
+                throw new MediaRejectedException("The upload is empty (0 bytes).");
+            }
+
+            var limit = Math.Min(_pipelineOptions.Value.MaxUploadBytes, _mediaOptions.Value.MaxSourceBytes);
+            if (blob.Length > limit)
+            {
+                throw new MediaRejectedException(string.Create(
+                    CultureInfo.InvariantCulture, $"The upload is {blob.Length} bytes; the limit is {limit} bytes."));
+            }
+
+            var info = await _probe.ProbeAsync(SourceUrl(videoId), cancellationToken).ConfigureAwait(false);
+            info = info with { SizeBytes = info.SizeBytes ?? blob.Length };
+            if (SourcePolicy.Reject(info, _mediaOptions.Value) is { } reason)
+            {
+                throw new MediaRejectedException(reason);
+            }
+
+            var ladder = LadderPlanner.Plan(info, _mediaOptions.Value);
+            LogProbed(videoId, info.DurationSeconds, info.Video?.DisplayWidth ?? 0, info.Video?.DisplayHeight ?? 0, string.Join(",", ladder.Select(r => r.Name)));
+            return (new ProbeOutput(info, ladder), (Func<VideoEntry, VideoEntry>)(e => e with
+            {
+                Video = e.Video with { DurationSeconds = info.DurationSeconds, Width = info.Video?.DisplayWidth, Height = info.Video?.DisplayHeight },
+                State = e.State! with { Source = info, Ladder = ladder },
+            }));
+        }, cancellationToken);
+
+    public Task<TranscodeOutput> TranscodeLadderAsync(TranscodeInput input, CancellationToken cancellationToken) =>
+        RunAsync(input.VideoId, PipelineStep.TranscodeLadder, async () =>
+        {
+            var videoId = input.VideoId;
+            using var work = _workArea.Create(videoId);
+
+            // Fail (and retry later) before ffmpeg fills the disk, which would also starve every other step on this instance.
+            DiskSpace.EnsureAvailable(work.Path, DiskSpace.EstimateTranscodeBytes(input.Source, input.Ladder));
+            using var progress = new ProgressWriter(this, videoId, cancellationToken);
+            var result = await _transcoder.TranscodeAsync(
+                new TranscodeRequest(SourceUrl(videoId), work.Path, input.Source, input.Ladder, _mediaOptions.Value.SegmentFormat),
+                new Progress<double>(p => progress.Report(p * 95)),
+                cancellationToken).ConfigureAwait(false);
+            await progress.StopAsync().ConfigureAwait(false);
+
+            // A re-run may have fewer segments than an earlier attempt: clear the old outputs so no orphan remains.
+            await _blobs.DeletePrefixAsync(MediaLayout.Container, $"{videoId}/hls/", cancellationToken).ConfigureAwait(false);
+            foreach (var rendition in result.Renditions)
+            {
+                var folder = MediaLayout.RenditionFolder(videoId, rendition.Rendition.Name);
+                foreach (var file in rendition.Files.Where(f => !string.Equals(f, rendition.PlaylistPath, StringComparison.Ordinal)))
+                {
+                    await UploadAsync(file, folder + Path.GetFileName(file), cancellationToken).ConfigureAwait(false);
+                }
+
+                // The playlist last: it only names segments that are already there.
+                await UploadAsync(rendition.PlaylistPath, MediaLayout.RenditionPlaylist(videoId, rendition.Rendition.Name), cancellationToken).ConfigureAwait(false);
+            }
+
+            var records = result.Renditions
+                .Select(r => new RenditionRecord(r.Rendition.Name, r.Rendition.Width, r.Rendition.Height, r.PeakBandwidth, r.AverageBandwidth, r.Codecs, r.FrameRate))
+                .ToList();
+            return (new TranscodeOutput(records), (Func<VideoEntry, VideoEntry>)(e => e with
+            {
+                Video = e.Video with { Progress = 100 },
+                State = e.State! with { Renditions = records },
+            }));
+        }, cancellationToken);
+
+    public Task<bool> PackageHlsAsync(PackageInput input, CancellationToken cancellationToken) =>
+        RunAsync(input.VideoId, PipelineStep.PackageHls, async () =>
+        {
+            var videoId = input.VideoId;
+            var outputs = new List<RenditionOutput>();
+            foreach (var rendition in input.Renditions)
+            {
+                var name = MediaLayout.RenditionPlaylist(videoId, rendition.Name);
+                var text = await _blobs.ReadTextAsync(MediaLayout.Container, name, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"The playlist {name} is missing.");
+                var problems = PlaylistValidator.Validate(HlsPlaylists.ParseMedia(text), input.DurationSeconds);
+                if (problems.Count > 0)
+                {
+                    // The same source gives the same playlist: running it again cannot help.
+                    throw new MediaRejectedException($"The {rendition.Name} playlist breaks the HLS rules: {string.Join("; ", problems)}");
+                }
+
+                var ladder = input.Ladder.FirstOrDefault(r => r.Name == rendition.Name)
+                    ?? new Rendition(rendition.Name, rendition.Width, rendition.Height, 0, 0, 0, 0, string.Empty);
+                outputs.Add(new RenditionOutput(ladder, name, [], rendition.Bandwidth, rendition.AverageBandwidth, rendition.Codecs, rendition.FrameRate));
+            }
+
+            var master = MasterPlaylist.Write(outputs, o => $"{o.Rendition.Name}/index.m3u8");
+            using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(master));
+            await _blobs.UploadAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), content, new BlobWriteOptions(HlsContentTypes.Playlist, "no-cache"), cancellationToken)
+                .ConfigureAwait(false);
+            return (true, (Func<VideoEntry, VideoEntry>?)null);
+        }, cancellationToken);
+
+    public Task<bool> CreatePosterAsync(PosterInput input, CancellationToken cancellationToken) =>
+        RunAsync(input.VideoId, PipelineStep.CreatePoster, async () =>
+        {
+            using var work = _workArea.Create(input.VideoId);
+            var path = Path.Combine(work.Path, "poster.jpg");
+            await _posters.ExtractAsync(SourceUrl(input.VideoId), path, input.Source, cancellationToken).ConfigureAwait(false);
+            await _blobs.UploadFileAsync(MediaLayout.Container, MediaLayout.Poster(input.VideoId), path, new BlobWriteOptions("image/jpeg", "private, max-age=86400"), cancellationToken)
+                .ConfigureAwait(false);
+            return (true, (Func<VideoEntry, VideoEntry>?)null);
+        }, cancellationToken);
+
+    /// <summary>Publishes: the Ready index entry first (listing filters on the row's status), then the row turns Ready.</summary>
+    public Task<bool> PublishVideoAsync(PublishInput input, CancellationToken cancellationToken) =>
+        RunAsync(input.VideoId, PipelineStep.PublishVideo, async () =>
+        {
+            var entry = await _videos.GetEntryAsync(input.VideoId, cancellationToken).ConfigureAwait(false)
+                ?? throw new VideoGoneException();
+            var ready = Publish(entry.Video, input.Renditions, _time.GetUtcNow());
+            await _videos.AddToReadyIndexAsync(ready, cancellationToken).ConfigureAwait(false);
+            return (true, (Func<VideoEntry, VideoEntry>)(e => e with { Video = Publish(e.Video, input.Renditions, ready.ReadyAt!.Value) with { Stage = "Ready" } }));
+        }, cancellationToken);
+
+    /// <summary>Records the orchestration's verdict: the video is Failed with a reason its owner reads (never over a deletion or a publish).</summary>
+    public async Task<bool> FailVideoAsync(FailVideoInput input, CancellationToken cancellationToken)
+    {
+        await _videos.UpdateAsync(
+            input.VideoId,
+            e => e.Video.Status is VideoStatus.Ready or VideoStatus.Failed or VideoStatus.Deleted
+                ? null
+                : e with
+                {
+                    Video = e.Video with { Status = VideoStatus.Failed, Error = input.Reason, Stage = input.Step.ToString() },
+                    State = e.State is { } s ? s.With(input.Step, s[input.Step] with { Status = StepStatus.Failed, CompletedAt = _time.GetUtcNow() }) : null,
+                },
+            cancellationToken).ConfigureAwait(false);
+        LogFailed(input.VideoId, input.Step, input.Reason);
+        return true;
+    }
+
+    private static VideoRecord Publish(VideoRecord video, IReadOnlyList<RenditionRecord> renditions, DateTimeOffset readyAt) => video with
+    {
+        Status = VideoStatus.Ready,
+        ReadyAt = readyAt,
+        Error = null,
+        Progress = 100,
+        Renditions = renditions
+            .Select(r => new VideoRendition(r.Name, r.Width, r.Height, r.Bandwidth, r.AverageBandwidth, r.Codecs, r.FrameRate, MediaLayout.RenditionPlaylist(video.VideoId, r.Name)))
+            .ToList(),
     };
 
-    private async Task<StepResult> ProbeSourceAsync(VideoEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// One step's bookkeeping around its work: marks it running in the row (stage, attempt, start time), runs it, records the
+    /// outcome with the work's own change to the row, and classifies a failure for the orchestration.
+    /// </summary>
+    private async Task<T> RunAsync<T>(string videoId, PipelineStep step, Func<Task<(T Result, Func<VideoEntry, VideoEntry>? Record)>> work, CancellationToken cancellationToken)
     {
-        var videoId = entry.Video.VideoId;
-        var blob = await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), cancellationToken).ConfigureAwait(false)
-            ?? throw new MediaRejectedException("The upload is missing from storage.");
-        if (blob.Length == 0)
+        var started = _time.GetTimestamp();
+        var attempt = 0;
+        try
         {
-            throw new MediaRejectedException("The upload is empty (0 bytes).");
-        }
+            var running = await _videos.UpdateAsync(
+                videoId,
+                e =>
+                {
+                    if (e.Video.Status is VideoStatus.Deleted or VideoStatus.Ready or VideoStatus.Failed)
+                    {
+                        return null;
+                    }
 
-        var limit = Math.Min(pipelineOptions.Value.MaxUploadBytes, mediaOptions.Value.MaxSourceBytes);
-        if (blob.Length > limit)
-        {
-            throw new MediaRejectedException(string.Create(
-                CultureInfo.InvariantCulture, $"The upload is {blob.Length} bytes; the limit is {limit} bytes."));
-        }
-
-        var info = await probe.ProbeAsync(SourceUrl(videoId), cancellationToken).ConfigureAwait(false);
-        info = info with { SizeBytes = info.SizeBytes ?? blob.Length };
-        if (SourcePolicy.Reject(info, mediaOptions.Value) is { } reason)
-        {
-            throw new MediaRejectedException(reason);
-        }
-
-        var ladder = LadderPlanner.Plan(info, mediaOptions.Value);
-        LogProbed(videoId, info.DurationSeconds, info.Video?.DisplayWidth ?? 0, info.Video?.DisplayHeight ?? 0, string.Join(",", ladder.Select(r => r.Name)));
-        return new StepResult(Source: info, Ladder: ladder);
-    }
-
-    private async Task<StepResult> TranscodeLadderAsync(VideoEntry entry, Action<double> progress, CancellationToken cancellationToken)
-    {
-        var videoId = entry.Video.VideoId;
-        var state = entry.State ?? throw new InvalidOperationException("No pipeline state.");
-        var source = state.Source ?? throw new InvalidOperationException("The source was not probed.");
-        var ladder = state.Ladder ?? throw new InvalidOperationException("No ladder was planned.");
-        using var work = workArea.Create(videoId);
-
-        // Fail (and retry later) before ffmpeg fills the disk, which would also starve every other step on this instance.
-        DiskSpace.EnsureAvailable(work.Path, DiskSpace.EstimateTranscodeBytes(source, ladder));
-        var result = await transcoder.TranscodeAsync(
-            new TranscodeRequest(SourceUrl(videoId), work.Path, source, ladder, mediaOptions.Value.SegmentFormat),
-            new Progress<double>(p => progress(p * 95)),
-            cancellationToken).ConfigureAwait(false);
-
-        // A re-run may have fewer segments than an earlier attempt: clear the old outputs so no orphan remains.
-        await blobs.DeletePrefixAsync(MediaLayout.Container, $"{videoId}/hls/", cancellationToken).ConfigureAwait(false);
-        foreach (var rendition in result.Renditions)
-        {
-            var folder = MediaLayout.RenditionFolder(videoId, rendition.Rendition.Name);
-            foreach (var file in rendition.Files.Where(f => !string.Equals(f, rendition.PlaylistPath, StringComparison.Ordinal)))
+                    var state = e.State ?? PipelineState.Start(_time.GetUtcNow());
+                    attempt = state[step].Attempts + 1;
+                    return e with
+                    {
+                        Video = e.Video with { Status = VideoStatus.Processing, Stage = step.ToString(), Error = null },
+                        State = (state with { Current = step }).With(step, state[step] with { Status = StepStatus.Running, Attempts = attempt, StartedAt = _time.GetUtcNow(), CompletedAt = null }),
+                    };
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (running is null || running.Video.Status != VideoStatus.Processing)
             {
-                await UploadAsync(file, folder + Path.GetFileName(file), cancellationToken).ConfigureAwait(false);
+                throw new VideoGoneException();
             }
 
-            // The playlist last: it only names segments that are already there.
-            await UploadAsync(rendition.PlaylistPath, MediaLayout.RenditionPlaylist(videoId, rendition.Rendition.Name), cancellationToken).ConfigureAwait(false);
-        }
+            LogStepStarted(videoId, step, attempt);
+            var (result, record) = await work().ConfigureAwait(false);
+            var saved = await _videos.UpdateAsync(
+                videoId,
+                e =>
+                {
+                    if (e.Video.Status is not VideoStatus.Processing || e.State is not { } s)
+                    {
+                        return null; // Deleted meanwhile: nothing to record (its late outputs are removed below).
+                    }
 
-        progress(100);
-        var records = result.Renditions
-            .Select(r => new RenditionRecord(r.Rendition.Name, r.Rendition.Width, r.Rendition.Height, r.PeakBandwidth, r.AverageBandwidth, r.Codecs, r.FrameRate))
-            .ToList();
-        return new StepResult(Renditions: records, Progress: 100);
-    }
-
-    private async Task<StepResult> PackageHlsAsync(VideoEntry entry, CancellationToken cancellationToken)
-    {
-        var videoId = entry.Video.VideoId;
-        var state = entry.State ?? throw new InvalidOperationException("No pipeline state.");
-        var renditions = state.Renditions ?? throw new InvalidOperationException("Nothing was transcoded.");
-        var outputs = new List<RenditionOutput>();
-        foreach (var rendition in renditions)
-        {
-            var name = MediaLayout.RenditionPlaylist(videoId, rendition.Name);
-            var text = await blobs.ReadTextAsync(MediaLayout.Container, name, cancellationToken).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"The playlist {name} is missing.");
-            var problems = PlaylistValidator.Validate(HlsPlaylists.ParseMedia(text), state.Source?.DurationSeconds);
-            if (problems.Count > 0)
+                    var done = e with { State = s.With(step, s[step] with { Status = StepStatus.Succeeded, CompletedAt = _time.GetUtcNow(), LastError = null }) };
+                    return record is null ? done : record(done);
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (saved is null || saved.Video.Status == VideoStatus.Deleted)
             {
-                throw new InvalidOperationException($"The {rendition.Name} playlist breaks the HLS rules: {string.Join("; ", problems)}");
+                await RemoveMediaIfDeletedAsync(videoId, cancellationToken).ConfigureAwait(false);
+                throw new VideoGoneException();
             }
 
-            var ladder = state.Ladder?.FirstOrDefault(r => r.Name == rendition.Name)
-                ?? new Rendition(rendition.Name, rendition.Width, rendition.Height, 0, 0, 0, 0, string.Empty);
-            outputs.Add(new RenditionOutput(ladder, name, [], rendition.Bandwidth, rendition.AverageBandwidth, rendition.Codecs, rendition.FrameRate));
+            LogStepCompleted(videoId, step, attempt, _time.GetElapsedTime(started).TotalSeconds);
+            return result;
+        }
+        catch (Exception ex) when (ex is not StepFailedException)
+        {
+            var failure = await ClassifyAsync(videoId, ex, cancellationToken).ConfigureAwait(false);
+            if (failure.Kind != StepFailureKind.VideoDeleted)
+            {
+                LogStepFailed(ex, videoId, step, attempt, failure.Kind);
+                await RecordFailureAsync(videoId, step, failure.Reason).ConfigureAwait(false);
+            }
+
+            await RemoveMediaIfDeletedAsync(videoId, CancellationToken.None).ConfigureAwait(false);
+            throw new StepFailedException(failure.Kind, failure.Reason, ex);
+        }
+    }
+
+    private async Task<StepFailure> ClassifyAsync(string videoId, Exception ex, CancellationToken cancellationToken)
+    {
+        if (ex is VideoGoneException)
+        {
+            return new StepFailure(StepFailureKind.VideoDeleted, "The video was deleted.");
         }
 
-        var master = MasterPlaylist.Write(outputs, o => $"{o.Rendition.Name}/index.m3u8");
-        using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(master));
-        await blobs.UploadAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), content, new BlobWriteOptions(HlsContentTypes.Playlist, "no-cache"), cancellationToken)
-            .ConfigureAwait(false);
-        return new StepResult();
+        if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return new StepFailure(StepFailureKind.Interrupted, "The step was interrupted by a shutdown.");
+        }
+
+        // ffprobe and ffmpeg read the source over HTTP: a read cut short by a storage outage looks like a truncated file.
+        // While storage is unreachable no verdict is trusted: the run is retried like any outage.
+        var outage = ex is StorageUnavailableException || await StorageUnreachableAsync(videoId).ConfigureAwait(false);
+        if (outage)
+        {
+            return new StepFailure(StepFailureKind.StorageOutage, ex is MediaRejectedException r ? r.Reason : Describe(ex));
+        }
+
+        return ex is MediaRejectedException rejected
+            ? new StepFailure(StepFailureKind.Rejected, rejected.Reason)
+            : new StepFailure(StepFailureKind.Transient, Describe(ex));
     }
 
-    private async Task<StepResult> CreatePosterAsync(VideoEntry entry, CancellationToken cancellationToken)
+    /// <summary>The step's failed run in the read model (best effort: the orchestration holds the truth).</summary>
+    private async Task RecordFailureAsync(string videoId, PipelineStep step, string error)
     {
-        var videoId = entry.Video.VideoId;
-        var source = entry.State?.Source ?? throw new InvalidOperationException("The source was not probed.");
-        using var work = workArea.Create(videoId);
-        var path = Path.Combine(work.Path, "poster.jpg");
-        await posters.ExtractAsync(SourceUrl(videoId), path, source, cancellationToken).ConfigureAwait(false);
-        await blobs.UploadFileAsync(MediaLayout.Container, MediaLayout.Poster(videoId), path, new BlobWriteOptions("image/jpeg", "private, max-age=86400"), cancellationToken)
-            .ConfigureAwait(false);
-        return new StepResult();
+        try
+        {
+            using var quick = StorageCallScope.BeginInteractive();
+            await _videos.UpdateAsync(
+                videoId,
+                e => e.State is { } s && e.Video.Status == VideoStatus.Processing && s[step].Status == StepStatus.Running
+                    ? e with { State = s.With(step, s[step] with { Status = StepStatus.Pending, LastError = error, CompletedAt = _time.GetUtcNow() }) }
+                    : null,
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (StorageException)
+        {
+        }
     }
 
-    private async Task<StepResult> PublishVideoAsync(VideoEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// The owner deleted the video while this step ran: the delete already removed what was stored then, but the step
+    /// may have uploaded renditions or a poster since. Remove them, so a deleted video leaves nothing behind.
+    /// </summary>
+    private async Task RemoveMediaIfDeletedAsync(string videoId, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var result = new StepResult(Renditions: entry.State?.Renditions ?? [], Progress: 100, ReadyAt: now);
-
-        // The index first: listing filters on the row's status, so an index entry without a Ready row is never shown.
-        await videos.AddToReadyIndexAsync(result.ApplyTo(entry.Video), cancellationToken).ConfigureAwait(false);
-        return result;
+        try
+        {
+            if (await _videos.GetAsync(videoId, cancellationToken).ConfigureAwait(false) is { Status: VideoStatus.Deleted })
+            {
+                var removed = await _blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+                LogDeletedWhileRunning(videoId, removed);
+            }
+        }
+        catch (StorageException)
+        {
+            // The next delete by the owner (or the next run of this step) removes them.
+        }
     }
+
+    /// <summary>Whether storage is down right now (the step's own error may not say so).</summary>
+    private async Task<bool> StorageUnreachableAsync(string videoId)
+    {
+        try
+        {
+            // One quick try: the background retry budget would outlast a short outage and report storage as fine.
+            using var quick = StorageCallScope.BeginInteractive();
+            await _blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), CancellationToken.None).ConfigureAwait(false);
+            return false;
+        }
+        catch (StorageUnavailableException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>The human-readable reason a step failed, as the video's error shows it.</summary>
+    internal static string Describe(Exception ex) => ex switch
+    {
+        _ when DiskSpace.IsOutOfSpace(ex) => DiskSpace.Describe(ex),
+        FfmpegException f when f.TimedOut => "ffmpeg timed out.",
+        FfmpegException { ExitCode: null } f => f.Message,
+        FfmpegException f => "ffmpeg " + DescribeExit(f.ExitCode.GetValueOrDefault()) + (LastLine(f.StderrTail) is { Length: > 0 } line ? ": " + line : "."),
+        StorageException s => $"Storage error: {s.Message}",
+        IOException io => $"I/O error: {io.Message}",
+        _ => $"{ex.GetType().Name}: {ex.Message}",
+    };
+
+    /// <summary>On Unix a process ended by a signal reports 128 + the signal (SIGKILL: 137, from the OOM killer or an operator).</summary>
+    private static string DescribeExit(int code) => code switch
+    {
+        > 128 and <= 128 + 64 when !OperatingSystem.IsWindows() => string.Create(
+            CultureInfo.InvariantCulture, $"was killed by signal {code - 128}{(code - 128 == 9 ? " (SIGKILL)" : string.Empty)}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"failed (exit {code})"),
+    };
+
+    private static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
 
     private string SourceUrl(string videoId) =>
-        signer.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Read, time.GetUtcNow() + SourceUrlLifetime).AbsoluteUri;
+        _signer.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Read, _time.GetUtcNow() + SourceUrlLifetime).AbsoluteUri;
 
     private Task UploadAsync(string path, string blobName, CancellationToken cancellationToken) =>
-        blobs.UploadFileAsync(MediaLayout.Container, blobName, path, new BlobWriteOptions(HlsContentTypes.For(path), HlsContentTypes.CacheControlFor(path)), cancellationToken);
+        _blobs.UploadFileAsync(MediaLayout.Container, blobName, path, new BlobWriteOptions(HlsContentTypes.For(path), HlsContentTypes.CacheControlFor(path)), cancellationToken);
+
+    /// <summary>The video is gone (deleted by its owner) or no longer in the pipeline: the step stops.</summary>
+    private sealed class VideoGoneException : Exception
+    {
+    }
+
+    /// <summary>Writes the transcode's progress to the video's row, at most every <c>Pipeline__ProgressIntervalSeconds</c>.</summary>
+    private sealed class ProgressWriter : IDisposable
+    {
+        private readonly PipelineActivities _owner;
+        private readonly string _videoId;
+        private readonly CancellationTokenSource _stop;
+        private readonly Task _loop;
+        private double _progress = double.NaN;
+
+        public ProgressWriter(PipelineActivities owner, string videoId, CancellationToken cancellationToken)
+        {
+            _owner = owner;
+            _videoId = videoId;
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var interval = TimeSpan.FromSeconds(owner._pipelineOptions.Value.ProgressIntervalSeconds);
+            _loop = Task.Run(() => RunAsync(interval, _stop.Token), CancellationToken.None);
+        }
+
+        public void Report(double percent) => Volatile.Write(ref _progress, Math.Clamp(percent, 0, 100));
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _stop.Dispose();
+        }
+
+        private async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
+        {
+            double? written = null;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(interval, _owner._time, cancellationToken).ConfigureAwait(false);
+                var raw = Volatile.Read(ref _progress);
+                if (double.IsNaN(raw) || raw == written)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await _owner._videos.UpdateAsync(
+                        _videoId,
+                        e => e.Video.Status == VideoStatus.Processing ? e with { Video = e.Video with { Progress = raw } } : null,
+                        cancellationToken).ConfigureAwait(false);
+                    written = raw;
+                }
+                catch (StorageException)
+                {
+                    // Best effort: a missed write only delays progress; the step goes on.
+                }
+            }
+        }
+    }
 
     [LoggerMessage(EventId = 220, Level = LogLevel.Information, Message = "Video {VideoId}: probed {Duration:F2} s {Width}x{Height}; ladder {Ladder}")]
     private partial void LogProbed(string videoId, double duration, int width, int height, string ladder);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Video {VideoId}: {Step} attempt {Attempt} started")]
+    private partial void LogStepStarted(string videoId, PipelineStep step, int attempt);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Video {VideoId}: {Step} attempt {Attempt} completed in {Seconds:F1} s")]
+    private partial void LogStepCompleted(string videoId, PipelineStep step, int attempt, double seconds);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Video {VideoId}: {Step} attempt {Attempt} failed ({Kind})")]
+    private partial void LogStepFailed(Exception exception, string videoId, PipelineStep step, int attempt, StepFailureKind kind);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "Video {VideoId}: Failed at {Step}: {Reason}")]
+    private partial void LogFailed(string videoId, PipelineStep step, string reason);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Video {VideoId} was deleted while a step ran; {Blobs} media blobs it wrote removed")]
+    private partial void LogDeletedWhileRunning(string videoId, int blobs);
 }
 
 /// <summary>Content types and cache headers of published HLS files.</summary>

@@ -9,7 +9,7 @@ namespace Serverless.Pipeline;
 
 public static class PipelineExtensions
 {
-    /// <summary>Registers uploads, the video catalog, the durable pipeline and its functions.</summary>
+    /// <summary>Registers uploads, the video catalog, the pipeline's activities and starter, and its functions (the orchestration is <see cref="VideoPipeline"/>).</summary>
     public static IHostApplicationBuilder AddPipeline(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<PipelineOptions>()
@@ -17,8 +17,6 @@ public static class PipelineExtensions
             .ValidateDataAnnotations()
             .Validate(o => NCrontab.CrontabSchedule.TryParse(o.SweepSchedule, new NCrontab.CrontabSchedule.ParseOptions { IncludingSeconds = true }) is not null,
                 "Pipeline__SweepSchedule is not a 6-field NCRONTAB expression.")
-            .Validate(o => o.StuckAfterSeconds > o.HeartbeatTimeoutSeconds,
-                "Pipeline__StuckAfterSeconds must exceed Pipeline__HeartbeatTimeoutSeconds (a running step would be taken for stuck).")
             .Validate(o => o.UploadExpiryMinutes > o.UploadUrlMinutes,
                 "Pipeline__UploadExpiryMinutes must exceed Pipeline__UploadUrlMinutes (an upload still allowed to arrive would be failed).")
             .ValidateOnStart();
@@ -27,7 +25,6 @@ public static class PipelineExtensions
             new StorageResource(StorageResourceKind.Container, MediaLayout.UploadsContainer),
             new StorageResource(StorageResourceKind.Container, MediaLayout.Container),
             new StorageResource(StorageResourceKind.Queue, PipelineOptions.UploadQueue),
-            new StorageResource(StorageResourceKind.Queue, PipelineOptions.StepQueue),
             new StorageResource(StorageResourceKind.Table, VideoRepository.Table),
             new StorageResource(StorageResourceKind.Table, VideoRepository.ReadyIndexTable));
         builder.Services.AddSingleton(new BlobCreatedSubscription(MediaLayout.UploadsContainer, PipelineOptions.UploadQueue));
@@ -35,12 +32,11 @@ public static class PipelineExtensions
         builder.Services.AddSingleton<IVideoCatalog>(sp => sp.GetRequiredService<VideoRepository>());
         builder.Services.AddSingleton<UploadService>();
         builder.Services.AddSingleton<VideoLifecycle>();
-        builder.Services.AddSingleton<IPipelineActivities, PipelineActivities>();
-        builder.Services.AddSingleton<PipelineRunner>();
+        builder.Services.AddSingleton<PipelineActivities>();
+        builder.Services.AddSingleton<PipelineStarter>();
         builder.Services.AddSingleton<WorkArea>();
         builder.Services.AddHostedService<WorkFolderCleanup>();
         builder.Services.AddQueueFunction<OnVideoUploaded>(OnVideoUploaded.Name);
-        builder.Services.AddQueueFunction<RunPipelineStep>(RunPipelineStep.Name);
         builder.Services.AddTimerFunction<SweepPipelines>(SweepPipelines.Name);
         foreach (var name in new[] { "CreateUpload", "UploadFile", "GetVideo", "ListVideos", "DeleteVideo", "ReprocessVideo" })
         {

@@ -1,11 +1,12 @@
 using System.Text.Json;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Serverless.Functions;
 
 namespace Serverless.Pipeline;
 
-/// <summary>Queue trigger on the upload queue: Event Grid BlobCreated events (EventGridSchema or CloudEvents) start a pipeline.</summary>
-internal sealed partial class OnVideoUploaded(PipelineRunner runner, ILogger<OnVideoUploaded> logger) : IQueueFunction
+/// <summary>Queue trigger on the upload queue: Event Grid BlobCreated events (EventGridSchema or CloudEvents) start a pipeline orchestration.</summary>
+internal sealed partial class OnVideoUploaded(PipelineStarter starter, DurableTaskClient durable, ILogger<OnVideoUploaded> logger) : IQueueFunction
 {
     public const string Name = "OnVideoUploaded";
 
@@ -25,7 +26,7 @@ internal sealed partial class OnVideoUploaded(PipelineRunner runner, ILogger<OnV
             return;
         }
 
-        await runner.StartAsync(parts[0], cancellationToken).ConfigureAwait(false);
+        await starter.StartAsync(durable, parts[0], cancellationToken).ConfigureAwait(false);
     }
 
     [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Message {MessageId} on the upload queue is not a BlobCreated event; left to go to the poison queue")]
@@ -35,51 +36,21 @@ internal sealed partial class OnVideoUploaded(PipelineRunner runner, ILogger<OnV
     private partial void LogForeignBlob(string container, string blob);
 }
 
-/// <summary>Queue trigger on the step queue: runs one pipeline activity.</summary>
-internal sealed partial class RunPipelineStep(PipelineRunner runner, ILogger<RunPipelineStep> logger) : IQueueFunction
-{
-    public const string Name = "RunPipelineStep";
-
-    public async Task RunAsync(QueueTrigger trigger, CancellationToken cancellationToken)
-    {
-        StepMessage? message;
-        try
-        {
-            message = JsonSerializer.Deserialize<StepMessage>(trigger.Body, VideoRepository.Json);
-        }
-        catch (JsonException)
-        {
-            message = null;
-        }
-
-        if (message is null || !VideoIds.IsValid(message.VideoId) || !Enum.IsDefined(message.Step) || message.Attempt < 1)
-        {
-            LogMalformed(trigger.MessageId);
-            throw new InvalidDataException($"Message {trigger.MessageId} on the step queue is malformed.");
-        }
-
-        await runner.RunStepAsync(message, cancellationToken).ConfigureAwait(false);
-    }
-
-    [LoggerMessage(EventId = 232, Level = LogLevel.Warning, Message = "Message {MessageId} on the step queue is malformed; left to go to the poison queue")]
-    private partial void LogMalformed(string? messageId);
-}
-
-/// <summary>Timer: resumes or fails pipelines that stopped moving.</summary>
-internal sealed partial class SweepPipelines(PipelineRunner runner, ILogger<SweepPipelines> logger) : ITimerFunction
+/// <summary>Timer: starts uploads whose event was lost, fails uploads that never arrived and pipelines that ended unrecorded.</summary>
+internal sealed partial class SweepPipelines(PipelineStarter starter, DurableTaskClient durable, ILogger<SweepPipelines> logger) : ITimerFunction
 {
     public const string Name = "SweepPipelines";
 
     public async Task RunAsync(TimerTrigger trigger, CancellationToken cancellationToken)
     {
-        var acted = await runner.SweepAsync(cancellationToken).ConfigureAwait(false);
+        var acted = await starter.SweepAsync(durable, cancellationToken).ConfigureAwait(false);
         if (acted > 0)
         {
             LogSwept(acted);
         }
     }
 
-    [LoggerMessage(EventId = 233, Level = LogLevel.Information, Message = "Sweep resumed or failed {Count} stuck videos")]
+    [LoggerMessage(EventId = 233, Level = LogLevel.Information, Message = "Sweep started or failed {Count} videos")]
     private partial void LogSwept(int count);
 }
 

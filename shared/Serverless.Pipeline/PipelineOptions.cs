@@ -8,9 +8,6 @@ public sealed class PipelineOptions
     /// <summary>Queue that receives Event Grid BlobCreated events for the uploads container (named in OnVideoUploaded/function.json and Bicep).</summary>
     public const string UploadQueue = "video-uploads";
 
-    /// <summary>Queue of pipeline step messages, one activity each (named in RunPipelineStep/function.json).</summary>
-    public const string StepQueue = "video-steps";
-
     public const string SectionName = "Pipeline";
 
     /// <summary>Largest upload accepted, in bytes. Default 1 GiB.</summary>
@@ -25,7 +22,7 @@ public sealed class PipelineOptions
     [Range(1, 120)]
     public int UploadUrlMinutes { get; set; } = 15;
 
-    /// <summary>Attempts of one step before the video is Failed (transient faults and crashes). Default 3.</summary>
+    /// <summary>Attempts of one step before the video is Failed (transient faults; bad input fails at once). Default 3.</summary>
     [Range(1, 10)]
     public int MaxStepAttempts { get; set; } = 3;
 
@@ -34,8 +31,8 @@ public sealed class PipelineOptions
     public double RetryBaseDelaySeconds { get; set; } = 5;
 
     /// <summary>
-    /// A video whose pipeline has not moved for this long (its step message lost, say) is resumed by the sweep, or
-    /// Failed when out of attempts or resumes, in seconds. Must exceed <see cref="HeartbeatTimeoutSeconds"/>. Default 900 (15 min).
+    /// The sweep looks at videos untouched this long, in seconds: an upload whose file arrived but whose pipeline never started
+    /// (its event lost) is started; a video still Processing whose orchestration has ended is Failed. Default 900 (15 min).
     /// </summary>
     [Range(5, 86400)]
     public int StuckAfterSeconds { get; set; } = 900;
@@ -50,14 +47,6 @@ public sealed class PipelineOptions
     /// <summary>How often ffmpeg's progress is written to the video's row, in seconds. Default 2.</summary>
     [Range(0.1, 60)]
     public double ProgressIntervalSeconds { get; set; } = 2;
-
-    /// <summary>A running step refreshes its video's row this often, in seconds. Default 10.</summary>
-    [Range(1, 300)]
-    public int HeartbeatSeconds { get; set; } = 10;
-
-    /// <summary>A running step silent for this long is taken to have died with its worker, in seconds. Default 45.</summary>
-    [Range(5, 3600)]
-    public int HeartbeatTimeoutSeconds { get; set; } = 45;
 
     /// <summary>NCRONTAB schedule of the stuck-work sweep (6 fields, seconds first). Default every minute.</summary>
     [Required]

@@ -21,11 +21,8 @@ public enum StepStatus
     Failed,
 }
 
-/// <summary>
-/// One step's record: status, attempts, timings, the last error, how often the sweep resumed it, and how many runs a
-/// storage outage cut short (those are retried without counting as attempts, up to <see cref="PipelineOrchestrator.MaxOutageRetries"/>).
-/// </summary>
-public sealed record StepState(StepStatus Status, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? LastError, int Resumes = 0, int OutageRetries = 0)
+/// <summary>One step's record in the read model: status, how often its activity ran, timings and the last error.</summary>
+public sealed record StepState(StepStatus Status, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, string? LastError)
 {
     public static StepState New { get; } = new(StepStatus.Pending, 0, null, null, null);
 }
@@ -34,8 +31,8 @@ public sealed record StepState(StepStatus Status, int Attempts, DateTimeOffset? 
 public sealed record RenditionRecord(string Name, int Width, int Height, long Bandwidth, long AverageBandwidth, string Codecs, double FrameRate);
 
 /// <summary>
-/// Checkpointed pipeline state of one video, kept in its catalog row (ETag-guarded). Every field is what a step
-/// recorded; the orchestration decides from this alone.
+/// What the activities recorded of one video's pipeline, kept in its catalog row (ETag-guarded) for the API and operators.
+/// The Durable orchestration carries the pipeline's own state; this is its read model.
 /// </summary>
 public sealed record PipelineState(
     PipelineStep Current,
@@ -43,8 +40,7 @@ public sealed record PipelineState(
     MediaInfo? Source,
     IReadOnlyList<Rendition>? Ladder,
     IReadOnlyList<RenditionRecord>? Renditions,
-    DateTimeOffset StartedAt,
-    int Resumes)
+    DateTimeOffset StartedAt)
 {
     public static PipelineState Start(DateTimeOffset now) => new(
         PipelineStep.ProbeSource,
@@ -52,8 +48,7 @@ public sealed record PipelineState(
         null,
         null,
         null,
-        now,
-        0);
+        now);
 
     public StepState this[PipelineStep step] => Steps.TryGetValue(step, out var s) ? s : StepState.New;
 
@@ -63,6 +58,3 @@ public sealed record PipelineState(
         return this with { Steps = steps };
     }
 }
-
-/// <summary>A step message on the step queue. <paramref name="Attempt"/> is the attempt it was sent for.</summary>
-public sealed record StepMessage(string VideoId, PipelineStep Step, int Attempt);

@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Serverless.Storage;
 
@@ -16,7 +17,7 @@ public enum LifecycleOutcome
 /// <see cref="VideoStatus.Deleted"/> and loses its pipeline state, so playback refuses it at once and no pipeline step can
 /// publish it again), then removes it from the Ready index and deletes its media and its source.
 /// </summary>
-internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore blobs, PipelineRunner runner, ILogger<VideoLifecycle> logger)
+internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore blobs, PipelineStarter starter, DurableTaskClient durable, ILogger<VideoLifecycle> logger)
 {
     public async Task<LifecycleOutcome> DeleteAsync(string ownerId, string videoId, CancellationToken cancellationToken)
     {
@@ -85,7 +86,7 @@ internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore 
             await videos.RemoveFromReadyIndexAsync(before, cancellationToken).ConfigureAwait(false);
         }
 
-        await runner.StartAsync(videoId, cancellationToken).ConfigureAwait(false);
+        await starter.StartAsync(durable, videoId, cancellationToken, afterPreviousRun: true).ConfigureAwait(false);
         LogReprocessing(logger, videoId);
         return LifecycleOutcome.Done;
     }

@@ -108,6 +108,14 @@ public sealed class StorageConnection
         return new StorageConnection(StorageAuthentication.Identity, account, blob, queue, table, null, source);
     }
 
+    /// <summary>
+    /// A shared-key connection as a connection string with explicit endpoints (for libraries that build their own clients,
+    /// like the Durable Task storage provider); null on an identity-based connection.
+    /// </summary>
+    public string? ToSharedKeyConnectionString() => Authentication == StorageAuthentication.SharedKey
+        ? $"DefaultEndpointsProtocol={BlobEndpoint.Scheme};AccountName={AccountName};AccountKey={AccountKey};BlobEndpoint={BlobEndpoint.AbsoluteUri.TrimEnd('/')};QueueEndpoint={QueueEndpoint.AbsoluteUri.TrimEnd('/')};TableEndpoint={TableEndpoint.AbsoluteUri.TrimEnd('/')};"
+        : null;
+
     /// <summary>The token credential of an identity-based connection, as the Functions host picks it from the same settings.</summary>
     public static TokenCredential CreateCredential(StorageOptions options)
     {

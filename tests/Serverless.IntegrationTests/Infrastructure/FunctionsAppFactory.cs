@@ -41,6 +41,17 @@ public sealed class FunctionsAppFactory(
     /// <summary>The playback-token signing key of test apps (base64 of 32 bytes).</summary>
     public const string PlaybackSigningKey = "dGVzdC1wbGF5YmFjay1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
 
+    /// <summary>The app setting that overrides host.json's Durable task hub name (as app settings do under the Functions host).</summary>
+    public const string TaskHubSetting = "AzureFunctionsJobHost:extensions:durableTask:hubName";
+
+    /// <summary>
+    /// This app's own task hub: test apps share the run's Azurite, and apps on one hub run each other's orchestrations.
+    /// A test that wants two apps on one hub passes the same <see cref="TaskHubSetting"/>.
+    /// </summary>
+    public string TaskHub { get; } = settings?.TryGetValue(TaskHubSetting, out var hub) == true && hub is not null ? hub : NewTaskHub();
+
+    public static string NewTaskHub() => "t" + Guid.NewGuid().ToString("N")[..24];
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -57,6 +68,7 @@ public sealed class FunctionsAppFactory(
                 ["LocalRuntime:UploadWatchIntervalSeconds"] = "0.5",
                 ["Playback:SigningKey"] = PlaybackSigningKey,
                 ["Logging:LogLevel:Default"] = "Warning",
+                [TaskHubSetting] = TaskHub,
             };
             foreach (var (key, value) in DefaultSettings)
             {

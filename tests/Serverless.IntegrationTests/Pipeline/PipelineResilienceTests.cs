@@ -17,11 +17,9 @@ public sealed class PipelineResilienceTests : IAsyncLifetime
 {
     private static readonly IReadOnlyDictionary<string, string> FastRecovery = new Dictionary<string, string>
     {
-        // A killed worker's message comes back after its lease, while its last heartbeat is still fresh: the step
-        // must be taken over once the heartbeat ages out, not dropped as a duplicate.
-        ["LocalRuntime:MessageLeaseSeconds"] = "5",
-        ["Pipeline:HeartbeatSeconds"] = "1",
-        ["Pipeline:HeartbeatTimeoutSeconds"] = "10",
+        // A killed worker's activity message comes back once its visibility timeout lapses (the provider renews it only
+        // while the process lives): the restarted app runs the step again. Shorter than host.json's 30 s, to keep the test short.
+        [DurableOverride("storageProvider:workItemQueueVisibilityTimeout")] = "00:00:10",
         ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
     };
 
@@ -81,7 +79,7 @@ public sealed class PipelineResilienceTests : IAsyncLifetime
     [Fact]
     public async Task TwoInstances_SharedStorage_ProcessEachUploadOnce()
     {
-        // Default liveness settings: nothing crashes here, so no step may be taken over.
+        // host.json's Durable settings: nothing crashes here, so no activity may run twice.
         var settings = new Dictionary<string, string> { ["Media:WorkDirectory"] = Path.Combine(_work, "pair"), ["Pipeline:RetryBaseDelaySeconds"] = "0.2" };
         await using var a = await AppProcess.StartAsync(_azurite.ConnectionString, settings);
         await using var b = await AppProcess.StartAsync(_azurite.ConnectionString, settings);
@@ -101,6 +99,8 @@ public sealed class PipelineResilienceTests : IAsyncLifetime
             await AssertCompleteOutputs(id, final);
         }
     }
+
+    private static string DurableOverride(string key) => "AzureFunctionsJobHost:extensions:durableTask:" + key;
 
     private Dictionary<string, string> WithWorkDirectory(IReadOnlyDictionary<string, string> settings, string name) =>
         new(settings) { ["Media:WorkDirectory"] = Path.Combine(_work, name) };

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
@@ -11,7 +12,7 @@ using Serverless.Storage;
 
 namespace Serverless.IntegrationTests.Pipeline;
 
-/// <summary>The stuck-work sweep on its own storage (no other app may consume its messages), under a fake clock.</summary>
+/// <summary>The sweep on its own storage, with no Durable worker running (nothing consumes the task hub), under a fake clock.</summary>
 public sealed class PipelineSweepTests : IAsyncLifetime
 {
     private readonly AzuriteProcess _azurite = new();
@@ -32,51 +33,44 @@ public sealed class PipelineSweepTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sweep_UploadWhoseEventWasLost_StartsThePipeline()
+    public async Task Sweep_UploadWhoseEventWasLost_StartsItsOrchestrationOnce()
     {
         var videoId = await CreateUploadWithFile();
-        var runner = _app.Services.GetRequiredService<PipelineRunner>();
+        var starter = _app.Services.GetRequiredService<PipelineStarter>();
 
-        Assert.Equal(0, await runner.SweepAsync(default));
+        Assert.Equal(0, await starter.SweepAsync(Durable, default));
         _time.Advance(TimeSpan.FromMinutes(20));
-        Assert.Equal(1, await runner.SweepAsync(default));
+        Assert.Equal(1, await starter.SweepAsync(Durable, default));
 
-        var entry = await Entry(videoId);
-        Assert.Equal(VideoStatus.Processing, entry.Video.Status);
-        Assert.Equal(PipelineStep.ProbeSource, entry.State!.Current);
-        Assert.Equal(1, await StepMessages());
+        // No worker runs here: the orchestration waits in the task hub, and a second sweep does not start another.
+        var instance = await Durable.GetInstanceAsync(videoId, getInputsAndOutputs: true);
+        Assert.NotNull(instance);
+        Assert.Equal(OrchestrationRuntimeStatus.Pending, instance.RuntimeStatus);
+        Assert.Equal(VideoPipeline.Name, instance.Name);
+        Assert.Equal(videoId, instance.ReadInputAs<PipelineInput>()!.VideoId);
+        Assert.Equal(0, await starter.SweepAsync(Durable, default));
+        Assert.False(await starter.StartAsync(Durable, videoId, default));
     }
 
     [Fact]
-    public async Task Sweep_StepMessageLost_ResendsItThenFailsWhenOutOfAttempts()
+    public async Task Sweep_ProcessingVideoWhoseOrchestrationIsGone_FailedWithAReasonAndTheUploadKept()
     {
         var videoId = await CreateUploadWithFile();
-        var runner = _app.Services.GetRequiredService<PipelineRunner>();
-        await runner.StartAsync(videoId, default);
-        var queues = _app.Services.GetRequiredService<IQueueStore>();
-        foreach (var message in await queues.ReceiveAsync(PipelineOptions.StepQueue, 32, TimeSpan.FromMinutes(5), default))
-        {
-            await queues.DeleteAsync(PipelineOptions.StepQueue, message, default); // the message is lost
-        }
-
-        _time.Advance(TimeSpan.FromMinutes(20));
-        Assert.Equal(1, await runner.SweepAsync(default));
-        Assert.Equal(1, (await Entry(videoId)).State!.Resumes);
-        Assert.Equal(1, await StepMessages());
-        Assert.Equal(0, await runner.SweepAsync(default));
-
-        // A worker that keeps dying on the step: the row shows it running, attempts used up, no heartbeat.
         await _app.Services.GetRequiredService<VideoRepository>().UpdateAsync(
             videoId,
-            e => e with { State = PipelineOrchestrator.OnStarted(e.State!, PipelineStep.ProbeSource, 3, _time.GetUtcNow()) },
+            e => e with { Video = e.Video with { Status = VideoStatus.Processing, Stage = nameof(PipelineStep.TranscodeLadder) }, State = PipelineState.Start(_time.GetUtcNow()) },
             default);
+        var starter = _app.Services.GetRequiredService<PipelineStarter>();
+        Assert.Equal(0, await starter.SweepAsync(Durable, default));
+
         _time.Advance(TimeSpan.FromMinutes(20));
-        Assert.Equal(1, await runner.SweepAsync(default));
+        Assert.Equal(1, await starter.SweepAsync(Durable, default));
 
         var failed = await Entry(videoId);
         Assert.Equal(VideoStatus.Failed, failed.Video.Status);
-        Assert.Contains("3 attempts", failed.Video.Error, StringComparison.Ordinal);
+        Assert.Equal("The pipeline stopped without finishing.", failed.Video.Error);
         Assert.NotNull(await _app.Services.GetRequiredService<IBlobStore>().GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default));
+        Assert.Equal(0, await starter.SweepAsync(Durable, default));
     }
 
     [Fact]
@@ -86,26 +80,26 @@ public sealed class PipelineSweepTests : IAsyncLifetime
         var response = await client.PostAsJsonAsync("/api/uploads", new { fileName = "a.mp4", contentType = "video/mp4", sizeBytes = 4 });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var videoId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("videoId").GetString()!;
-        var runner = _app.Services.GetRequiredService<PipelineRunner>();
+        var starter = _app.Services.GetRequiredService<PipelineStarter>();
 
         // Stale, but its file may still come within the expiry (24 h by default): left alone.
         _time.Advance(TimeSpan.FromHours(1));
-        Assert.Equal(0, await runner.SweepAsync(default));
+        Assert.Equal(0, await starter.SweepAsync(Durable, default));
         Assert.Equal(VideoStatus.Uploading, (await Entry(videoId)).Video.Status);
 
         _time.Advance(TimeSpan.FromHours(23));
-        Assert.Equal(1, await runner.SweepAsync(default));
+        Assert.Equal(1, await starter.SweepAsync(Durable, default));
         var failed = await Entry(videoId);
         Assert.Equal(VideoStatus.Failed, failed.Video.Status);
-        Assert.Equal(PipelineRunner.UploadNeverCompleted, failed.Video.Error);
-        Assert.Equal(0, await runner.SweepAsync(default));
+        Assert.Equal(PipelineStarter.UploadNeverCompleted, failed.Video.Error);
+        Assert.Equal(0, await starter.SweepAsync(Durable, default));
 
         // A file arriving after all is not processed: the video stays Failed with its reason.
         await _app.Services.GetRequiredService<IBlobStore>().UploadAsync(
             MediaLayout.UploadsContainer, MediaLayout.Source(videoId), new MemoryStream([1, 2, 3, 4]), null, default);
-        await runner.StartAsync(videoId, default);
+        Assert.False(await starter.StartAsync(Durable, videoId, default));
         Assert.Equal(VideoStatus.Failed, (await Entry(videoId)).Video.Status);
-        Assert.Equal(0, await StepMessages());
+        Assert.Null(await Durable.GetInstanceAsync(videoId));
     }
 
     private async Task<string> CreateUploadWithFile()
@@ -122,6 +116,5 @@ public sealed class PipelineSweepTests : IAsyncLifetime
     private async Task<VideoEntry> Entry(string videoId) =>
         (await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default))!;
 
-    private async Task<int> StepMessages() =>
-        (await _app.Services.GetRequiredService<IQueueStore>().PeekAsync(PipelineOptions.StepQueue, 32, default)).Count;
+    private DurableTaskClient Durable => _app.Services.GetRequiredService<DurableTaskClient>();
 }

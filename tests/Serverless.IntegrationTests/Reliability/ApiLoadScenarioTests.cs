@@ -56,8 +56,7 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
         {
             // Nothing crashes here: production liveness settings, so a busy worker is never mistaken for a dead one.
             ["LocalRuntime:MessageLeaseSeconds"] = "30",
-            ["Pipeline:HeartbeatSeconds"] = "10",
-            ["Pipeline:HeartbeatTimeoutSeconds"] = "45",
+            [ReliabilityEnvironment.DurableSetting("storageProvider:workItemQueueVisibilityTimeout")] = "00:00:30",
             ["RecommenderServing:ReloadIntervalSeconds"] = "1",
             ["RecommenderTraining:AlsIterations"] = "5",
         });

@@ -21,12 +21,11 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
     {
         var count = ReliabilityProfile.Current.BurstUploads;
         await using var env = await ReliabilityEnvironment.StartAsync();
-        // Nothing crashes here: production liveness settings, so a busy worker is never mistaken for a dead one.
+        // Nothing crashes here: host.json's Durable settings, so no activity may run twice.
         var settings = new Dictionary<string, string>
         {
             ["LocalRuntime:MessageLeaseSeconds"] = "30",
-            ["Pipeline:HeartbeatSeconds"] = "10",
-            ["Pipeline:HeartbeatTimeoutSeconds"] = "45",
+            [ReliabilityEnvironment.DurableSetting("storageProvider:workItemQueueVisibilityTimeout")] = "00:00:30",
         };
         var apps = new List<AppProcess>();
         for (var i = 0; i < instances; i++)
@@ -42,9 +41,9 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
         var uploads = await Task.WhenAll(Enumerable.Range(0, count).Select(i =>
             ReliabilityEnvironment.UploadAsync(clients[i % clients.Length], $"burst-{i % clients.Length}", i % 10 == 9 ? bad : good, expectFailure: i % 10 == 9)));
 
-        // Deliberately malformed messages on both pipeline queues: they must end in the poison queues, nothing else may.
+        // Deliberately malformed messages on the upload queue: they must end in its poison queue, nothing else may.
         await env.Queues.EnqueueAsync(PipelineOptions.UploadQueue, "{\"not\":\"an event\"}", null, default);
-        await env.Queues.EnqueueAsync(PipelineOptions.StepQueue, "not json", null, default);
+        await env.Queues.EnqueueAsync(PipelineOptions.UploadQueue, "not json", null, default);
 
         var drained = await env.WaitForTerminalAsync(uploads.Select(u => u.VideoId), TimeSpan.FromSeconds(120 + (count * 8)));
         await WaitForPoisonAsync(env, expected: 2, TimeSpan.FromSeconds(60));
@@ -102,7 +101,7 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
         while (DateTime.UtcNow < deadline)
         {
             var total = 0;
-            foreach (var queue in new[] { PipelineOptions.UploadQueue, PipelineOptions.StepQueue })
+            foreach (var queue in new[] { PipelineOptions.UploadQueue })
             {
                 try
                 {

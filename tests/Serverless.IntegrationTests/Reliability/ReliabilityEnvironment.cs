@@ -26,10 +26,15 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
     public static IReadOnlyDictionary<string, string> FastRecovery { get; } = new Dictionary<string, string>
     {
         ["LocalRuntime:MessageLeaseSeconds"] = "5",
-        ["Pipeline:HeartbeatSeconds"] = "1",
-        ["Pipeline:HeartbeatTimeoutSeconds"] = "10",
+
+        // A killed instance's running activity comes back once its work-item message's visibility lapses (renewed only
+        // while its process lives); its orchestrations once their partition leases lapse.
+        [DurableSetting("storageProvider:workItemQueueVisibilityTimeout")] = "00:00:10",
         ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
     };
+
+    /// <summary>The app setting that overrides host.json's <c>extensions.durableTask.{key}</c> (colon-separated path).</summary>
+    public static string DurableSetting(string key) => "AzureFunctionsJobHost:extensions:durableTask:" + key;
 
     private readonly List<AppProcess> _apps = [];
     private readonly HashSet<string> _workDirectories = new(StringComparer.Ordinal);

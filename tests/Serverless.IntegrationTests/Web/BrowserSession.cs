@@ -41,6 +41,7 @@ public sealed class BrowserSession : IAsyncLifetime
         {
             ["Web__DemoPage"] = "true",
             ["Media__Preset"] = "ultrafast",
+            [FunctionsAppFactory.TaskHubSetting] = FunctionsAppFactory.NewTaskHub(), // the run's shared Azurite: a hub of its own
         });
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

@@ -1,0 +1,142 @@
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Converters;
+using Microsoft.DurableTask.Worker;
+using Microsoft.DurableTask.Worker.Shims;
+using Microsoft.Extensions.Options;
+using Serverless.Pipeline;
+using Serverless.Storage;
+
+namespace Serverless.Functions.Runtime.Durable;
+
+/// <summary>
+/// Runs the app's Durable orchestrations and activities the way Durable Functions does in Azure: on the Durable Task
+/// Framework's Azure Storage provider, against the app's storage account (Azurite locally), with the task hub settings of
+/// host.json (<see cref="DurableHubSettings"/>). Orchestrators and activities are the SDK-style functions of the areas,
+/// wrapped by <see cref="DurableTaskShimFactory"/>. Each process is its own worker (its own <c>WorkerId</c>); several
+/// share the hub's partitions, and the activities are competing consumers of its work-item queue.
+/// </summary>
+internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposable
+{
+    private readonly AzureStorageOrchestrationService _service;
+    private readonly DurableHubSettings _hub;
+    private readonly PipelineActivities _activities;
+    private readonly DurableTaskShimFactory _shims;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger<DurableTaskRuntime> _logger;
+    private readonly IOptions<LocalRuntimeOptions> _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private TaskHubWorker? _worker;
+
+    public DurableTaskRuntime(
+        AzureStorageOrchestrationService service,
+        DurableHubSettings hub,
+        DataConverter dataConverter,
+        PipelineActivities activities,
+        IOptions<LocalRuntimeOptions> options,
+        ILoggerFactory loggerFactory)
+    {
+        _service = service;
+        _hub = hub;
+        _activities = activities;
+        _options = options;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<DurableTaskRuntime>();
+        _shims = new DurableTaskShimFactory(new DurableTaskWorkerOptions { DataConverter = dataConverter }, loggerFactory);
+    }
+
+    /// <summary>The converter of every orchestration and activity input and output (System.Text.Json, as the isolated worker's).</summary>
+    public static DataConverter CreateDataConverter() => new JsonDataConverter(VideoPipeline.Json);
+
+    /// <summary>The provider's settings for this process: the hub of host.json, a worker id of its own, the app's storage connection.</summary>
+    public static AzureStorageOrchestrationServiceSettings CreateSettings(DurableHubSettings hub, StorageAccountClientProvider storage, ILoggerFactory loggerFactory) => new()
+    {
+        TaskHubName = hub.HubName,
+        PartitionCount = hub.PartitionCount,
+        ControlQueueVisibilityTimeout = hub.ControlQueueVisibilityTimeout,
+        WorkItemQueueVisibilityTimeout = hub.WorkItemQueueVisibilityTimeout,
+        MaxQueuePollingInterval = hub.MaxQueuePollingInterval,
+        StorageAccountClientProvider = storage,
+        WorkerId = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}",
+
+        // A second start of a running video's instance is refused (never two pipelines for one video).
+        ThrowExceptionOnInvalidDedupeStatus = true,
+
+        // ffmpeg takes both cores: a few activities at a time per instance; orchestrator episodes are cheap.
+        MaxConcurrentTaskActivityWorkItems = 2,
+        MaxConcurrentTaskOrchestrationWorkItems = 16,
+        LoggerFactory = loggerFactory,
+    };
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The hub's queues and tables exist even where this process runs no worker (the client starts orchestrations into it).
+        await _service.CreateIfNotExistsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_options.Value.Enabled)
+        {
+            return;
+        }
+
+        var stopping = _stopping.Token;
+        var worker = new TaskHubWorker(_service, _loggerFactory);
+        worker.AddTaskOrchestrations(Orchestration<PipelineInput, PipelineOutcome>(VideoPipeline.Name, VideoPipeline.RunAsync));
+        worker.AddTaskActivities(
+            Activity<string, ProbeOutput>(ActivityNames.ProbeSource, id => _activities.ProbeSourceAsync(id, stopping)),
+            Activity<TranscodeInput, TranscodeOutput>(ActivityNames.TranscodeLadder, input => _activities.TranscodeLadderAsync(input, stopping)),
+            Activity<PackageInput, bool>(ActivityNames.PackageHls, input => _activities.PackageHlsAsync(input, stopping)),
+            Activity<PosterInput, bool>(ActivityNames.CreatePoster, input => _activities.CreatePosterAsync(input, stopping)),
+            Activity<PublishInput, bool>(ActivityNames.PublishVideo, input => _activities.PublishVideoAsync(input, stopping)),
+            Activity<FailVideoInput, bool>(ActivityNames.FailVideo, input => _activities.FailVideoAsync(input, stopping)));
+        await worker.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        _worker = worker;
+        LogStarted(_hub.HubName, _hub.PartitionCount);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Running activities (ffmpeg) stop first and report themselves interrupted; then the worker releases its leases.
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_worker is { } worker)
+        {
+            _worker = null;
+            await worker.StopAsync(isForced: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_worker is { } worker)
+        {
+            await worker.StopAsync(isForced: true).ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private ObjectCreator<TaskOrchestration> Orchestration<TIn, TOut>(string name, Func<TaskOrchestrationContext, TIn, Task<TOut>> run) =>
+        new Creator<TaskOrchestration>(name, () => _shims.CreateOrchestration<TIn, TOut>(
+            name, async (context, input) => await run(context, input ?? throw new InvalidOperationException($"{name} was started without an input.")).ConfigureAwait(true)));
+
+    private ObjectCreator<TaskActivity> Activity<TIn, TOut>(string name, Func<TIn, Task<TOut>> run) =>
+        new Creator<TaskActivity>(name, () => _shims.CreateActivity<TIn, TOut>(
+            name, async (_, input) => await run(input ?? throw new InvalidOperationException($"{name} was called without an input.")).ConfigureAwait(false)));
+
+    /// <summary>Names the object it creates (the dispatcher looks activities and orchestrations up by name and version).</summary>
+    private sealed class Creator<T> : ObjectCreator<T>
+    {
+        private readonly Func<T> _create;
+
+        public Creator(string name, Func<T> create)
+        {
+            Name = name;
+            Version = string.Empty;
+            _create = create;
+        }
+
+        public override T Create() => _create();
+    }
+
+    [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Durable task hub {HubName} running ({Partitions} partitions)")]
+    private partial void LogStarted(string hubName, int partitions);
+}
