@@ -28,6 +28,7 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
     private readonly IOptions<LocalRuntimeOptions> _options;
     private readonly CancellationTokenSource _stopping = new();
     private TaskHubWorker? _worker;
+    private bool _disposed;
 
     public DurableTaskRuntime(
         AzureStorageOrchestrationService service,
@@ -79,7 +80,11 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
         }
 
         var stopping = _stopping.Token;
-        var worker = new TaskHubWorker(_service, _loggerFactory);
+        var worker = new TaskHubWorker(_service, _loggerFactory)
+        {
+            // Failures reach the orchestrator as structured details (type, message, inner failure), as Durable Functions' do.
+            ErrorPropagationMode = ErrorPropagationMode.UseFailureDetails,
+        };
         worker.AddTaskOrchestrations(Orchestration<PipelineInput, PipelineOutcome>(VideoPipeline.Name, VideoPipeline.RunAsync));
         worker.AddTaskActivities(
             Activity<string, ProbeOutput>(ActivityNames.ProbeSource, id => _activities.ProbeSourceAsync(id, stopping)),
@@ -95,6 +100,11 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         // Running activities (ffmpeg) stop first and report themselves interrupted; then the worker releases its leases.
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_worker is { } worker)
@@ -106,8 +116,16 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (_worker is { } worker)
         {
+            _worker = null;
+            await _stopping.CancelAsync().ConfigureAwait(false);
             await worker.StopAsync(isForced: true).ConfigureAwait(false);
         }
 

@@ -1,11 +1,13 @@
+using System.Collections.ObjectModel;
+using System.Text.Json;
 using DurableTask.AzureStorage;
 using DurableTask.AzureStorage.Tracking;
 using DurableTask.Core;
 using DurableTask.Core.Exceptions;
+using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
-using System.Collections.ObjectModel;
 using CoreDataConverter = DurableTask.Core.Serializing.JsonDataConverter;
 using CoreFailureDetails = DurableTask.Core.FailureDetails;
 using CoreOrchestrationState = DurableTask.Core.OrchestrationState;
@@ -26,7 +28,8 @@ namespace Serverless.Functions.Runtime.Durable;
 /// <see cref="InvalidOperationException"/> (the service must be created with
 /// <see cref="AzureStorageOrchestrationServiceSettings.ThrowExceptionOnInvalidDedupeStatus"/>, otherwise the provider
 /// drops the duplicate silently); an instance id that completed, failed or was terminated may be started again.
-/// Sub-orchestrations are not terminated or purged recursively.
+/// Sub-orchestrations are not terminated or purged recursively. StartAt is passed on as the scheduled start time, but
+/// the Azure Storage provider (2.11.2 on Azurite) was seen to start such an instance at once, before its StartAt.
 /// </remarks>
 internal sealed class TaskHubDurableClient : DurableTaskClient
 {
@@ -148,7 +151,12 @@ internal sealed class TaskHubDurableClient : DurableTaskClient
             .GetOrchestrationStateAsync(instanceId, allExecutions: false, fetchInput: getInputsAndOutputs)
             .WaitAsync(cancellation)
             .ConfigureAwait(false);
-        return states is { Count: > 0 } && states[0] is { } state ? ToMetadata(state, getInputsAndOutputs) : null;
+        if (states is not { Count: > 0 } || states[0] is not { } state)
+        {
+            return null;
+        }
+
+        return await ToMetadataAsync(state, getInputsAndOutputs, cancellation).ConfigureAwait(false);
     }
 
     public override Task<OrchestrationMetadata> WaitForInstanceStartAsync(
@@ -181,9 +189,12 @@ internal sealed class TaskHubDurableClient : DurableTaskClient
             var result = await _service
                 .GetOrchestrationStateAsync(condition, top, token!, cancellation)
                 .ConfigureAwait(false);
-            var page = (result.OrchestrationState ?? [])
-                .Select(state => ToMetadata(state, fetchInputsAndOutputs))
-                .ToList();
+            var page = new List<OrchestrationMetadata>();
+            foreach (var state in result.OrchestrationState ?? [])
+            {
+                page.Add(await ToMetadataAsync(state, fetchInputsAndOutputs, cancellation).ConfigureAwait(false));
+            }
+
             return new Page<OrchestrationMetadata>(page, string.IsNullOrEmpty(result.ContinuationToken) ? null : result.ContinuationToken);
         });
     }
@@ -253,6 +264,87 @@ internal sealed class TaskHubDurableClient : DurableTaskClient
         }
     }
 
+    /// <summary>
+    /// The Azure Storage provider keeps only <c>FailureDetails.ToString()</c> ("type: message") of a failed instance in its
+    /// instance table, as its output, and never returns the structured details from a status query. They are in the
+    /// history's ExecutionCompleted event, so a failed instance read with its outputs gets them from there (inner
+    /// failures included: an activity's exception under the orchestrator's TaskFailedException), or from the
+    /// "type: message" output if the history has none.
+    /// </summary>
+    private async Task<OrchestrationMetadata> ToMetadataAsync(
+        CoreOrchestrationState state, bool getInputsAndOutputs, CancellationToken cancellation)
+    {
+        var failure = ToSdk(state.FailureDetails);
+        if (failure is null && getInputsAndOutputs && state.OrchestrationStatus == CoreStatus.Failed)
+        {
+            var history = await _service
+                .GetOrchestrationHistoryAsync(state.OrchestrationInstance.InstanceId, state.OrchestrationInstance.ExecutionId)
+                .WaitAsync(cancellation)
+                .ConfigureAwait(false);
+            failure = FailureFromHistory(history) ?? FailureFromOutput(state.Output);
+        }
+
+        return ToMetadata(state, getInputsAndOutputs, failure);
+    }
+
+    private static TaskFailureDetails? FailureFromHistory(string? history)
+    {
+        if (string.IsNullOrEmpty(history))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(history);
+        if (document.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        TaskFailureDetails? failure = null;
+        foreach (var historyEvent in document.RootElement.EnumerateArray())
+        {
+            if (historyEvent.ValueKind == JsonValueKind.Object
+                && historyEvent.TryGetProperty("EventType", out var type) && type.ValueKind == JsonValueKind.Number
+                && type.GetInt32() == (int)EventType.ExecutionCompleted
+                && historyEvent.TryGetProperty("FailureDetails", out var details))
+            {
+                failure = ReadFailure(details) ?? failure;
+            }
+        }
+
+        return failure;
+    }
+
+    private static TaskFailureDetails? ReadFailure(JsonElement details)
+    {
+        if (details.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        string? Text(string name) => details.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        return new TaskFailureDetails(
+            Text("ErrorType") ?? "(unknown)",
+            Text("ErrorMessage") ?? string.Empty,
+            Text("StackTrace"),
+            details.TryGetProperty("InnerFailure", out var inner) ? ReadFailure(inner) : null,
+            Properties: null);
+    }
+
+    private static TaskFailureDetails? FailureFromOutput(string? output)
+    {
+        if (string.IsNullOrEmpty(output))
+        {
+            return null;
+        }
+
+        var separator = output.IndexOf(": ", StringComparison.Ordinal);
+        return separator > 0
+            ? new TaskFailureDetails(output[..separator], output[(separator + 2)..], StackTrace: null, InnerFailure: null, Properties: null)
+            : new TaskFailureDetails("(unknown)", output, StackTrace: null, InnerFailure: null, Properties: null);
+    }
+
     private static CoreStatus[] DedupeStatuses(StartOrchestrationOptions? options)
     {
         if (options?.DedupeStatuses is not { Count: > 0 } named)
@@ -268,7 +360,7 @@ internal sealed class TaskHubDurableClient : DurableTaskClient
             .ToArray();
     }
 
-    private OrchestrationMetadata ToMetadata(CoreOrchestrationState state, bool getInputsAndOutputs) =>
+    private OrchestrationMetadata ToMetadata(CoreOrchestrationState state, bool getInputsAndOutputs, TaskFailureDetails? failure) =>
         new(state.Name, state.OrchestrationInstance.InstanceId)
         {
             // ReadInputAs/ReadOutputAs/ReadCustomStatusAs deserialize with this converter; without it they refuse.
@@ -280,7 +372,7 @@ internal sealed class TaskHubDurableClient : DurableTaskClient
             SerializedOutput = getInputsAndOutputs ? state.Output : null,
             SerializedCustomStatus = getInputsAndOutputs ? state.Status : null,
             Tags = state.Tags is { Count: > 0 } tags ? new Dictionary<string, string>(tags, StringComparer.Ordinal) : ReadOnlyDictionary<string, string>.Empty,
-            FailureDetails = ToSdk(state.FailureDetails),
+            FailureDetails = failure,
         };
 
     private static DateTimeOffset AsUtc(DateTime time) =>
