@@ -139,6 +139,47 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
         Assert.False(string.IsNullOrWhiteSpace(status.GetProperty("error").GetString()));
         var original = await _app.Services.GetRequiredService<IBlobStore>().GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default);
         Assert.Equal(new FileInfo(path).Length, original?.Length);
+
+        // Bad input is not a transient fault: probed once, never retried.
+        var entry = await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
+        Assert.Equal(1, entry!.State![PipelineStep.ProbeSource].Attempts);
+    }
+
+    [Fact]
+    public async Task UploadEventDeliveredAgain_AfterReady_StartsNothingAndReprocessRunsOnce()
+    {
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2));
+        var client = _app.CreateClient().As("dave");
+        var created = await CreateUpload(client, clip);
+        var videoId = created.GetProperty("videoId").GetString()!;
+        await PutFile(created.GetProperty("uploadUrl").GetString()!, clip);
+        Assert.Equal("Ready", (await WaitForTerminal(client, videoId)).GetProperty("status").GetString());
+        var durable = _app.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
+        var first = await durable.GetInstanceAsync(videoId);
+        Assert.Equal(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed, first!.RuntimeStatus);
+
+        // Event Grid delivers at least once: the same BlobCreated again, consumed, starts no second run.
+        var queues = _app.Services.GetRequiredService<IQueueStore>();
+        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        var source = (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default))!;
+        await queues.EnqueueAsync(
+            PipelineOptions.UploadQueue,
+            Serverless.Functions.Runtime.BlobCreatedEvents.Create(blobs.GetBlobUri(MediaLayout.UploadsContainer, source.Name), MediaLayout.UploadsContainer, source, DateTimeOffset.UtcNow),
+            null,
+            default);
+        await Eventually.TrueAsync(async () => await queues.GetApproximateCountAsync(PipelineOptions.UploadQueue, default) == 0, TimeSpan.FromSeconds(60), "the event was consumed");
+        var again = await durable.GetInstanceAsync(videoId);
+        Assert.Equal((first.CreatedAt, Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed), (again!.CreatedAt, again.RuntimeStatus));
+        var entry = await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
+        Assert.All(entry!.State!.Steps.Values, s => Assert.Equal((StepStatus.Succeeded, 1), (s.Status, s.Attempts)));
+
+        // A reprocess is a new instance of the same id, run once more to Ready.
+        var operatorClient = _app.CreateClient().AsOperator();
+        Assert.Equal(HttpStatusCode.Accepted, (await operatorClient.PostAsync($"/api/admin/videos/{videoId}/reprocess", null)).StatusCode);
+        await Eventually.TrueAsync(async () => (await durable.GetInstanceAsync(videoId))!.CreatedAt > first.CreatedAt, TimeSpan.FromSeconds(60), "a new instance started");
+        Assert.Equal("Ready", (await WaitForTerminal(client, videoId)).GetProperty("status").GetString());
+        var reprocessed = await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
+        Assert.All(reprocessed!.State!.Steps.Values, s => Assert.Equal((StepStatus.Succeeded, 1), (s.Status, s.Attempts)));
     }
 
     [Fact]
@@ -225,6 +266,14 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
         Assert.Equal(HttpStatusCode.NotFound, (await _app.CreateClient().As("frank").GetAsync($"/api/videos/{videoId}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync("/api/videos/not-an-id")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await _app.CreateClient().GetAsync($"/api/videos/{videoId}")).StatusCode);
+    }
+
+    private static async Task PutFile(string uploadUrl, string path)
+    {
+        using var http = new HttpClient();
+        using var put = new HttpRequestMessage(HttpMethod.Put, uploadUrl) { Content = new ByteArrayContent(await File.ReadAllBytesAsync(path)) };
+        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(put)).StatusCode);
     }
 
     private static async Task<JsonElement> CreateUpload(HttpClient client, string path)
