@@ -91,6 +91,7 @@ var queues = [
 var tables = [
   'Videos' // the video catalog and the read model of each video's pipeline (the Durable task hub keeps its own tables)
   'ReadyVideos' // index of Ready videos, newest first
+  'PipelineSlots' // admission to the pipeline: one row per slot (Pipeline__MaxConcurrentVideos)
   'LocalRuntimeUploads' // created by every start-up; used only by the local upload watcher
   'RecEvents' // user events by hour of occurrence (training scans a window)
   'RecUserEvents' // user events by user, newest first (recent history for the feed rules)
@@ -169,6 +170,7 @@ var appSettings = {
   Pipeline__AllowedContentTypes: 'video/mp4,video/quicktime,video/x-m4v,video/webm,video/x-matroska,video/3gpp,video/mpeg,video/x-msvideo'
   Pipeline__UploadUrlMinutes: '15'
   Pipeline__MaxStepAttempts: '3'
+  Pipeline__MaxConcurrentVideos: '2' // videos processed at once across all instances: raise with the instance count
   Pipeline__RetryBaseDelaySeconds: '5'
   Pipeline__StuckAfterSeconds: '900'
   Pipeline__UploadExpiryMinutes: '1440'

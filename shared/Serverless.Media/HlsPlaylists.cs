@@ -15,6 +15,13 @@ public sealed record MediaPlaylistModel(int Version, int TargetDuration, long Me
 {
     /// <summary>The sum of the EXTINF durations.</summary>
     public double TotalDuration => Segments.Sum(s => s.Duration);
+
+    /// <summary>
+    /// The target duration RFC 8216 section 4.3.3.1 requires: the longest EXTINF rounded to the nearest integer, and at
+    /// least 1 (a player needs a positive one; ffmpeg writes 0 for a clip shorter than half a second).
+    /// </summary>
+    public int RequiredTargetDuration =>
+        Math.Max(1, Segments.Count == 0 ? 0 : (int)Math.Round(Segments.Max(s => s.Duration), MidpointRounding.AwayFromZero));
 }
 
 /// <summary>Parses and writes HLS playlists. Pure text in, text out; invariant culture.</summary>

@@ -26,7 +26,8 @@ public static class PipelineExtensions
             new StorageResource(StorageResourceKind.Container, MediaLayout.Container),
             new StorageResource(StorageResourceKind.Queue, PipelineOptions.UploadQueue),
             new StorageResource(StorageResourceKind.Table, VideoRepository.Table),
-            new StorageResource(StorageResourceKind.Table, VideoRepository.ReadyIndexTable));
+            new StorageResource(StorageResourceKind.Table, VideoRepository.ReadyIndexTable),
+            new StorageResource(StorageResourceKind.Table, PipelineSlots.Table));
         builder.Services.AddSingleton(new BlobCreatedSubscription(MediaLayout.UploadsContainer, PipelineOptions.UploadQueue));
         builder.Services.AddSingleton<VideoRepository>();
         builder.Services.AddSingleton<IVideoCatalog>(sp => sp.GetRequiredService<VideoRepository>());
@@ -34,6 +35,7 @@ public static class PipelineExtensions
         builder.Services.AddSingleton<VideoLifecycle>();
         builder.Services.AddSingleton<PipelineActivities>();
         builder.Services.AddSingleton<PipelineStarter>();
+        builder.Services.AddSingleton<PipelineSlots>();
         builder.Services.AddSingleton<WorkArea>();
         builder.Services.AddHostedService<WorkFolderCleanup>();
         builder.Services.AddQueueFunction<OnVideoUploaded>(OnVideoUploaded.Name);

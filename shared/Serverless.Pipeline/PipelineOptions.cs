@@ -26,6 +26,13 @@ public sealed class PipelineOptions
     [Range(1, 10)]
     public int MaxStepAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// Videos processed at once across all instances; later uploads wait their turn (PipelineSlots), so a burst's first
+    /// uploads are Ready first. Raise it with the number of instances (about 2 per 2-core instance). Default 2.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxConcurrentVideos { get; set; } = 2;
+
     /// <summary>First retry delay of a step in seconds; doubles per attempt. Default 5.</summary>
     [Range(0, 600)]
     public double RetryBaseDelaySeconds { get; set; } = 5;

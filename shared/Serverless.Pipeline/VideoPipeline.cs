@@ -40,10 +40,32 @@ public static class VideoPipeline
     private static readonly TaskOptions FailVideoRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(1)));
 
+    /// <summary>Storage calls of the admission activities must land through an outage too.</summary>
+    private static readonly TaskOptions SlotRetry = FailVideoRetry;
+
     public static async Task<PipelineOutcome> RunAsync(TaskOrchestrationContext context, PipelineInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
+
+        // Admission (PipelineSlots): wait for one of the app's pipeline slots, then run to the end, then free it.
+        for (var wait = 1; !await context.CallActivityAsync<bool>(ActivityNames.AcquireSlot, input.VideoId, SlotRetry).ConfigureAwait(true); wait = Math.Min(wait + 1, 3))
+        {
+            await context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(wait), CancellationToken.None).ConfigureAwait(true);
+        }
+
+        try
+        {
+            return await RunStepsAsync(context, input).ConfigureAwait(true);
+        }
+        finally
+        {
+            await context.CallActivityAsync(ActivityNames.ReleaseSlot, input.VideoId, SlotRetry).ConfigureAwait(true);
+        }
+    }
+
+    private static async Task<PipelineOutcome> RunStepsAsync(TaskOrchestrationContext context, PipelineInput input)
+    {
         var videoId = input.VideoId;
 
         var probe = await RunStepAsync<ProbeOutput>(context, input, PipelineStep.ProbeSource, videoId).ConfigureAwait(true);
@@ -121,6 +143,8 @@ public static class ActivityNames
     public const string CreatePoster = nameof(PipelineStep.CreatePoster);
     public const string PublishVideo = nameof(PipelineStep.PublishVideo);
     public const string FailVideo = "FailVideo";
+    public const string AcquireSlot = "AcquireSlot";
+    public const string ReleaseSlot = "ReleaseSlot";
 }
 
 /// <summary>Why an activity failed, as the orchestration tells failures apart.</summary>

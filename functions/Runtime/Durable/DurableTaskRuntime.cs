@@ -22,6 +22,7 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
     private readonly AzureStorageOrchestrationService _service;
     private readonly DurableHubSettings _hub;
     private readonly PipelineActivities _activities;
+    private readonly PipelineSlots _slots;
     private readonly DurableTaskShimFactory _shims;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger<DurableTaskRuntime> _logger;
@@ -35,12 +36,14 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
         DurableHubSettings hub,
         DataConverter dataConverter,
         PipelineActivities activities,
+        PipelineSlots slots,
         IOptions<LocalRuntimeOptions> options,
         ILoggerFactory loggerFactory)
     {
         _service = service;
         _hub = hub;
         _activities = activities;
+        _slots = slots;
         _options = options;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DurableTaskRuntime>();
@@ -92,7 +95,13 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
             Activity<PackageInput, bool>(ActivityNames.PackageHls, input => _activities.PackageHlsAsync(input, stopping)),
             Activity<PosterInput, bool>(ActivityNames.CreatePoster, input => _activities.CreatePosterAsync(input, stopping)),
             Activity<PublishInput, bool>(ActivityNames.PublishVideo, input => _activities.PublishVideoAsync(input, stopping)),
-            Activity<FailVideoInput, bool>(ActivityNames.FailVideo, input => _activities.FailVideoAsync(input, stopping)));
+            Activity<FailVideoInput, bool>(ActivityNames.FailVideo, input => _activities.FailVideoAsync(input, stopping)),
+            Activity<string, bool>(ActivityNames.AcquireSlot, id => _slots.TryAcquireAsync(id, stopping)),
+            Activity<string, bool>(ActivityNames.ReleaseSlot, async id =>
+            {
+                await _slots.ReleaseAsync(id, stopping).ConfigureAwait(false);
+                return true;
+            }));
         await worker.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         _worker = worker;
         LogStarted(_hub.HubName, _hub.PartitionCount);
@@ -110,7 +119,16 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
         if (_worker is { } worker)
         {
             _worker = null;
-            await worker.StopAsync(isForced: false).WaitAsync(cancellationToken).ConfigureAwait(false);
+            // Bounded: with storage gone the provider would retry its lease releases for as long as the host lets it; leases
+            // not released lapse by themselves and another worker takes them.
+            try
+            {
+                await worker.StopAsync(isForced: false).WaitAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                LogStopTimedOut();
+            }
         }
     }
 
@@ -157,4 +175,7 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Durable task hub {HubName} running ({Partitions} partitions)")]
     private partial void LogStarted(string hubName, int partitions);
+
+    [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "The Durable worker did not stop within 15 s (storage unreachable?); its leases will lapse")]
+    private partial void LogStopTimedOut();
 }

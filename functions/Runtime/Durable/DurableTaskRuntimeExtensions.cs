@@ -1,4 +1,8 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using DurableTask.AzureStorage;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -23,13 +27,38 @@ public static class DurableTaskRuntimeExtensions
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             var connection = StorageConnection.Resolve(storage);
-            var provider = connection.ToSharedKeyConnectionString() is { } connectionString
-                ? new StorageAccountClientProvider(connectionString)
-                : new StorageAccountClientProvider(
-                    connection.BlobEndpoint,
-                    connection.QueueEndpoint,
-                    connection.TableEndpoint,
-                    sp.GetService<TokenCredential>() ?? StorageConnection.CreateCredential(storage));
+
+            // The provider builds its own clients; they get the app's transport where one is registered (a test's
+            // certificate trust, say), so the hub reaches exactly the account the app's own clients reach.
+            var transport = sp.GetService<HttpPipelineTransport>();
+            T Options<T>(T options)
+                where T : ClientOptions
+            {
+                if (transport is not null)
+                {
+                    options.Transport = transport;
+                }
+
+                return options;
+            }
+
+            StorageAccountClientProvider provider;
+            if (connection.ToSharedKeyConnectionString() is { } connectionString)
+            {
+                provider = new StorageAccountClientProvider(
+                    StorageServiceClientProvider.ForBlob(connectionString, Options(new BlobClientOptions())),
+                    StorageServiceClientProvider.ForQueue(connectionString, Options(new QueueClientOptions())),
+                    StorageServiceClientProvider.ForTable(connectionString, Options(new TableClientOptions())));
+            }
+            else
+            {
+                var credential = sp.GetService<TokenCredential>() ?? StorageConnection.CreateCredential(storage);
+                provider = new StorageAccountClientProvider(
+                    StorageServiceClientProvider.ForBlob(connection.BlobEndpoint, credential, Options(new BlobClientOptions())),
+                    StorageServiceClientProvider.ForQueue(connection.QueueEndpoint, credential, Options(new QueueClientOptions())),
+                    StorageServiceClientProvider.ForTable(connection.TableEndpoint, credential, Options(new TableClientOptions())));
+            }
+
             var loggers = sp.GetRequiredService<ILoggerFactory>();
             return new AzureStorageOrchestrationService(DurableTaskRuntime.CreateSettings(sp.GetRequiredService<DurableHubSettings>(), provider, loggers));
         });

@@ -84,6 +84,13 @@ internal sealed partial class FfmpegHlsTranscoder(
         }
 
         var playlist = HlsPlaylists.ParseMedia(await File.ReadAllTextAsync(playlistPath, cancellationToken).ConfigureAwait(false));
+        if (playlist.TargetDuration != playlist.RequiredTargetDuration)
+        {
+            // ffmpeg truncates where RFC 8216 rounds (a 0.5 s clip gets TARGETDURATION 0): the playlist says what the rules say.
+            playlist = playlist with { TargetDuration = playlist.RequiredTargetDuration };
+            await File.WriteAllTextAsync(playlistPath, HlsPlaylists.WriteMedia(playlist), cancellationToken).ConfigureAwait(false);
+        }
+
         if (request.Format == HlsSegmentFormat.Fmp4)
         {
             playlist = await NormaliseInitSegmentAsync(folder, playlistPath, playlist, cancellationToken).ConfigureAwait(false);

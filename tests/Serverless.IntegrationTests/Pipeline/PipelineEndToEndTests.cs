@@ -146,6 +146,29 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
     }
 
     [Fact]
+    public async Task DirectUpload_HalfSecondClip_BecomesReadyWithATargetDurationOfOne()
+    {
+        // A tap on the record button: 15 frames, no audio. ffmpeg alone writes EXT-X-TARGETDURATION:0 for it.
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(640, 360, 0.5, FrameRate: 30, Audio: false));
+        var client = _app.CreateClient().As("tapper");
+        var created = await CreateUpload(client, clip);
+        var videoId = created.GetProperty("videoId").GetString()!;
+        await PutFile(created.GetProperty("uploadUrl").GetString()!, clip);
+
+        var status = await WaitForTerminal(client, videoId);
+
+        Assert.True(status.GetProperty("status").GetString() == "Ready", status.ToString());
+        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        foreach (var rendition in status.GetProperty("renditions").EnumerateArray())
+        {
+            var text = await blobs.ReadTextAsync(MediaLayout.Container, MediaLayout.RenditionPlaylist(videoId, rendition.GetProperty("name").GetString()!), default);
+            var playlist = HlsPlaylists.ParseMedia(text!);
+            Assert.Equal(1, playlist.TargetDuration);
+            Assert.Empty(PlaylistValidator.Validate(playlist, status.GetProperty("durationSeconds").GetDouble()));
+        }
+    }
+
+    [Fact]
     public async Task UploadEventDeliveredAgain_AfterReady_StartsNothingAndReprocessRunsOnce()
     {
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2));

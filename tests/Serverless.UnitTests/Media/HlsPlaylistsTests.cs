@@ -133,4 +133,17 @@ public sealed class HlsPlaylistsTests
     {
         Assert.Throws<FormatException>(() => HlsPlaylists.ParseMaster("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n"));
     }
+
+    [Theory]
+    [InlineData(new[] { 0.5 }, 1)]
+    [InlineData(new[] { 0.4 }, 1)]
+    [InlineData(new[] { 2.0, 2.0, 1.49 }, 2)]
+    [InlineData(new[] { 2.0, 2.5 }, 3)]
+    public void RequiredTargetDuration_LongestSegmentRoundedAndAtLeastOne(double[] durations, int expected)
+    {
+        var playlist = new MediaPlaylistModel(3, 0, 0, "VOD", true, true, null, durations.Select((d, i) => new MediaSegment($"seg_{i}.ts", d, null)).ToList());
+
+        Assert.Equal(expected, playlist.RequiredTargetDuration);
+        Assert.Empty(PlaylistValidator.Validate(playlist with { TargetDuration = playlist.RequiredTargetDuration }, durations.Sum()));
+    }
 }
