@@ -189,13 +189,13 @@ internal sealed partial class UploadService(
 {
     public async Task<Outcome<CreateUploadResponse>> CreateAsync(string userId, CreateUploadRequest request, CancellationToken cancellationToken)
     {
-        if (Validate(request) is { } problem)
+        if (Validate(request, out var fileName) is { } problem)
         {
             return problem;
         }
 
         var videoId = VideoIds.New();
-        await videos.CreateAsync(videoId, userId, request.FileName!.Trim(), request.ContentType!.Trim().ToLowerInvariant(), request.SizeBytes!.Value, cancellationToken)
+        await videos.CreateAsync(videoId, userId, fileName, request.ContentType!.Trim().ToLowerInvariant(), request.SizeBytes!.Value, cancellationToken)
             .ConfigureAwait(false);
         var expires = time.GetUtcNow().AddMinutes(options.Value.UploadUrlMinutes);
 
@@ -241,6 +241,8 @@ internal sealed partial class UploadService(
                 continue; // Form fields (wx.uploadFile's formData) are not needed.
             }
 
+            // The part's file name (wx.uploadFile sends its temp file's) is deliberately not read: the catalog keeps the
+            // name CreateAsync checked with UploadFileName. Anything that starts storing it must apply the same rule.
             var counted = new LimitedStream(section.Body, limit);
             try
             {
@@ -293,13 +295,12 @@ internal sealed partial class UploadService(
     private static ProblemHttpResult TooLarge(long limit) => Problems.Create(
         StatusCodes.Status413PayloadTooLarge, "upload-too-large", "The upload is too large.", $"The file is larger than the declared size or the {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}-byte limit.");
 
-    private ProblemHttpResult? Validate(CreateUploadRequest request)
+    private ProblemHttpResult? Validate(CreateUploadRequest request, out string fileName)
     {
         var errors = new Dictionary<string, string[]>();
-        var name = request.FileName?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > 255 || name.Any(c => char.IsControl(c)) || name.Contains('/') || name.Contains('\\'))
+        if (!UploadFileName.TryNormalize(request.FileName, out fileName, out var nameError))
         {
-            errors["fileName"] = ["fileName is required: 1–255 characters, no path separators or control characters."];
+            errors["fileName"] = [nameError!];
         }
 
         var type = request.ContentType?.Trim().ToLowerInvariant();
