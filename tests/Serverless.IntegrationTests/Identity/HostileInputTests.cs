@@ -177,6 +177,12 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
         new("windows path file name", 400, f => CreateUpload(f, "C:\\Users\\x.mp4")),
         new("NUL in the file name", 400, f => CreateUpload(f, "clip\u0000.mp4")),
         new("256-character file name", 400, f => CreateUpload(f, new string('名', 252) + ".mp4")),
+        new("right-to-left override in the file name", 400, f => CreateUpload(f, "clip\u202Egpj.mp4")),
+        new("right-to-left isolate in the file name", 400, f => CreateUpload(f, "clip\u2067gpj.mp4\u2069")),
+        new("right-to-left mark in the file name", 400, f => CreateUpload(f, "clip\u200F.mp4")),
+        new("zero-width space in the file name", 400, f => CreateUpload(f, "cl\u200Bip.mp4")),
+        new("BEL in the file name", 400, f => CreateUpload(f, "clip\u0007.mp4")),
+        new("byte-order mark in the file name", 400, f => CreateUpload(f, "\uFEFFclip.mp4")),
         new("similar videos of a traversal id", 400, f => Get("/api/videos/..%2F..%2Fx/similar", f.AliceToken)),
 
         // Bodies and content types.
@@ -268,6 +274,53 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("dev-alice", (await fixture.App.Services.GetRequiredService<IVideoCatalog>().GetAsync(videoId, default))!.OwnerId);
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Client(fixture.BobToken).GetAsync("/api/videos/" + videoId)).StatusCode);
+    }
+
+    [Fact]
+    public async Task CreateUpload_BidiOverrideInFileName_ProblemNamesFileName_NothingCreated()
+    {
+        var before = await fixture.SnapshotAsync();
+
+        using var request = CreateUpload(fixture, "clip\u202Egpj.mp4");
+        using var response = await fixture.App.CreateClient().SendAsync(request);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(Serverless.Http.Problems.TypeBase + "invalid-upload", problem.GetProperty("type").GetString());
+        var errors = problem.GetProperty("errors");
+        Assert.Equal(["fileName"], errors.EnumerateObject().Select(e => e.Name));
+        Assert.Contains("U+202E", errors.GetProperty("fileName")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await fixture.SnapshotAsync());
+    }
+
+    [Theory]
+    [InlineData("我的视频.mp4", "我的视频.mp4")]
+    [InlineData("家庭👨\u200D👩\u200D👧 🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F.mp4", "家庭👨\u200D👩\u200D👧 🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F.mp4")]
+    [InlineData("  cafe\u0301.mp4 ", "caf\u00E9.mp4")]
+    public async Task CreateUpload_RealWorldFileName_StoredTrimmedInNfc(string fileName, string stored)
+    {
+        using var request = CreateUpload(fixture, fileName);
+        using var response = await fixture.App.CreateClient().SendAsync(request);
+        var videoId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("videoId").GetString()!;
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(stored, (await fixture.App.Services.GetRequiredService<IVideoCatalog>().GetAsync(videoId, default))!.FileName);
+    }
+
+    [Fact]
+    public async Task UploadFile_BidiOverrideInPartFileName_StoredNameIsTheCreatedOne()
+    {
+        var alice = fixture.Client(fixture.AliceToken);
+        using var created = await alice.PostAsJsonAsync("/api/uploads", new { fileName = "clip.mp4", contentType = "video/mp4", sizeBytes = 16 });
+        var videoId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("videoId").GetString()!;
+        using var content = new MultipartFormDataContent { { new ByteArrayContent(new byte[16]), "file", "clip\u202Egpj.mp4" } };
+
+        using var uploaded = await alice.PostAsync($"/api/uploads/{videoId}/file", content);
+
+        // The part's file name is never stored: the catalog keeps the name the create call validated.
+        Assert.Equal(HttpStatusCode.Accepted, uploaded.StatusCode);
+        Assert.Equal("clip.mp4", (await fixture.App.Services.GetRequiredService<IVideoCatalog>().GetAsync(videoId, default))!.FileName);
     }
 
     [Fact]
