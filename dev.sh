@@ -65,6 +65,18 @@ ensure_chromium() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
   fi
   export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  ensure_cjk_font
+}
+
+# A CJK font for Chromium: template names and the seed's texts are Chinese, which render as boxes without one. WenQuanYi
+# Micro Hei (Debian fonts-wqy-microhei, 1.6 MB) covers Simplified and Traditional Chinese; any installed font that
+# fontconfig says covers Chinese will do.
+ensure_cjk_font() {
+  if ! command -v fc-list >/dev/null || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
+    log "Installing a CJK font for Chromium (Debian package fonts-wqy-microhei)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq fontconfig fonts-wqy-microhei >/dev/null
+  fi
 }
 
 # The mini-program sample: types generated from the committed OpenAPI document, then tsc --noEmit.
