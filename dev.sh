@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Developer entry point. Two commands for a fresh machine (README.md):
-#   ./dev.sh run    install what is missing, start Azurite and the function app, take a sample clip to a signed playback URL, keep serving
+#   ./dev.sh run    install what is missing, start Azurite and the function app, publish the sample templates, take a sample
+#                   clip to a signed playback URL as the demo page's default user, keep serving
 #   ./dev.sh test   install what is missing and run every test
 #   ./dev.sh reliability   (on demand) the reliability scenarios at full size, then their table (README, "Reliability")
 set -euo pipefail
@@ -204,6 +205,11 @@ cmd_reliability() {
   return $status
 }
 
+# The first operator key of local.settings.json (Identity__OperatorKeys, comma-separated).
+operator_key() {
+  python3 -c 'import json; print(json.load(open("local.settings.json"))["Values"]["Identity__OperatorKeys"].split(",")[0].strip())'
+}
+
 cmd_run() {
   ensure_dotnet; ensure_ffmpeg; ensure_libgomp; ensure_azurite; ensure_web
   [ -f local.settings.json ] || { log "Creating local.settings.json from local.settings.sample.json"; cp local.settings.sample.json local.settings.json; }
@@ -231,6 +237,8 @@ cmd_run() {
     kill -0 "$app" 2>/dev/null || { tail -40 "$LOCAL/logs/app.log" >&2; exit 1; }
     sleep 0.5
   done
+  log "Publishing the sample motion templates (samples/templates/, seed 004's examples) through the operator API"
+  python3 "$ROOT/scripts/publish-templates.py" "http://127.0.0.1:$port" "$(operator_key)"
   bash "$ROOT/scripts/sample-run.sh" "http://127.0.0.1:$port"
   log "Serving on http://127.0.0.1:$port: demo page at /, API description at /openapi/v1.json (Ctrl+C stops the app and Azurite)"
   wait "$app"

@@ -6,8 +6,10 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
-echo "==> POST /api/auth/login (development sign-in, dev:sample-user)"
-token=$(curl -fsS -X POST "$BASE/api/auth/login" -H 'Content-Type: application/json' -d '{"code":"dev:sample-user"}' | json "['token']")
+# As the demo page's default user (the sign-in field's value in functions/Web/site/index.html), so the page opens on this clip.
+SAMPLE_USER=${SAMPLE_USER:-demo}
+echo "==> POST /api/auth/login (development sign-in, dev:$SAMPLE_USER)"
+token=$(curl -fsS -X POST "$BASE/api/auth/login" -H 'Content-Type: application/json' -d "{\"code\":\"dev:$SAMPLE_USER\"}" | json "['token']")
 USER_HEADER="Authorization: Bearer $token"
 
 echo "==> Generating a 6 s 1280x720 sample clip with ffmpeg"
