@@ -9,7 +9,7 @@ export class ApiProblem extends Error {
   }
 }
 
-const session = { user: null, token: null };
+const session = { user: null, token: null, attempt: 0 };
 
 /** The headers that sign a request in: the bearer token from sign-in. */
 function authHeaders() {
@@ -18,8 +18,10 @@ function authHeaders() {
 
 /**
  * Development sign-in: POST /api/auth/login with the code "dev:<name>" (what wx.login's code is in production).
+ * Resolves to null when a later sign-in started before this one answered (the later one wins).
  */
 export async function signIn(user) {
+  const attempt = ++session.attempt;
   session.user = user;
   session.token = null;
   const response = await fetch('/api/auth/login', {
@@ -27,6 +29,7 @@ export async function signIn(user) {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ code: `dev:${user}` }),
   });
+  if (attempt !== session.attempt) return null;
   if (response.ok) {
     const body = await response.json();
     session.token = body.token;

@@ -19,18 +19,53 @@ function describe(error) {
 }
 
 // ---- Sign-in ---------------------------------------------------------------------------------------------------
-$('signin').addEventListener('submit', async e => {
+$('signin').addEventListener('submit', e => {
   e.preventDefault();
+  firstLookActive = false;
+  startSession($('user').value.trim());
+});
+
+/** Signs in; true when this is still the latest sign-in once it answers (a later one supersedes it). */
+async function startSession(user) {
+  document.body.dataset.signedIn = 'false';
+  delete document.body.dataset.user;
   try {
-    const result = await signIn($('user').value.trim());
+    const result = await signIn(user);
+    if (!result) return false;
     show('whoami', `signed in as ${result.user} (${result.mode})`);
     for (const id of ['upload', 'refresh-feed', 'sync']) $(id).disabled = false;
+    document.body.dataset.user = result.user;
     document.body.dataset.signedIn = 'true';
     loadFeed();
+    return true;
   } catch (error) {
     show('whoami', `sign-in failed: ${describe(error)}`);
+    return false;
   }
-});
+}
+
+// The first look: sign in as the default user (the field's value; ./dev.sh run uploads its sample clip as this user and
+// publishes the sample templates), sync the template manifest and load the newest Ready clip into the player.
+// An upload or another sign-in started meanwhile takes over.
+let firstLookActive = true;
+async function firstLook() {
+  try {
+    if (!(await startSession($('user').value.trim())) || !firstLookActive) return;
+    await syncManifest();
+    const { body } = await api('GET', '/api/videos?count=1');
+    const newest = body.items?.[0];
+    if (newest && firstLookActive) {
+      $('pipeline-progress').value = 100;
+      show('pipeline-text', `newest Ready clip ${newest.videoId.slice(0, 8)} · ${newest.width}x${newest.height} · ${Number(newest.durationSeconds ?? 0).toFixed(1)} s`);
+      renderStages(newest);
+      await play(newest.videoId);
+    }
+  } catch (error) {
+    show('player-text', `No clip loaded: ${describe(error)}`);
+  } finally {
+    document.body.dataset.firstLook = 'done';
+  }
+}
 
 // ---- Upload and pipeline ---------------------------------------------------------------------------------------
 function renderStages(video) {
@@ -53,6 +88,8 @@ $('upload-form').addEventListener('submit', async e => {
   const file = $('file').files[0];
   if (!file || !isSignedIn()) return;
   $('upload').disabled = true;
+  firstLookActive = false;
+  resetPlayer();
   try {
     const created = await api('POST', '/api/uploads', {
       fileName: file.name,
@@ -97,6 +134,19 @@ async function followPipeline(videoId) {
 // ---- Playback --------------------------------------------------------------------------------------------------
 const video = $('video');
 show('codecs', `MSE: ${window.MediaSource ? 'yes' : 'no'} · H.264/AAC in MSE: ${window.MediaSource?.isTypeSupported(H264_AAC) ? 'yes' : 'no'} · hls.js ${window.Hls ? Hls.version : 'missing (run ./dev.sh run)'}`);
+
+/** Stops what is playing and empties the rendition switcher (a new upload replaces the clip on show). */
+function resetPlayer() {
+  if (demo.hls) demo.hls.destroy();
+  demo.hls = null;
+  video.removeAttribute('src');
+  video.poster = '';
+  video.load();
+  $('rendition').replaceChildren(new Option('Auto', '-1'));
+  $('rendition').disabled = true;
+  delete document.body.dataset.level;
+  show('player-text', 'nothing loaded');
+}
 
 async function play(videoId) {
   const { body: grant } = await api('GET', `/api/videos/${videoId}/playback`);
@@ -338,3 +388,4 @@ function fill(ctx, canvas, color, alpha, label) {
 }
 
 renderGallery(readCache());
+firstLook();
