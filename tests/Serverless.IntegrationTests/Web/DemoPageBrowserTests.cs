@@ -75,6 +75,9 @@ public sealed class DemoPageBrowserTests(BrowserSession session, ITestOutputHelp
             await page.ClickAsync("#preview");
             await page.WaitForFunctionAsync("() => window.demo.timeline !== null && document.querySelectorAll('#timeline-bars .node').length === window.demo.timeline.nodes.length", null, new() { Timeout = 10_000 });
 
+            // The template's Chinese name is drawn with real glyphs, not boxes: a CJK font is installed (dev.sh ensure_cjk_font).
+            Assert.True(await page.EvaluateAsync<bool>(DrawsDistinctGlyphs, "卓林"), "Chinese renders as boxes: no CJK font (apt-get install fonts-wqy-microhei).");
+
             // Three images, two transitions between them; the cache is keyed by the library version it was synced at.
             Assert.Equal(3, await page.EvaluateAsync<int>("() => document.querySelectorAll('#timeline-bars .node.image').length"));
             Assert.Equal(2, await page.EvaluateAsync<int>("() => document.querySelectorAll('#timeline-bars .node.transition').length"));
@@ -92,6 +95,19 @@ public sealed class DemoPageBrowserTests(BrowserSession session, ITestOutputHelp
         }
     }
 
+    /// <summary>
+    /// Draws the two characters of its argument on a canvas with the page's sans-serif font and compares the pixels:
+    /// without a font covering them both are the same missing-glyph box (or nothing), with one they differ.
+    /// </summary>
+    private const string DrawsDistinctGlyphs = """
+        pair => {
+          const canvas = Object.assign(document.createElement('canvas'), { width: 64, height: 64 });
+          const g = canvas.getContext('2d', { willReadFrequently: true });
+          const draw = ch => { g.clearRect(0, 0, 64, 64); g.font = '48px sans-serif'; g.fillText(ch, 4, 52); return g.getImageData(0, 0, 64, 64).data.join(); };
+          return draw(pair[0]) !== draw(pair[1]);
+        }
+        """;
+
     private async Task<IPage> NewPageAsync()
     {
         var context = await session.Browser.NewContextAsync(new() { BaseURL = session.App.BaseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 1100 } });
@@ -100,6 +116,9 @@ public sealed class DemoPageBrowserTests(BrowserSession session, ITestOutputHelp
         page.PageError += (_, error) => output.WriteLine($"[browser error] {error}");
         await page.GotoAsync("/");
         Assert.True(await page.EvaluateAsync<bool>("() => typeof Hls === 'function' && Hls.isSupported()"), "hls.js was not served with the page (functions/Web: npm ci).");
+
+        // The page's first look (sign-in as the default user, manifest sync, newest Ready clip) ends before the test acts.
+        await page.WaitForSelectorAsync("body[data-first-look=done]", new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
         return page;
     }
 
@@ -107,7 +126,7 @@ public sealed class DemoPageBrowserTests(BrowserSession session, ITestOutputHelp
     {
         await page.FillAsync("#user", user);
         await page.ClickAsync("#signin button");
-        await page.WaitForSelectorAsync("body[data-signed-in=true]", new() { Timeout = 10_000 });
+        await page.WaitForSelectorAsync($"body[data-signed-in=true][data-user='{user}']", new() { State = WaitForSelectorState.Attached, Timeout = 10_000 });
     }
 
     /// <summary>
