@@ -240,7 +240,7 @@ cmd_run() {
   log "Publishing the sample motion templates (samples/templates/, seed 004's examples) through the operator API"
   python3 "$ROOT/scripts/publish-templates.py" "http://127.0.0.1:$port" "$(operator_key)"
   bash "$ROOT/scripts/sample-run.sh" "http://127.0.0.1:$port"
-  log "Serving on http://127.0.0.1:$port: demo page at /, API description at /openapi/v1.json (Ctrl+C stops the app and Azurite)"
+  log "Serving on http://127.0.0.1:$port: demo page at /, API description at /api/openapi/v1.json (Ctrl+C stops the app and Azurite)"
   wait "$app"
 }
 

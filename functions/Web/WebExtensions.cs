@@ -1,3 +1,4 @@
+using Serverless.Functions;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 
@@ -6,10 +7,19 @@ namespace Serverless.Functions.Web;
 /// <summary>The OpenAPI document of the HTTP API and, locally, the demo page.</summary>
 public static class WebExtensions
 {
-    /// <summary>Where the OpenAPI document is served (<c>{documentName}</c> is <see cref="DocumentName"/>).</summary>
-    public const string OpenApiPath = "/openapi/{documentName}.json";
+    /// <summary>
+    /// Where the OpenAPI document is served: under <c>/api</c>, because under the Functions host only the HTTP functions'
+    /// routes are (functions/GetOpenApiDocument/function.json routes it).
+    /// </summary>
+    public const string OpenApiPath = "/api/openapi/v1.json";
+
+    /// <summary>The document changes only with a deployment: clients and proxies may keep it a few minutes.</summary>
+    public const string OpenApiCacheControl = "public, max-age=300";
 
     public const string DocumentName = "v1";
+
+    /// <summary>The HTTP function that serves the document (functions/GetOpenApiDocument/function.json).</summary>
+    public const string OpenApiFunction = "GetOpenApiDocument";
 
     /// <summary>The demo page's files, relative to the executable (copied there by the build; not published).</summary>
     public static readonly string SiteFolder = Path.Combine("Web", "site");
@@ -22,6 +32,7 @@ public static class WebExtensions
             .Validate(o => !o.DemoPage || builder.Environment.IsDevelopment(), "Web__DemoPage is on outside the Development environment; refusing to start.")
             .ValidateOnStart();
         builder.Services.AddHostedService<DemoPageStorageCors>();
+        builder.Services.AddHttpFunction(OpenApiFunction);
         builder.Services.AddOpenApi(DocumentName, options =>
         {
             options.AddDocumentTransformer<ApiDocumentTransformer>();
@@ -55,7 +66,11 @@ public static class WebExtensions
 
         if (options.OpenApiDocument)
         {
-            app.MapOpenApi(OpenApiPath).AllowAnonymous();
+            app.MapOpenApi(OpenApiPath).AllowAnonymous().AddEndpointFilter(async (context, next) =>
+            {
+                context.HttpContext.Response.Headers.CacheControl = OpenApiCacheControl;
+                return await next(context).ConfigureAwait(false);
+            });
         }
 
         return app;

@@ -23,7 +23,7 @@ public sealed class HttpSurfaceTests(AzuriteFixture azurite) : IClassFixture<Azu
     {
         var (endpoints, document) = await LoadAsync();
 
-        var missing = endpoints.Where(e => Operation(document, e) is null).Select(e => e.ToString()).ToList();
+        var missing = endpoints.Where(e => e.Described && Operation(document, e) is null).Select(e => e.ToString()).ToList();
 
         Assert.NotEmpty(endpoints);
         Assert.True(missing.Count == 0, "Endpoints missing from the OpenAPI document:\n" + string.Join("\n", missing));
@@ -46,7 +46,7 @@ public sealed class HttpSurfaceTests(AzuriteFixture azurite) : IClassFixture<Azu
     {
         var (endpoints, document) = await LoadAsync();
         var problems = new List<string>();
-        foreach (var endpoint in endpoints)
+        foreach (var endpoint in endpoints.Where(e => e.Described))
         {
             var operation = Operation(document, endpoint)!;
             var schemes = operation["security"]?.AsArray().SelectMany(r => r!.AsObject().Select(p => p.Key)).ToList() ?? [];
@@ -72,6 +72,25 @@ public sealed class HttpSurfaceTests(AzuriteFixture azurite) : IClassFixture<Azu
         Assert.Equal("bearer", securitySchemes?["bearer"]?["scheme"]?.GetValue<string>());
         Assert.Equal("x-functions-key", securitySchemes?["functionKey"]?["name"]?.GetValue<string>());
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_UnderApi_IsAnonymousCachedAndRoutedByAFunction()
+    {
+        // Under the Functions host only the HTTP functions' routes are served: the document is one of them.
+        await using var app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
+        using var client = app.CreateClient();
+
+        using var response = await client.GetAsync("/api/openapi/v1.json");
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("public", response.Headers.CacheControl?.ToString() ?? string.Empty, StringComparison.Ordinal);
+        Assert.True(response.Headers.CacheControl?.MaxAge > TimeSpan.Zero);
+        Assert.StartsWith("3.1", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["openapi"]!.GetValue<string>(), StringComparison.Ordinal);
+        var function = JsonDocument.Parse(RepoFiles.ReadText("functions", "GetOpenApiDocument", "function.json")).RootElement.GetProperty("bindings")[0];
+        Assert.Equal(("anonymous", "openapi/v1.json"), (function.GetProperty("authLevel").GetString(), function.GetProperty("route").GetString()));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await client.GetAsync("/openapi/v1.json")).StatusCode);
     }
 
     [Fact]
@@ -134,14 +153,15 @@ public sealed class HttpSurfaceTests(AzuriteFixture azurite) : IClassFixture<Azu
     {
         await using var app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
         using var client = app.CreateClient();
-        var document = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!.AsObject();
+        var document = JsonNode.Parse(await client.GetStringAsync("/api/openapi/v1.json"))!.AsObject();
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints
             .OfType<RouteEndpoint>()
             .Where(e => ApiEndpoint.Normalize(e.RoutePattern.RawText ?? string.Empty).StartsWith("/api/", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(method => new ApiEndpoint(
                 method,
                 ApiEndpoint.Normalize(e.RoutePattern.RawText!),
-                e.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>().ToHashSet(StringComparer.Ordinal))))
+                e.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>().ToHashSet(StringComparer.Ordinal),
+                Described: e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })))
             .DistinctBy(e => e.ToString())
             .OrderBy(e => e.ToString(), StringComparer.Ordinal)
             .ToList();
@@ -156,7 +176,8 @@ public sealed class HttpSurfaceTests(AzuriteFixture azurite) : IClassFixture<Azu
             .Where(o => o.Key is "get" or "put" or "post" or "delete" or "patch" or "head" or "options")
             .Select(o => (o.Key.ToUpperInvariant(), ApiEndpoint.Normalize(p.Key))));
 
-    private sealed record ApiEndpoint(string Method, string Path, IReadOnlySet<string> Policies)
+    /// <param name="Described">Part of the API the document describes (the document's own endpoint is not).</param>
+    private sealed record ApiEndpoint(string Method, string Path, IReadOnlySet<string> Policies, bool Described = true)
     {
         /// <summary>Leading slash, no trailing slash, parameters without constraints, catch-all or optional marks.</summary>
         public static string Normalize(string route)
