@@ -155,8 +155,8 @@ internal static class TemplatesApi
         if (!TimelineExpander.Supports(template.Template, request.ImageCount))
         {
             return Problems.BadRequest(ProblemPrefix + "image-count-unsupported",
-                $"Template '{id}' shows {template.Template.MinImageCount} to {template.Template.MaxImageCount} images.",
-                new Dictionary<string, object?> { ["minImageCount"] = template.Template.MinImageCount, ["maxImageCount"] = template.Template.MaxImageCount });
+                $"Template '{id}' shows {template.Template.EffectiveMinImageCount} to {template.Template.EffectiveMaxImageCount} images.",
+                new Dictionary<string, object?> { ["minImageCount"] = template.Template.EffectiveMinImageCount, ["maxImageCount"] = template.Template.EffectiveMaxImageCount });
         }
 
         return TypedResults.Json(TimelineExpander.Expand(template.Template, request.ImageCount), TemplateJson.Options);

@@ -39,13 +39,14 @@ public sealed class MotionTemplate
     [JsonPropertyName("music")]
     public MusicReference? Music { get; init; }
 
-    /// <summary>Fewest images the template is offered for.</summary>
+    /// <summary>Fewest images the template is offered for, as written; absent means 1 (see <see cref="EffectiveMinImageCount"/>).</summary>
     [JsonPropertyName("minImageCount")]
-    public int MinImageCount { get; init; } = 1;
+    public int? MinImageCount { get; init; }
 
-    /// <summary>Most images the template is offered for (a non-loop template cannot show more than its image nodes).</summary>
+    /// <summary>Most images the template is offered for, as written; absent means the template's own limit (see
+    /// <see cref="EffectiveMaxImageCount"/>). A non-loop template cannot show more than its image nodes.</summary>
     [JsonPropertyName("maxImageCount")]
-    public int MaxImageCount { get; init; } = 1;
+    public int? MaxImageCount { get; init; }
 
     /// <summary>A loop template repeats its nodes (skipping <c>once</c> nodes after the first pass) until every image is shown.</summary>
     [JsonPropertyName("loop")]
@@ -64,6 +65,20 @@ public sealed class MotionTemplate
 
     [JsonIgnore]
     public string EffectiveFamily => string.IsNullOrEmpty(Family) ? Id : Family;
+
+    /// <summary>Fewest images the template is offered for: <see cref="MinImageCount"/>, else 1 (a template ends
+    /// right after its last image, so it can show fewer images than it has image nodes).</summary>
+    [JsonIgnore]
+    public int EffectiveMinImageCount => MinImageCount ?? 1;
+
+    /// <summary>Most images the template is offered for: <see cref="MaxImageCount"/>, else, for a loop template (whose
+    /// point is an unknown number of images, seed 004 循环模板), the protocol's <see cref="TemplateLimits.MaxImageCount"/>,
+    /// and for a template that does not loop, its number of image nodes.</summary>
+    [JsonIgnore]
+    public int EffectiveMaxImageCount => MaxImageCount ?? (Loop ? TemplateLimits.MaxImageCount : ImageNodeCount);
+
+    [JsonIgnore]
+    public int ImageNodeCount => Nodes.Count(n => n.Type == NodeType.Image);
 }
 
 public enum NodeType

@@ -3,7 +3,8 @@ namespace Serverless.Templates.Protocol;
 /// <summary>Documented bounds of the protocol; templates outside them are rejected with a path-addressed error.</summary>
 public static class TemplateLimits
 {
-    /// <summary>Most images a timeline can be expanded for (<c>POST /api/templates/{id}/timeline</c>).</summary>
+    /// <summary>Most images a timeline can be expanded for (<c>POST /api/templates/{id}/timeline</c>); also what a loop
+    /// template without <c>maxImageCount</c> is offered for.</summary>
     public const int MaxImageCount = 500;
 
     public const int MaxNodes = 200;

@@ -105,25 +105,55 @@ public static partial class TemplateValidator
             errors.Add("exposureCap", "must be in (0, 1]");
         }
 
-        if (template.MinImageCount < 1)
+        ImageCounts(template, errors);
+    }
+
+    /// <summary>Explicit image counts must fit the template: at least 1, at most the protocol's limit, at most the image
+    /// nodes of a template that does not loop, and min ≤ max (absent counts take their defaults, which always fit).</summary>
+    private static void ImageCounts(MotionTemplate template, ErrorList errors)
+    {
+        var images = template.ImageNodeCount;
+        var nodeBound = !template.Loop && template.Nodes.Count > 0;
+        var minValid = true;
+        if (template.MinImageCount is { } min)
         {
-            errors.Add("minImageCount", "must be at least 1");
+            minValid = false;
+            if (min < 1)
+            {
+                errors.Add("minImageCount", "must be at least 1");
+            }
+            else if (min > TemplateLimits.MaxImageCount)
+            {
+                errors.Add("minImageCount", $"must be at most {TemplateLimits.MaxImageCount}");
+            }
+            else if (nodeBound && min > images)
+            {
+                errors.Add("minImageCount", $"a template that does not loop shows at most its {images} image node(s)");
+            }
+            else
+            {
+                minValid = true;
+            }
         }
 
-        if (template.MaxImageCount < template.MinImageCount)
+        if (template.MaxImageCount is { } max)
         {
-            errors.Add("maxImageCount", "must be at least minImageCount");
-        }
-
-        if (template.MaxImageCount > TemplateLimits.MaxImageCount)
-        {
-            errors.Add("maxImageCount", $"must be at most {TemplateLimits.MaxImageCount}");
-        }
-
-        var images = template.Nodes.Count(n => n.Type == NodeType.Image);
-        if (!template.Loop && template.MaxImageCount > images && template.Nodes.Count > 0)
-        {
-            errors.Add("maxImageCount", $"a template that does not loop shows at most its {images} image node(s)");
+            if (max > TemplateLimits.MaxImageCount)
+            {
+                errors.Add("maxImageCount", $"must be at most {TemplateLimits.MaxImageCount}");
+            }
+            else if (nodeBound && max > images)
+            {
+                errors.Add("maxImageCount", $"a template that does not loop shows at most its {images} image node(s)");
+            }
+            else if (max < 1)
+            {
+                errors.Add("maxImageCount", "must be at least 1");
+            }
+            else if (minValid && max < template.EffectiveMinImageCount)
+            {
+                errors.Add("maxImageCount", $"must be at least minImageCount ({template.EffectiveMinImageCount})");
+            }
         }
     }
 

@@ -44,7 +44,7 @@ public static class TimelineExpander
         if (!Supports(template, imageCount))
         {
             throw new ArgumentOutOfRangeException(nameof(imageCount), imageCount,
-                $"Template '{template.Id}' shows {template.MinImageCount}-{template.MaxImageCount} images.");
+                $"Template '{template.Id}' shows {template.EffectiveMinImageCount}-{template.EffectiveMaxImageCount} images.");
         }
 
         var nodes = template.Nodes;
@@ -95,9 +95,11 @@ public static class TimelineExpander
             ClipTracks(template.Tracks, clock), template.Music);
     }
 
+    /// <summary>Whether the template is offered for <paramref name="imageCount"/> images: within the protocol's limit and the
+    /// template's effective range (absent counts take their defaults, see <see cref="MotionTemplate.EffectiveMaxImageCount"/>).</summary>
     public static bool Supports(MotionTemplate template, int imageCount) =>
         imageCount >= 1 && imageCount <= TemplateLimits.MaxImageCount
-        && imageCount >= template.MinImageCount && imageCount <= template.MaxImageCount;
+        && imageCount >= template.EffectiveMinImageCount && imageCount <= template.EffectiveMaxImageCount;
 
     /// <summary>Stickers that start before the end, cut to end with the timeline; empty tracks are dropped.</summary>
     public static IReadOnlyList<TemplateTrack> ClipTracks(IReadOnlyList<TemplateTrack> tracks, double total)

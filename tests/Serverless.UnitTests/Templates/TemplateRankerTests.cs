@@ -37,6 +37,24 @@ public sealed class TemplateRankerTests
         Assert.Equal(["a", "d"], ranked.Select(r => r.Id).Order());
     }
 
+    [Theory]
+    [InlineData(1, new[] { "loop", "three" })]
+    [InlineData(3, new[] { "loop", "three" })]
+    [InlineData(4, new[] { "loop" })]
+    [InlineData(20, new[] { "loop" })]
+    [InlineData(TemplateLimits.MaxImageCount, new[] { "loop" })]
+    public void Rank_TemplatesWithoutImageCounts_FilterByTheirEffectiveRange(int images, string[] expected)
+    {
+        var image = TestTemplates.Node(NodeType.Image, "i", 1);
+        var transition = TestTemplates.Node(NodeType.Transition, "t", 1);
+        var loop = TestTemplates.Template([image, transition], loop: true, id: "loop");
+        var three = TestTemplates.Template([image, transition, image, transition, image], loop: false, id: "three");
+
+        var ranked = Rank([new(loop, Now), new(three, Now)], Request(images: images));
+
+        Assert.Equal(expected, ranked.Select(r => r.Id).Order());
+    }
+
     [Fact]
     public void Rank_TagMatchAndFreshness_OrderTheScore()
     {
@@ -122,7 +140,7 @@ public sealed class TemplateRankerTests
             foreach (var item in ranked)
             {
                 var template = candidates.Single(c => c.Template.Id == item.Id).Template;
-                Assert.InRange(request.ImageCount, template.MinImageCount, template.MaxImageCount);
+                Assert.InRange(request.ImageCount, template.EffectiveMinImageCount, template.EffectiveMaxImageCount);
                 Assert.True(seen.GetValueOrDefault(item.Id) < Options.FatigueExcludeAfter);
                 if (stats.TotalImpressions >= Options.ExposureMinImpressions)
                 {

@@ -102,6 +102,40 @@ public sealed class TemplateValidatorTests
         Assert.Equal("maxImageCount", Assert.Single(errors).Path);
     }
 
+    [Theory]
+    [InlineData(false, null, 4, "maxImageCount", "a template that does not loop shows at most its 3 image node(s)")]
+    [InlineData(false, 4, null, "minImageCount", "a template that does not loop shows at most its 3 image node(s)")]
+    [InlineData(false, 3, 2, "maxImageCount", "must be at least minImageCount (3)")]
+    [InlineData(true, 5, 3, "maxImageCount", "must be at least minImageCount (5)")]
+    [InlineData(true, null, TemplateLimits.MaxImageCount + 1, "maxImageCount", "must be at most 500")]
+    [InlineData(true, TemplateLimits.MaxImageCount + 1, null, "minImageCount", "must be at most 500")]
+    [InlineData(true, 0, null, "minImageCount", "must be at least 1")]
+    [InlineData(true, null, 0, "maxImageCount", "must be at least 1")]
+    public void Validate_ImageCountsContradictingTheTemplate_AreRejectedWithThePath(bool loop, int? min, int? max, string path, string message)
+    {
+        var nodes = loop ? new[] { I, T } : [I, T, I, T, I];
+
+        var error = Assert.Single(TemplateValidator.Validate(TestTemplates.Template(nodes, loop, min, max)));
+
+        Assert.Equal(new TemplateError(path, message), error);
+    }
+
+    [Theory]
+    [InlineData(false, null, null)]
+    [InlineData(false, 2, null)]
+    [InlineData(false, null, 3)]
+    [InlineData(false, 3, 3)]
+    [InlineData(true, null, null)]
+    [InlineData(true, 20, null)]
+    [InlineData(true, null, 2)]
+    [InlineData(true, 1, TemplateLimits.MaxImageCount)]
+    public void Validate_ImageCountsWithinTheTemplate_AreAccepted(bool loop, int? min, int? max)
+    {
+        var nodes = loop ? new[] { I, T } : [I, T, I, T, I];
+
+        Assert.Empty(TemplateValidator.Validate(TestTemplates.Template(nodes, loop, min, max)));
+    }
+
     [Fact]
     public void Validate_TooManyNodes_IsRejectedWithoutWalkingThem()
     {

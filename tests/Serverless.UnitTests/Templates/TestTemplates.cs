@@ -14,9 +14,10 @@ internal static class TestTemplates
         JsonSerializer.Deserialize<Dictionary<string, IReadOnlyList<TemplateTrack>>>("{" + SeedExamples.StickerTracks + "}", TemplateJson.Options)!["tracks"];
 
     /// <summary>The seed's image and transition alternating, image first and last, with the seed's sticker track.</summary>
-    public static string SeedTemplateJson(string id = "seed-template", int images = 3, bool loop = false) =>
-        "{\"id\":\"" + id + "\",\"name\":\"卓别林\",\"version\":1,\"category\":\"digital\",\"tags\":[\"digital\",\"fresh\"],\"aspectRatio\":\"9:16\"," +
-        "\"minImageCount\":1,\"maxImageCount\":" + (loop ? 200 : images) + (loop ? ",\"loop\":true" : string.Empty) +
+    /// <param name="imageCounts">false leaves out <c>minImageCount</c> and <c>maxImageCount</c>, so they take their defaults.</param>
+    public static string SeedTemplateJson(string id = "seed-template", int images = 3, bool loop = false, bool imageCounts = true) =>
+        "{\"id\":\"" + id + "\",\"name\":\"卓别林\",\"version\":1,\"category\":\"digital\",\"tags\":[\"digital\",\"fresh\"],\"aspectRatio\":\"9:16\"" +
+        (imageCounts ? ",\"minImageCount\":1,\"maxImageCount\":" + (loop ? 200 : images) : string.Empty) + (loop ? ",\"loop\":true" : string.Empty) +
         ",\"music\":{\"id\":\"m1\",\"name\":\"Limelight\",\"url\":\"https://cdn.example.com/music/limelight.m4a\",\"duration\":30}," +
         "\"nodes\":[" + string.Join(",", Enumerable.Range(0, images * 2 - 1).Select(i => i % 2 == 0 ? SeedExamples.ImageNode : SeedExamples.TransitionNode)) +
         "]," + SeedExamples.StickerTracks + "}";
@@ -35,13 +36,14 @@ internal static class TestTemplates
         },
     };
 
-    public static MotionTemplate Template(IReadOnlyList<TemplateNode> nodes, bool loop, int min = 1, int? max = null, string id = "t", IReadOnlyList<TemplateTrack>? tracks = null) => new()
+    /// <summary>A template of <paramref name="nodes"/>; a null <paramref name="min"/> or <paramref name="max"/> leaves the count absent (its default applies).</summary>
+    public static MotionTemplate Template(IReadOnlyList<TemplateNode> nodes, bool loop, int? min = null, int? max = null, string id = "t", IReadOnlyList<TemplateTrack>? tracks = null) => new()
     {
         Id = id,
         Name = id,
         Loop = loop,
         MinImageCount = min,
-        MaxImageCount = max ?? (loop ? TemplateLimits.MaxImageCount : nodes.Count(n => n.Type == NodeType.Image)),
+        MaxImageCount = max,
         Nodes = nodes,
         Tracks = tracks ?? [],
     };

@@ -84,6 +84,60 @@ public sealed class TimelineExpanderTests
     public void Expand_ImageCountOutOfRange_Throws(int count) =>
         Assert.Throws<ArgumentOutOfRangeException>(() => TimelineExpander.Expand(TestTemplates.Template([I("a"), T("x")], loop: true), count));
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(20)]
+    [InlineData(TemplateLimits.MaxImageCount)]
+    public void Expand_LoopWithoutMaxImageCount_ShowsAnyNumberUpToTheProtocolLimit(int count)
+    {
+        var template = TemplateJson.Parse(TestTemplates.SeedTemplateJson(loop: true, imageCounts: false)).Template!;
+        Assert.Empty(TemplateValidator.Validate(template));
+
+        var timeline = TimelineExpander.Expand(template, count);
+
+        Assert.Equal(count, timeline.ImageCount);
+        Assert.Equal(Enumerable.Range(0, count).Cast<int?>(), timeline.Nodes.Where(n => n.Type == NodeType.Image).Select(n => n.ImageIndex));
+        Assert.Equal(NodeType.Image, timeline.Nodes[^1].Type);
+    }
+
+    [Fact]
+    public void Expand_LoopWithoutMaxImageCountAboveTheLimit_ThrowsNamingTheRange()
+    {
+        var template = TemplateJson.Parse(TestTemplates.SeedTemplateJson(loop: true, imageCounts: false)).Template!;
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => TimelineExpander.Expand(template, TemplateLimits.MaxImageCount + 1));
+
+        Assert.Contains($"shows 1-{TemplateLimits.MaxImageCount} images", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    [InlineData(4, false)]
+    public void Supports_NonLoopWithoutImageCounts_ShowsUpToItsImageNodes(int count, bool expected)
+    {
+        var template = TemplateJson.Parse(TestTemplates.SeedTemplateJson(images: 3, imageCounts: false)).Template!;
+        Assert.Empty(TemplateValidator.Validate(template));
+
+        Assert.Equal(expected, TimelineExpander.Supports(template, count));
+        if (expected)
+        {
+            Assert.Equal(count, TimelineExpander.Expand(template, count).ImageCount);
+        }
+        else
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => TimelineExpander.Expand(template, count));
+        }
+    }
+
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(3, true)]
+    [InlineData(10, true)]
+    [InlineData(11, false)]
+    public void Supports_ExplicitImageCounts_Win(int count, bool expected) =>
+        Assert.Equal(expected, TimelineExpander.Supports(TestTemplates.Template([I("a"), T("x")], loop: true, min: 3, max: 10), count));
+
     /// <summary>
     /// Property test over thousands of random valid loop templates and image counts: the timeline starts and ends with an
     /// image, alternates image/transition, shows exactly N images in order, plays <c>once</c> nodes on the first pass only,
