@@ -79,6 +79,26 @@ public sealed class MotionTemplate
 
     [JsonIgnore]
     public int ImageNodeCount => Nodes.Count(n => n.Type == NodeType.Image);
+
+    /// <summary>This template with its effective image-count range written out, as clients sync it (they filter
+    /// templates by it); the template itself when both counts are already written.</summary>
+    public MotionTemplate WithEffectiveImageCounts() => MinImageCount is not null && MaxImageCount is not null ? this : new()
+    {
+        Id = Id,
+        Name = Name,
+        Version = Version,
+        Category = Category,
+        Family = Family,
+        Tags = Tags,
+        AspectRatio = AspectRatio,
+        Music = Music,
+        MinImageCount = EffectiveMinImageCount,
+        MaxImageCount = EffectiveMaxImageCount,
+        Loop = Loop,
+        ExposureCap = ExposureCap,
+        Nodes = Nodes,
+        Tracks = Tracks,
+    };
 }
 
 public enum NodeType

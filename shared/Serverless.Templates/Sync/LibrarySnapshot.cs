@@ -16,7 +16,17 @@ public sealed record OnlineTemplate(
     IReadOnlyList<TemplateAsset> Resources,
     string Blob,
     long ChangedVersion,
-    DateTimeOffset FirstPublishedAt);
+    DateTimeOffset FirstPublishedAt)
+{
+    /// <summary>A published document as clients sync it: the template with its effective image-count range written out,
+    /// so a client filtering templates by its number of images needs no defaults of its own.</summary>
+    public static OnlineTemplate FromPublished(PublishedDocument document, string blob, long changedVersion, DateTimeOffset firstPublishedAt)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var template = document.Template.WithEffectiveImageCounts();
+        return new OnlineTemplate(template, TemplateJson.SerializeToUtf8Bytes(template), document.Resources, blob, changedVersion, firstPublishedAt);
+    }
+}
 
 /// <summary>One manifest body, ready to send: its JSON, a gzip copy made on first demand, and a strong ETag.</summary>
 public sealed class ManifestBody(byte[] json, string etag)

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Templates.Library;
-using Serverless.Templates.Protocol;
 
 namespace Serverless.Templates.Sync;
 
@@ -82,8 +80,7 @@ internal sealed partial class OnlineLibrary(ITemplateLibrary library, ILogger<On
             }
 
             var document = await library.ReadPublishedAsync(entry.Blob, ct).ConfigureAwait(false);
-            var json = JsonSerializer.SerializeToUtf8Bytes(document.Template, TemplateJson.Options);
-            templates[entry.Id] = new OnlineTemplate(document.Template, json, document.Resources, entry.Blob, entry.ChangedVersion, entry.FirstPublishedAt);
+            templates[entry.Id] = OnlineTemplate.FromPublished(document, entry.Blob, entry.ChangedVersion, entry.FirstPublishedAt);
         }).ConfigureAwait(false);
         return new LibrarySnapshot(Math.Max(state.Version, previous?.Version ?? 0), templates, removed.Select(r => (r.Key, r.Value)));
     }

@@ -66,4 +66,46 @@ public sealed class LibrarySnapshotTests
         var changed = new LibrarySnapshot(6, new Dictionary<string, OnlineTemplate> { ["a"] = Online("a", 6) }, []);
         Assert.NotEqual(first.GetManifest(null).ETag, changed.GetManifest(null).ETag);
     }
+
+    [Theory]
+    [InlineData(true, TemplateLimits.MaxImageCount)]
+    [InlineData(false, 3)]
+    public void GetManifest_TemplateWithoutImageCounts_CarriesTheEffectiveRange(bool loop, int max)
+    {
+        var template = TemplateJson.Parse(TestTemplates.SeedTemplateJson("plain", images: 3, loop: loop, imageCounts: false)).Template!;
+        var online = OnlineTemplate.FromPublished(new PublishedDocument(template, []), "online/plain/1.json", 1, default);
+        var snapshot = new LibrarySnapshot(1, new Dictionary<string, OnlineTemplate> { ["plain"] = online }, []);
+
+        var entry = Parse(snapshot.GetManifest(null))["upserts"]![0]!;
+
+        Assert.Equal(1, entry["minImageCount"]!.GetValue<int>());
+        Assert.Equal(max, entry["maxImageCount"]!.GetValue<int>());
+        Assert.Equal((1, max), (online.Template.MinImageCount, online.Template.MaxImageCount));
+    }
+
+    [Fact]
+    public void FromPublished_ExplicitImageCounts_AreKeptAsWritten()
+    {
+        var template = TestTemplates.Template([TestTemplates.Node(NodeType.Image, "i", 1), TestTemplates.Node(NodeType.Transition, "t", 1)], loop: true, min: 2, max: 12, id: "explicit");
+
+        var online = OnlineTemplate.FromPublished(new PublishedDocument(template, []), "online/explicit/1.json", 1, default);
+
+        Assert.Same(template, online.Template);
+        var json = JsonNode.Parse(online.Json.Span)!;
+        Assert.Equal((2, 12), (json["minImageCount"]!.GetValue<int>(), json["maxImageCount"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public void FromPublished_TemplateWithoutImageCounts_ChangesNothingElse()
+    {
+        var written = JsonNode.Parse(TestTemplates.SeedTemplateJson("plain", loop: true, imageCounts: false))!.AsObject();
+        written["family"] = "f";
+        written["exposureCap"] = 0.3;
+        var template = TemplateJson.Parse(written.ToJsonString()).Template!;
+
+        var synced = JsonNode.Parse(OnlineTemplate.FromPublished(new PublishedDocument(template, []), "b", 1, default).Json.Span)!.AsObject();
+
+        Assert.True(synced.Remove("minImageCount") && synced.Remove("maxImageCount"));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(TemplateJson.SerializeToUtf8Bytes(template)), synced));
+    }
 }
