@@ -157,6 +157,9 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
     [InlineData("\"width\":1,\"height\":1,\"rect\"", "\"width\":2,\"height\":1,\"rect\"", "tracks[0].list[0].shader.vertexCoordinatesValue.width")]
     [InlineData("\"fragmentURL\":\"https://xianyu", "\"fragmentURL\":\"http://xianyu", "nodes[0].shader.fragmentURL")]
     [InlineData("{\"name\":\"放大\",\"type\":\"image\"", "{\"name\":\"放大\",\"type\":\"transition\"", "nodes[0].type")]
+    [InlineData("\"maxImageCount\":3", "\"maxImageCount\":4", "maxImageCount")]
+    [InlineData("\"minImageCount\":1", "\"minImageCount\":4", "minImageCount")]
+    [InlineData("\"minImageCount\":1,\"maxImageCount\":3", "\"minImageCount\":3,\"maxImageCount\":2", "maxImageCount")]
     public async Task Put_BadTemplate_Returns400WithPathAndSavesNothing(string find, string replace, string path)
     {
         await using var app = App();
@@ -235,6 +238,46 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"/api/templates/{id}/timeline", new { imageCount = 201 })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync($"/api/templates/{id}/timeline", new StringContent("{\"imageCount\":\"x\"}", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsJsonAsync($"/api/templates/{UniqueId("none")}/timeline", new { imageCount = 2 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task PublishThenSync_TemplatesWithoutImageCounts_TakeTheirEffectiveRange()
+    {
+        await using var app = App();
+        var admin = app.CreateClient().AsOperator();
+        var client = app.CreateClient().As("frank");
+        await RegisterAssetsAsync(admin);
+        var loop = UniqueId("loop-open");
+        var three = UniqueId("three-open");
+        var category = UniqueId("open");
+        var before = (await ManifestAsync(client))["version"]!.GetValue<long>();
+        await PutAndPublishAsync(admin, loop, Template(loop, loop: true, category: category, imageCounts: false));
+        await PutAndPublishAsync(admin, three, Template(three, category: category, imageCounts: false));
+
+        var upserts = (await ManifestAsync(client, before))["upserts"]!.AsArray().ToDictionary(t => t!["id"]!.GetValue<string>());
+        Assert.Equal((1, 500), (upserts[loop]!["minImageCount"]!.GetValue<int>(), upserts[loop]!["maxImageCount"]!.GetValue<int>()));
+        Assert.Equal((1, 3), (upserts[three]!["minImageCount"]!.GetValue<int>(), upserts[three]!["maxImageCount"]!.GetValue<int>()));
+        var staged = (await admin.GetFromJsonAsync<JsonObject>($"/api/admin/templates/{loop}"))!["template"]!.AsObject();
+        Assert.False(staged.ContainsKey("maxImageCount"));
+
+        var twenty = await client.PostAsJsonAsync($"/api/templates/{loop}/timeline", new { imageCount = 20 });
+        twenty.EnsureSuccessStatusCode();
+        var nodes = (await twenty.Content.ReadFromJsonAsync<JsonObject>())!["nodes"]!.AsArray();
+        Assert.Equal(Enumerable.Range(0, 20), nodes.Where(n => n!["imageIndex"] is not null).Select(n => n!["imageIndex"]!.GetValue<int>()));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/templates/{loop}/timeline", new { imageCount = 500 })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"/api/templates/{loop}/timeline", new { imageCount = 501 })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/templates/{three}/timeline", new { imageCount = 3 })).StatusCode);
+        var four = await client.PostAsJsonAsync($"/api/templates/{three}/timeline", new { imageCount = 4 });
+        Assert.Equal(HttpStatusCode.BadRequest, four.StatusCode);
+        Assert.Equal(3, (await ProblemAsync(four))["maxImageCount"]!.GetValue<int>());
+        Assert.Equal([loop, three], (await RecommendedAsync(client, 3, category)).Order());
+        Assert.Equal([loop], await RecommendedAsync(client, 20, category));
+    }
+
+    private static async Task<IReadOnlyList<string>> RecommendedAsync(HttpClient client, int imageCount, string category)
+    {
+        var body = await client.GetFromJsonAsync<JsonObject>($"/api/templates/recommendations?imageCount={imageCount}&category={category}&count=10");
+        return body!["items"]!.AsArray().Select(i => i!["id"]!.GetValue<string>()).ToList();
     }
 
     [Fact]

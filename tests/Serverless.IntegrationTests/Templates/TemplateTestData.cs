@@ -24,13 +24,14 @@ internal static class TemplateTestData
 
     public static string UniqueId(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..12];
 
-    /// <summary>Three images with transitions between them, or (loop) image-transition repeated with a once intro.</summary>
-    public static string Template(string id, bool loop = false, string category = "digital", string? family = null, string tags = "\"digital\"")
+    /// <summary>Three images with transitions between them, or (loop) image-transition repeated with a once intro;
+    /// <paramref name="imageCounts"/> false leaves out minImageCount and maxImageCount.</summary>
+    public static string Template(string id, bool loop = false, string category = "digital", string? family = null, string tags = "\"digital\"", bool imageCounts = true)
     {
         var nodes = loop
             ? new[] { ImageNode.Replace("\"type\":\"image\"", "\"type\":\"image\",\"once\":true", StringComparison.Ordinal), TransitionNode, ImageNode, TransitionNode }
             : [ImageNode, TransitionNode, ImageNode, TransitionNode, ImageNode];
-        var json = $$"""{"id":"{{id}}","name":"卓别林 {{id}}","category":"{{category}}",{{(family is null ? string.Empty : $"\"family\":\"{family}\",")}}"tags":[{{tags}}],"aspectRatio":"9:16","minImageCount":1,"maxImageCount":{{(loop ? 200 : 3)}},{{(loop ? "\"loop\":true," : string.Empty)}}"music":{"id":"m1","name":"Limelight","url":"MUSIC","duration":30},"nodes":[{{string.Join(",", nodes)}}],"tracks":{{Tracks}}}""";
+        var json = $$"""{"id":"{{id}}","name":"卓别林 {{id}}","category":"{{category}}",{{(family is null ? string.Empty : $"\"family\":\"{family}\",")}}"tags":[{{tags}}],"aspectRatio":"9:16",{{(imageCounts ? $"\"minImageCount\":1,\"maxImageCount\":{(loop ? 200 : 3)}," : string.Empty)}}{{(loop ? "\"loop\":true," : string.Empty)}}"music":{"id":"m1","name":"Limelight","url":"MUSIC","duration":30},"nodes":[{{string.Join(",", nodes)}}],"tracks":{{Tracks}}}""";
         return json.Replace("IMAGE_VERT", ImageVert, StringComparison.Ordinal).Replace("IMAGE_FRAG", ImageFrag, StringComparison.Ordinal)
             .Replace("TRANSITION_VERT", TransitionVert, StringComparison.Ordinal).Replace("TRANSITION_FRAG", TransitionFrag, StringComparison.Ordinal)
             .Replace("STICKER_VERT", StickerVert, StringComparison.Ordinal).Replace("STICKER_FRAG", StickerFrag, StringComparison.Ordinal)
