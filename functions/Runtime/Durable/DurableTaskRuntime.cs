@@ -151,27 +151,12 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
     }
 
     private ObjectCreator<TaskOrchestration> Orchestration<TIn, TOut>(string name, Func<TaskOrchestrationContext, TIn, Task<TOut>> run) =>
-        new Creator<TaskOrchestration>(name, () => _shims.CreateOrchestration<TIn, TOut>(
+        new NamedCreator<TaskOrchestration>(name, () => _shims.CreateOrchestration<TIn, TOut>(
             name, async (context, input) => await run(context, input ?? throw new InvalidOperationException($"{name} was started without an input.")).ConfigureAwait(true)));
 
     private ObjectCreator<TaskActivity> Activity<TIn, TOut>(string name, Func<TIn, Task<TOut>> run) =>
-        new Creator<TaskActivity>(name, () => _shims.CreateActivity<TIn, TOut>(
+        new NamedCreator<TaskActivity>(name, () => _shims.CreateActivity<TIn, TOut>(
             name, async (_, input) => await run(input ?? throw new InvalidOperationException($"{name} was called without an input.")).ConfigureAwait(false)));
-
-    /// <summary>Names the object it creates (the dispatcher looks activities and orchestrations up by name and version).</summary>
-    private sealed class Creator<T> : ObjectCreator<T>
-    {
-        private readonly Func<T> _create;
-
-        public Creator(string name, Func<T> create)
-        {
-            Name = name;
-            Version = string.Empty;
-            _create = create;
-        }
-
-        public override T Create() => _create();
-    }
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Durable task hub {HubName} running ({Partitions} partitions)")]
     private partial void LogStarted(string hubName, int partitions);

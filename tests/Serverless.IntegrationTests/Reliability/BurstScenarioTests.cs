@@ -26,6 +26,9 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
         {
             ["LocalRuntime:MessageLeaseSeconds"] = "30",
             [ReliabilityEnvironment.DurableSetting("storageProvider:workItemQueueVisibilityTimeout")] = "00:00:30",
+
+            // Two videos at a time per 2-core instance, as the setting's documentation says to configure a scale-out.
+            ["Pipeline:MaxConcurrentVideos"] = (2 * instances).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         var apps = new List<AppProcess>();
         for (var i = 0; i < instances; i++)

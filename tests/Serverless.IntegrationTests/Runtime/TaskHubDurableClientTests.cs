@@ -241,24 +241,24 @@ public sealed class TaskHubDurableClientTests(AzuriteFixture azurite) : IClassFi
             };
             var shims = DurableTaskShimFactory.Default;
             _worker.AddTaskOrchestrations(
-                new Creator<TaskOrchestration>(DescribeVideo, () => shims.CreateOrchestration<VideoRequest, VideoDescription>(
+                new NamedCreator<TaskOrchestration>(DescribeVideo, () => shims.CreateOrchestration<VideoRequest, VideoDescription>(
                     DescribeVideo,
                     (ctx, request) => ctx.CallActivityAsync<VideoDescription?>(DescribeActivity, request))),
-                new Creator<TaskOrchestration>(AwaitApproval, () => shims.CreateOrchestration<string, string>(
+                new NamedCreator<TaskOrchestration>(AwaitApproval, () => shims.CreateOrchestration<string, string>(
                     AwaitApproval,
                     async (ctx, input) =>
                     {
                         var approval = await ctx.WaitForExternalEvent<Approval>(ApprovalEvent);
                         return $"{input} {(approval.Approved ? "approved" : "rejected")} by {approval.By}";
                     })),
-                new Creator<TaskOrchestration>(Explode, () => shims.CreateOrchestration<string, string>(
+                new NamedCreator<TaskOrchestration>(Explode, () => shims.CreateOrchestration<string, string>(
                     Explode,
                     (ctx, input) => ctx.CallActivityAsync<string?>(ExplodeActivity, input))));
             _worker.AddTaskActivities(
-                new Creator<TaskActivity>(DescribeActivity, () => shims.CreateActivity<VideoRequest, VideoDescription>(
+                new NamedCreator<TaskActivity>(DescribeActivity, () => shims.CreateActivity<VideoRequest, VideoDescription>(
                     DescribeActivity,
                     (_, request) => Task.FromResult<VideoDescription?>(Describe(request!)))),
-                new Creator<TaskActivity>(ExplodeActivity, () => shims.CreateActivity<string, string>(
+                new NamedCreator<TaskActivity>(ExplodeActivity, () => shims.CreateActivity<string, string>(
                     ExplodeActivity,
                     (_, input) => Task.FromException<string?>(new InvalidOperationException($"transcoder exploded on {input}")))));
             Client = new TaskHubDurableClient("test", service, JsonDataConverter.Default, NullLoggerFactory.Instance);
@@ -312,20 +312,5 @@ public sealed class TaskHubDurableClientTests(AzuriteFixture azurite) : IClassFi
             await _service.DeleteAsync();
             _service.Dispose();
         }
-    }
-
-    /// <summary>Makes a fresh orchestration (they hold per-execution state) or activity under a name, version "".</summary>
-    private sealed class Creator<T> : ObjectCreator<T>
-    {
-        private readonly Func<T> _create;
-
-        public Creator(string name, Func<T> create)
-        {
-            Name = name;
-            Version = string.Empty;
-            _create = create;
-        }
-
-        public override T Create() => _create();
     }
 }
