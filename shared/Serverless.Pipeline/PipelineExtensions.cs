@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Serverless;
 using Serverless.Functions;
@@ -36,6 +37,7 @@ public static class PipelineExtensions
         builder.Services.AddSingleton<PipelineActivities>();
         builder.Services.AddSingleton<PipelineStarter>();
         builder.Services.AddSingleton<PipelineSlots>();
+        builder.Services.TryAddSingleton(new PipelineScope("default")); // the Durable runtime names it after its task hub
         builder.Services.AddSingleton<WorkArea>();
         builder.Services.AddHostedService<WorkFolderCleanup>();
         builder.Services.AddQueueFunction<OnVideoUploaded>(OnVideoUploaded.Name);

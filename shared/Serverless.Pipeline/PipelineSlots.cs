@@ -13,10 +13,12 @@ namespace Serverless.Pipeline;
 /// the first uploads of a burst are Ready first. A slot is a row of <see cref="Table"/>, claimed with its ETag. One whose
 /// holder is no longer in the pipeline (Ready, Failed, Deleted, gone) is free again, so a slot cannot leak.
 /// </summary>
-internal sealed partial class PipelineSlots(ITableStore tables, VideoRepository videos, IOptions<PipelineOptions> options, ILogger<PipelineSlots> logger)
+internal sealed partial class PipelineSlots(ITableStore tables, VideoRepository videos, IOptions<PipelineOptions> options, PipelineScope scope, ILogger<PipelineSlots> logger)
 {
     public const string Table = "PipelineSlots";
-    private const string Partition = "slots";
+
+    /// <summary>The slots of this app's task hub (apps on other hubs of the same account have their own).</summary>
+    private string Partition => scope.Name;
 
     /// <summary>Claims a slot for the video (or finds the one it holds); false when every slot is held by another video.</summary>
     public async Task<bool> TryAcquireAsync(string videoId, CancellationToken cancellationToken)
@@ -107,3 +109,9 @@ internal sealed partial class PipelineSlots(ITableStore tables, VideoRepository 
     [LoggerMessage(EventId = 240, Level = LogLevel.Warning, Message = "Pipeline slot {Slot} was held by {Holder}, no longer in the pipeline; taken by {VideoId}")]
     private partial void LogReclaimed(string slot, string holder, string videoId);
 }
+
+/// <summary>
+/// Which app's pipeline this is: the Durable task hub's name (apps sharing a storage account on separate hubs keep separate
+/// slots). Registered by the runtime that hosts the hub.
+/// </summary>
+public sealed record PipelineScope(string Name);

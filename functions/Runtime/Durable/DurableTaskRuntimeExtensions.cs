@@ -22,6 +22,7 @@ public static class DurableTaskRuntimeExtensions
         var services = builder.Services;
         services.AddSingleton(sp => DurableHubSettings.Read(
             Path.Combine(sp.GetRequiredService<FunctionCatalog>().Root, "host.json"), sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => new Serverless.Pipeline.PipelineScope(sp.GetRequiredService<DurableHubSettings>().HubName));
         services.AddSingleton<DataConverter>(_ => DurableTaskRuntime.CreateDataConverter());
         services.AddSingleton(sp =>
         {

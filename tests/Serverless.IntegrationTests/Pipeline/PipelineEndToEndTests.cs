@@ -178,8 +178,10 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
         await PutFile(created.GetProperty("uploadUrl").GetString()!, clip);
         Assert.Equal("Ready", (await WaitForTerminal(client, videoId)).GetProperty("status").GetString());
         var durable = _app.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
-        var first = await durable.GetInstanceAsync(videoId);
-        Assert.Equal(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed, first!.RuntimeStatus);
+        // Ready is written by the publish activity; the orchestration then frees its slot and completes.
+        using var completion = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var first = await durable.WaitForInstanceCompletionAsync(videoId, completion.Token);
+        Assert.Equal(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed, first.RuntimeStatus);
 
         // Event Grid delivers at least once: the same BlobCreated again, consumed, starts no second run.
         var queues = _app.Services.GetRequiredService<IQueueStore>();
