@@ -48,10 +48,15 @@ public static class VideoPipeline
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
 
-        // Admission (PipelineSlots): wait for one of the app's pipeline slots, then run to the end, then free it.
-        for (var wait = 1; !await context.CallActivityAsync<bool>(ActivityNames.AcquireSlot, input.VideoId, SlotRetry).ConfigureAwait(true); wait = Math.Min(wait + 1, 3))
+        // Admission (PipelineSlots): wait for one of the app's pipeline slots, then run to the end, then free it (handing it
+        // to the longest-waiting video). A waiter sleeps until its grant arrives, asking again only if none came in time.
+        while (!await context.CallActivityAsync<bool>(ActivityNames.AcquireSlot, input.VideoId, SlotRetry).ConfigureAwait(true))
         {
-            await context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(wait), CancellationToken.None).ConfigureAwait(true);
+            using var stopWaiting = new CancellationTokenSource();
+            var granted = context.WaitForExternalEvent<bool>(PipelineSlots.GrantedEvent, stopWaiting.Token);
+            var fallback = context.CreateTimer(context.CurrentUtcDateTime + PipelineSlots.FallbackWait, stopWaiting.Token);
+            await Task.WhenAny(granted, fallback).ConfigureAwait(true);
+            stopWaiting.Cancel(); // synchronously: an orchestrator's continuations run on its own thread
         }
 
         try

@@ -1,6 +1,7 @@
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Worker;
 using Microsoft.DurableTask.Worker.Shims;
@@ -23,6 +24,7 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
     private readonly DurableHubSettings _hub;
     private readonly PipelineActivities _activities;
     private readonly PipelineSlots _slots;
+    private readonly DurableTaskClient _client;
     private readonly DurableTaskShimFactory _shims;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger<DurableTaskRuntime> _logger;
@@ -37,6 +39,7 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
         DataConverter dataConverter,
         PipelineActivities activities,
         PipelineSlots slots,
+        DurableTaskClient client,
         IOptions<LocalRuntimeOptions> options,
         ILoggerFactory loggerFactory)
     {
@@ -44,6 +47,7 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
         _hub = hub;
         _activities = activities;
         _slots = slots;
+        _client = client;
         _options = options;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DurableTaskRuntime>();
@@ -99,7 +103,7 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
             Activity<string, bool>(ActivityNames.AcquireSlot, id => _slots.TryAcquireAsync(id, stopping)),
             Activity<string, bool>(ActivityNames.ReleaseSlot, async id =>
             {
-                await _slots.ReleaseAsync(id, stopping).ConfigureAwait(false);
+                await _slots.ReleaseAndHandOverAsync(id, _client, stopping).ConfigureAwait(false);
                 return true;
             }));
         await worker.StartAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
