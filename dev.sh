@@ -49,12 +49,12 @@ ensure_node() {
   command -v npm >/dev/null || { as_root apt-get update -qq; DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm >/dev/null; }
 }
 
-# The demo page's hls.js (functions/Web/package.json); the build copies it next to the page.
+# The demo page's hls.js (functions/LocalHost/Web/package.json); the build copies it next to the page.
 ensure_web() {
   ensure_node
-  if [ ! -f functions/Web/node_modules/hls.js/dist/hls.min.js ]; then
+  if [ ! -f functions/LocalHost/Web/node_modules/hls.js/dist/hls.min.js ]; then
     log "Installing the demo page's hls.js (npm ci)"
-    npm ci --silent --no-audit --no-fund --prefix functions/Web >/dev/null
+    npm ci --silent --no-audit --no-fund --prefix functions/LocalHost/Web >/dev/null
   fi
 }
 
@@ -226,9 +226,9 @@ cmd_run() {
     wait_for_port 127.0.0.1 10002 30
   fi
   log "Building the function app"
-  dotnet build functions -c Release -nologo -clp:ErrorsOnly
+  dotnet build functions/LocalHost -c Release -nologo -clp:ErrorsOnly
   log "Starting the function app on http://127.0.0.1:$port (log: .local/logs/app.log)"
-  ASPNETCORE_ENVIRONMENT=Development dotnet run --project functions -c Release --no-build --no-launch-profile -- --urls "http://127.0.0.1:$port" \
+  ASPNETCORE_ENVIRONMENT=Development dotnet run --project functions/LocalHost -c Release --no-build --no-launch-profile -- --urls "http://127.0.0.1:$port" \
     >"$LOCAL/logs/app.log" 2>&1 &
   pids+=($!)
   local app=$!

@@ -1,37 +1,17 @@
-using Serverless.Functions.Runtime;
-using Serverless.Functions.Web;
-using Serverless.Identity;
-using Serverless.Media;
-using Serverless.Pipeline;
-using Serverless.Playback;
-using Serverless.Recommendations;
-using Serverless.Storage;
-using Serverless.Templates;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+namespace Serverless.Functions;
 
-builder.AddFunctionsRuntime();
-builder.AddWeb();
-builder.AddStorage();
-builder.AddIdentity();
-builder.AddMedia();
-builder.AddPipeline();
-builder.AddPlayback();
-builder.AddTemplates();
-builder.AddRecommendations();
-
-var app = builder.Build();
-
-app.UseFunctionsRuntime();
-app.MapWeb();
-app.MapIdentityApi();
-app.MapPipelineApi();
-app.MapPlaybackApi();
-app.MapTemplatesApi();
-app.MapRecommendationsApi();
-app.MapFunctionInvocations();
-
-app.Run();
-
-/// <summary>Entry point; public for WebApplicationFactory in the tests.</summary>
-public partial class Program;
+/// <summary>The function app as Azure runs it: the isolated worker with the ASP.NET Core integration, under the Functions host.</summary>
+internal static class Program
+{
+    private static void Main(string[] args)
+    {
+        var builder = FunctionsApplication.CreateBuilder(args);
+        builder.ConfigureFunctionsWebApplication();
+        builder.AddServerlessApp(behindFunctionsHost: true);
+        builder.UseServerlessMiddleware();
+        builder.Build().Run();
+    }
+}

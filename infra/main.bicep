@@ -1,4 +1,4 @@
-// Short-video backend on Azure Functions (custom handler, Flex Consumption plan) and Azure Storage, keyless: the
+// Short-video backend on Azure Functions (.NET isolated worker with Durable Functions, Flex Consumption plan) and Azure Storage, keyless: the
 // storage account refuses Shared Key, and the app, the Functions host and Event Grid reach it with managed identities
 // (infra/README.md).
 // Deploy into a resource group:  az deployment group create -g <rg> -f infra/main.bicep -p infra/main.<env>.bicepparam
@@ -60,6 +60,9 @@ param keyVaultOfficerPrincipalId string = ''
 @description('App settings that override the defaults below for this environment (plain values; secrets go to Key Vault).')
 param settingsOverrides object = {}
 
+@description('Browser origins allowed to call the API (CORS, enforced by the Functions host), e.g. a web demo; empty: none.')
+param webOrigins array = []
+
 var suffix = uniqueString(resourceGroup().id, appName, environmentName)
 var names = {
   storage: take('${appName}${environmentName}${suffix}', 24)
@@ -92,7 +95,7 @@ var tables = [
   'Videos' // the video catalog and the read model of each video's pipeline (the Durable task hub keeps its own tables)
   'ReadyVideos' // index of Ready videos, newest first
   'PipelineSlots' // admission to the pipeline: one row per slot (Pipeline__MaxConcurrentVideos)
-  'LocalRuntimeUploads' // created by every start-up; used only by the local upload watcher
+  'LocalRuntimeUploads' // the local host's upload watcher (declared so one storage layout serves both hosts)
   'RecEvents' // user events by hour of occurrence (training scans a window)
   'RecUserEvents' // user events by user, newest first (recent history for the feed rules)
   'Templates' // template library: staging and online rows, the library version
@@ -111,7 +114,7 @@ var blobCreatedRoutes = [
 // ---- App settings the code reads (local.settings.sample.json lists the same names) ---------------------------------
 // Secrets are Key Vault references: '@Microsoft.KeyVault(VaultName=…;SecretName=…)'; set their values with
 // `az keyvault secret set` (infra/README.md). Platform settings (the host's identity-based storage connection, App
-// Insights) are in modules/appsettings.bicep; the runtime (custom handler) is functionAppConfig in modules/functionapp.bicep.
+// Insights) are in modules/appsettings.bicep; the runtime (.NET 10 isolated worker) is functionAppConfig in modules/functionapp.bicep.
 var appSettings = {
   ASPNETCORE_ENVIRONMENT: environmentName == 'prod' ? 'Production' : 'Staging'
   OMP_WAIT_POLICY: 'passive' // LightGBM's OpenMP threads sleep instead of spinning when idle (the process also sets it before LightGBM loads)
@@ -120,12 +123,6 @@ var appSettings = {
   Storage__MaxRetries: '3'
   Storage__InteractiveMaxRetries: '1'
   Storage__UserDelegationKeyHours: '24' // the key every SAS is signed with (keyless): renewed at half-life, longer than twice the longest SAS (2 h)
-  // The local runtime stands in for the Functions host on a developer machine; under the host it is not started.
-  LocalRuntime__Enabled: 'false'
-  LocalRuntime__UploadWatchIntervalSeconds: '2'
-  LocalRuntime__MessageLeaseSeconds: '60'
-  LocalRuntime__MinPollingIntervalSeconds: '0.2'
-  LocalRuntime__Concurrency: '2'
   Identity__Issuer: 'shortvideo-api'
   Identity__Audience: 'shortvideo-miniprogram'
   Identity__TokenLifetimeMinutes: '60'
@@ -148,7 +145,7 @@ var appSettings = {
   Edge__UploadPermitsPerMinutePerIp: '120'
   Edge__EventPermitsPerMinutePerUser: '300'
   Edge__EventPermitsPerMinutePerIp: '1200'
-  Edge__CorsOrigins: '' // the web demo's origin(s), comma-separated; empty: no CORS
+  Edge__CorsOrigins: join(webOrigins, ',') // the host enforces CORS in Azure (functionapp.bicep siteConfig.cors); kept equal for the record
   Web__DemoPage: 'false' // the local demo page; not in the deployment package
   Web__OpenApiDocument: 'true'
   // Static linux-x64 ffmpeg/ffprobe shipped in the package by infra/publish.sh (tools/), run from /home/site/wwwroot
@@ -314,6 +311,7 @@ module functionApp 'modules/functionapp.bicep' = {
     maximumInstances: maximumInstances
     storageAccountName: storage.outputs.name
     deploymentContainer: 'deployments'
+    corsOrigins: webOrigins
   }
 }
 

@@ -8,8 +8,10 @@
 #   --zip FILE   also zip DIR into FILE, keeping Unix permissions (the x bits of the executables)
 #   --no-ffmpeg  leave out ffmpeg/ffprobe (only for a quick look at the package shape)
 #
-# The package root holds host.json, one <Function>/function.json per function, and the self-contained linux-x64
-# executable host.json names (customHandler.description.defaultExecutablePath), plus tools/ffmpeg and tools/ffprobe:
+# The package root is what the Functions host runs for an isolated-worker app: host.json, functions.metadata (the
+# functions the worker SDK found at build time), worker.config.json with the self-contained linux-x64 worker executable
+# it names, extensions.json and .azurefunctions/ (the host-side binding extensions the SDK built), plus tools/ffmpeg and
+# tools/ffprobe:
 #   - from FFMPEG_DIR if set (a folder with static linux-x64 `ffmpeg` and `ffprobe`: bring your own pinned build), else
 #   - from the npm packages @ffmpeg-installer/linux-x64 and @ffprobe-installer/linux-x64 (static builds shipped inside
 #     the packages), installed into .local/ffmpeg-npm.
@@ -49,19 +51,17 @@ dotnet publish "$root/functions/Serverless.Functions.csproj" -c Release -r linux
   -p:UseAppHost=true -o "$out" --nologo -v quiet
 
 # The package must look the way the Functions host expects it.
-[[ -f "$out/host.json" ]] || fail "host.json is missing from the package root"
-exe="$(jq -r '.customHandler.description.defaultExecutablePath // empty' "$out/host.json")"
-[[ -n "$exe" ]] || fail "host.json has no customHandler.description.defaultExecutablePath"
-[[ -f "$out/$exe" ]] || fail "the executable '$exe' named in host.json is not in the package"
-chmod 755 "$out/$exe"
-expected=0
-for f in "$root"/functions/*/function.json; do
-  [[ -e "$f" ]] || continue
-  name="$(basename "$(dirname "$f")")"
-  [[ -f "$out/$name/function.json" ]] || fail "$name/function.json is missing from the package"
-  expected=$((expected + 1))
+for f in host.json functions.metadata worker.config.json extensions.json; do
+  [[ -f "$out/$f" ]] || fail "$f is missing from the package root"
 done
-echo "    host.json, $expected function.json, executable $exe"
+[[ -d "$out/.azurefunctions" ]] || fail ".azurefunctions/ (the host's binding extensions) is missing from the package"
+jq -e '.customHandler' "$out/host.json" >/dev/null && fail "host.json still has a customHandler section"
+exe="$(jq -r '.description.defaultExecutablePath // empty' "$out/worker.config.json")"
+exe="${exe#\{WorkerRoot\}}"
+[[ -n "$exe" && -f "$out/$exe" ]] || fail "the worker executable '$exe' named in worker.config.json is not in the package"
+chmod 755 "$out/$exe"
+functions="$(jq 'length' "$out/functions.metadata")"
+echo "    host.json, functions.metadata ($functions functions), worker $exe"
 
 if [[ $with_ffmpeg -eq 1 ]]; then
   mkdir -p "$out/tools"

@@ -1,10 +1,10 @@
-// Flex Consumption plan and the function app (custom handler) with a system-assigned identity.
+// Flex Consumption plan and the function app (.NET 10 isolated worker) with a system-assigned identity.
 //
 // Why Flex Consumption: the storage account refuses Shared Key (storage.bicep), and the other plans that run long
 // ffmpeg jobs keep the app's content on an Azure Files share, which is reached only with the account key. Flex
 // Consumption has no content share: it runs the app from a package in a blob container, fetched with the app's managed
-// identity (functionAppConfig.deployment below), and it runs custom handlers (runtime 'custom', version '1.0': GA on
-// Flex since November 2025). No execution time cap (a 60-minute grace on scale-in, as on Elastic Premium), instances of
+// identity (functionAppConfig.deployment below), and it runs the .NET isolated worker (runtime 'dotnet-isolated',
+// version '10.0'). No execution time cap (a 60-minute grace on scale-in, as on Elastic Premium), instances of
 // 2 or 4 GB (1 or 2 vCPU), always-ready instances for the HTTP functions, per-function scale-out on queue length.
 // infra/README.md, "Hosting plan", has the comparison and the documents.
 //
@@ -25,6 +25,9 @@ param storageAccountName string
 
 @description('Private container in the storage account that holds the deployment package.')
 param deploymentContainer string
+
+@description('Browser origins the host answers CORS requests for (the local host does the same from Edge__CorsOrigins).')
+param corsOrigins array = []
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -67,11 +70,12 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
           }
         }
       }
-      // Custom handler: the host starts host.json's customHandler executable. On Flex Consumption this replaces the
-      // FUNCTIONS_WORKER_RUNTIME app setting (and the platform sets FUNCTIONS_EXTENSION_VERSION, ~4).
+      // The isolated worker: the host starts the worker executable worker.config.json names (the package's self-contained
+      // linux-x64 Serverless.Functions). On Flex Consumption this replaces the FUNCTIONS_WORKER_RUNTIME app setting (and
+      // the platform sets FUNCTIONS_EXTENSION_VERSION, ~4).
       runtime: {
-        name: 'custom'
-        version: '1.0'
+        name: 'dotnet-isolated'
+        version: '10.0'
       }
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
@@ -89,6 +93,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       http20Enabled: true
+      cors: {
+        allowedOrigins: corsOrigins
+        supportCredentials: false
+      }
       // What the host needs from its first start: its storage, through the identity (appsettings.bicep replaces the
       // whole set with this plus everything else).
       appSettings: [

@@ -48,52 +48,18 @@ public static class RateLimitPolicies
 }
 
 /// <summary>
-/// What every HTTP response passes through, installed outermost (an <see cref="IStartupFilter"/>) so it also covers
-/// answers produced before routing: security headers, CORS for the web demo, and the per-user / per-IP rate limits.
+/// Whether the process answers HTTP behind the Functions host (the isolated worker, whose requests the host proxies from
+/// loopback and whose client address is the right-most entry the front end appended to <c>X-Forwarded-For</c>), or
+/// directly (the local host, where that header is the client's own word and never trusted).
 /// </summary>
-internal sealed class EdgeStartupFilter(IOptions<EdgeOptions> edge, IHostEnvironment environment) : IStartupFilter
+public sealed record EdgeHosting(bool BehindFunctionsHost);
+
+public static class SecurityHeaders
 {
-    public const string CorsPolicy = "web-demo";
+    /// <summary>Sets the headers on the response when it starts (so error answers carry them too).</summary>
+    public static void ApplyOnStarting(HttpContext context, bool hsts) =>
+        context.Response.OnStarting(hsts ? ApplyWithHsts : Apply, context);
 
-    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-    {
-        var hsts = !environment.IsDevelopment();
-        app.Use((context, nextMiddleware) =>
-        {
-            // On starting, so error answers (whose headers the exception handler clears) carry them too.
-            context.Response.OnStarting(hsts ? SecurityHeaders.ApplyWithHsts : SecurityHeaders.Apply, context);
-            return nextMiddleware(context);
-        });
-
-        if (edge.Value.ParseCorsOrigins().Count > 0)
-        {
-            // Operator routes are never called from a browser.
-            app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api/admin", StringComparison.OrdinalIgnoreCase), b => b.UseCors(CorsPolicy));
-        }
-
-        app.Use(async (context, nextMiddleware) =>
-        {
-            // The per-user limits need the user before routing and authentication run: read the bearer token here (the
-            // result is cached for the request, so the later authentication step does not validate it twice).
-            if (RateLimitPolicies.Classify(context.Request) is RateLimitPolicies.Uploads or RateLimitPolicies.Events
-                && context.Request.Headers.Authorization.Count > 0)
-            {
-                var result = await context.AuthenticateAsync(BearerTokenHandler.SchemeName).ConfigureAwait(false);
-                if (result.Succeeded)
-                {
-                    context.User = result.Principal;
-                }
-            }
-
-            await nextMiddleware(context).ConfigureAwait(false);
-        });
-        app.UseRateLimiter();
-        next(app);
-    };
-}
-
-internal static class SecurityHeaders
-{
     public static readonly Func<object, Task> Apply = state => Set((HttpContext)state, hsts: false);
 
     public static readonly Func<object, Task> ApplyWithHsts = state => Set((HttpContext)state, hsts: true);
@@ -124,12 +90,14 @@ internal static class SecurityHeaders
 }
 
 /// <summary>The partitioned limiters: per user (from the token) and per client IP, answered with 429, Retry-After and problem+json.</summary>
-internal static class EdgeRateLimits
+public sealed class EdgeRateLimits : IAsyncDisposable
 {
-    public static void Configure(RateLimiterOptions limiter, EdgeOptions edge)
+    private readonly PartitionedRateLimiter<HttpContext> _limiter;
+
+    public EdgeRateLimits(IOptions<EdgeOptions> options, EdgeHosting hosting)
     {
-        limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+        var edge = options.Value;
+        _limiter = PartitionedRateLimiter.CreateChained(
             PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var policy = RateLimitPolicies.Classify(context.Request);
@@ -156,22 +124,50 @@ internal static class EdgeRateLimits
                 };
                 return permits == 0
                     ? RateLimitPartition.GetNoLimiter(string.Empty)
-                    : RateLimitPartition.GetTokenBucketLimiter(policy + "|ip|" + ClientAddress.Of(context), _ => PerMinute(permits));
+                    : RateLimitPartition.GetTokenBucketLimiter(policy + "|ip|" + ClientAddress.Of(context, hosting.BehindFunctionsHost), _ => PerMinute(permits));
             }));
-        limiter.OnRejected = async (context, cancellationToken) =>
-        {
-            var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
-                ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-                : 60;
-            var http = context.HttpContext;
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            await Problems.Create(
-                StatusCodes.Status429TooManyRequests,
-                "rate-limited",
-                "Too many requests.",
-                $"Too many requests; retry after {seconds.ToString(CultureInfo.InvariantCulture)} s.").ExecuteAsync(http).ConfigureAwait(false);
-        };
     }
+
+    /// <summary>
+    /// Takes a permit for the request, or answers 429 with Retry-After and problem+json and returns false. Requests of the
+    /// per-user classes are authenticated first (the bearer token, if any; the result is cached for the request).
+    /// </summary>
+    public async Task<bool> TryAdmitAsync(HttpContext context)
+    {
+        if (RateLimitPolicies.Classify(context.Request) is not { } policy)
+        {
+            return true;
+        }
+
+        if (policy is RateLimitPolicies.Uploads or RateLimitPolicies.Events && context.Request.Headers.Authorization.Count > 0)
+        {
+            var result = await context.AuthenticateAsync(BearerTokenHandler.SchemeName).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                context.User = result.Principal;
+            }
+        }
+
+        using var lease = _limiter.AttemptAcquire(context);
+        if (lease.IsAcquired)
+        {
+            return true;
+        }
+
+        var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
+            ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
+            : 60;
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await Problems.Create(
+            StatusCodes.Status429TooManyRequests,
+            "rate-limited",
+            "Too many requests.",
+            $"Too many requests; retry after {seconds.ToString(CultureInfo.InvariantCulture)} s.").ExecuteAsync(context).ConfigureAwait(false);
+        return false;
+    }
+
+    public ValueTask DisposeAsync() => _limiter.DisposeAsync();
 
     /// <summary>A bucket holding one minute's permits, refilled evenly (at most every 100 ms).</summary>
     internal static TokenBucketRateLimiterOptions PerMinute(int permits)
@@ -190,17 +186,15 @@ internal static class EdgeRateLimits
 }
 
 /// <summary>
-/// The client's address for per-IP limits. Behind the Functions host (custom handler) the TCP peer is the host itself, so
+/// The client's address for per-IP limits. Behind the Functions host (the worker's HTTP requests are proxied by it) the TCP peer is the host itself, so
 /// the address the Azure front end appended to <c>X-Forwarded-For</c> (the right-most non-loopback entry) is used.
 /// </summary>
 internal static class ClientAddress
 {
-    private static readonly bool BehindFunctionsHost = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT"));
-
-    public static string Of(HttpContext context)
+    public static string Of(HttpContext context, bool behindFunctionsHost)
     {
         var peer = context.Connection.RemoteIpAddress;
-        if (BehindFunctionsHost && (peer is null || IPAddress.IsLoopback(peer)))
+        if (behindFunctionsHost && (peer is null || IPAddress.IsLoopback(peer)))
         {
             var forwarded = context.Request.Headers["X-Forwarded-For"].ToString();
             foreach (var entry in forwarded.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Reverse())

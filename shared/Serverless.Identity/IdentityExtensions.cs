@@ -1,12 +1,7 @@
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Serverless.Functions;
 
 namespace Serverless.Identity;
 
@@ -14,8 +9,8 @@ public static class IdentityExtensions
 {
     /// <summary>
     /// Registers sign-in (WeChat <c>code2Session</c> and the Development-only <c>dev:</c> codes), bearer-token and operator-key
-    /// authentication, the <see cref="AuthPolicies"/> every area uses, and the HTTP edge: body-size limit, rate limits,
-    /// security headers and CORS.
+    /// authentication, the <see cref="AuthPolicies"/> every area uses, and the edge's rate limits. The host registers
+    /// <see cref="EdgeHosting"/>.
     /// </summary>
     public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
     {
@@ -48,29 +43,10 @@ public static class IdentityExtensions
             .AddPolicy(AuthPolicies.User, p => p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireClaim(ClaimsPrincipalExtensions.UserIdClaim))
             .AddPolicy(AuthPolicies.Operator, p => p.AddAuthenticationSchemes(OperatorKeyHandler.SchemeName).RequireClaim(OperatorKeyHandler.RoleClaim, OperatorKeyHandler.OperatorRole));
 
-        // The edge: Kestrel's body limit applies to every endpoint (a route lifts it with IRequestSizeLimitMetadata).
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<EdgeOptions>>((kestrel, edge) =>
-        {
-            kestrel.Limits.MaxRequestBodySize = edge.Value.MaxRequestBodyBytes;
-            kestrel.AddServerHeader = false;
-        });
-        services.AddRateLimiter(_ => { });
-        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
-            .Configure<IOptions<EdgeOptions>>((limiter, edge) => EdgeRateLimits.Configure(limiter, edge.Value));
-        services.AddCors();
-        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<EdgeOptions>>((cors, edge) =>
-            cors.AddPolicy(EdgeStartupFilter.CorsPolicy, p => p
-                .WithOrigins([.. edge.Value.ParseCorsOrigins()])
-                .WithMethods("GET", "POST", "PUT", "DELETE")
-                .WithHeaders("authorization", "content-type")
-                .WithExposedHeaders("location", "retry-after")
-                .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
-        services.AddTransient<IStartupFilter, EdgeStartupFilter>();
+        // The edge (enforced by the app's worker middleware under either host): per-user and per-IP rate limits.
+        services.AddSingleton<EdgeRateLimits>();
+        services.AddAuthorizationPolicyEvaluator();
 
-        services.AddHttpFunction(LoginApi.FunctionName);
         return builder;
     }
-
-    /// <summary>Maps <c>POST /api/auth/login</c>.</summary>
-    public static IEndpointRouteBuilder MapIdentityApi(this IEndpointRouteBuilder endpoints) => endpoints.MapLoginApi();
 }

@@ -19,12 +19,6 @@ public static class LoginApi
     public const string DevelopmentCodePrefix = "dev:";
     public const int MaxCodeLength = 128;
 
-    public static IEndpointRouteBuilder MapLoginApi(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapPost(Route, LoginAsync).WithName(FunctionName).WithTags("Identity").AllowAnonymous();
-        return endpoints;
-    }
-
     internal static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> LoginAsync(
         LoginRequest request,
         HttpContext context,

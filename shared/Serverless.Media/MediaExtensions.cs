@@ -28,6 +28,4 @@ public static class MediaExtensions
         return builder;
     }
 
-    /// <summary>The Media area has no HTTP routes.</summary>
-    public static IEndpointRouteBuilder MapMediaApi(this IEndpointRouteBuilder endpoints) => endpoints;
 }

@@ -37,19 +37,9 @@ public static class PipelineExtensions
         builder.Services.AddSingleton<PipelineActivities>();
         builder.Services.AddSingleton<PipelineStarter>();
         builder.Services.AddSingleton<PipelineSlots>();
-        builder.Services.TryAddSingleton(new PipelineScope("default")); // the Durable runtime names it after its task hub
+        builder.Services.TryAddSingleton(new PipelineScope("default")); // the app names it after its Durable task hub
         builder.Services.AddSingleton<WorkArea>();
         builder.Services.AddHostedService<WorkFolderCleanup>();
-        builder.Services.AddQueueFunction<OnVideoUploaded>(OnVideoUploaded.Name);
-        builder.Services.AddTimerFunction<SweepPipelines>(SweepPipelines.Name);
-        foreach (var name in new[] { "CreateUpload", "UploadFile", "GetVideo", "ListVideos", "DeleteVideo", "ReprocessVideo" })
-        {
-            builder.Services.AddHttpFunction(name);
-        }
-
         return builder;
     }
-
-    /// <summary>Maps the upload, status and listing routes.</summary>
-    public static IEndpointRouteBuilder MapPipelineApi(this IEndpointRouteBuilder endpoints) => endpoints.MapUploadsApi();
 }

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Builder;
+using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -59,24 +59,6 @@ public static class UploadsApi
 {
     public const string MaxFileNameLength = "255";
 
-    public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder endpoints)
-    {
-        var uploads = endpoints.MapGroup("/api/uploads").RequireAuthorization(AuthPolicies.User).WithTags("Uploads");
-        uploads.MapPost("/", CreateUploadAsync).WithName("CreateUpload");
-        uploads.MapPost("/{videoId}/file", UploadFileAsync).WithName("UploadFile").DisableAntiforgery()
-            .Accepts<UploadFileForm>("multipart/form-data")
-            .WithMetadata(new RequestSizeLimitAttributeMetadata());
-
-        var videos = endpoints.MapGroup("/api/videos").RequireAuthorization(AuthPolicies.User).WithTags("Videos");
-        videos.MapGet("/{videoId}", GetVideoAsync).WithName("GetVideo");
-        videos.MapGet("/", ListVideosAsync).WithName("ListVideos");
-        videos.MapDelete("/{videoId}", DeleteVideoAsync).WithName("DeleteVideo");
-
-        endpoints.MapPost("/api/admin/videos/{videoId}/reprocess", ReprocessVideoAsync)
-            .RequireAuthorization(AuthPolicies.Operator).WithTags("Admin").WithName("ReprocessVideo");
-        return endpoints;
-    }
-
     internal static async Task<Results<Created<CreateUploadResponse>, ProblemHttpResult>> CreateUploadAsync(
         CreateUploadRequest request,
         ClaimsPrincipal user,
@@ -130,9 +112,9 @@ public static class UploadsApi
 
     /// <summary>An operator runs the pipeline again for a Ready or Failed video.</summary>
     internal static async Task<Results<Accepted, ProblemHttpResult>> ReprocessVideoAsync(
-        string videoId, VideoLifecycle lifecycle, CancellationToken cancellationToken)
+        string videoId, VideoLifecycle lifecycle, DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var outcome = VideoIds.IsValid(videoId) ? await lifecycle.ReprocessAsync(videoId, cancellationToken).ConfigureAwait(false) : LifecycleOutcome.NotFound;
+        var outcome = VideoIds.IsValid(videoId) ? await lifecycle.ReprocessAsync(durable, videoId, cancellationToken).ConfigureAwait(false) : LifecycleOutcome.NotFound;
         return outcome switch
         {
             LifecycleOutcome.Done => TypedResults.Accepted($"/api/videos/{videoId}"),
@@ -161,11 +143,6 @@ public static class UploadsApi
         }
     }
 
-    /// <summary>Lifts Kestrel's default body limit on the multipart route; the service enforces the upload limit itself.</summary>
-    private sealed class RequestSizeLimitAttributeMetadata : IRequestSizeLimitMetadata
-    {
-        public long? MaxRequestBodySize => null;
-    }
 }
 
 /// <summary>Either a value or a problem answer.</summary>

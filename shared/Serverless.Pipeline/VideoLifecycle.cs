@@ -17,7 +17,7 @@ public enum LifecycleOutcome
 /// <see cref="VideoStatus.Deleted"/> and loses its pipeline state, so playback refuses it at once and no pipeline step can
 /// publish it again), then removes it from the Ready index and deletes its media and its source.
 /// </summary>
-internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore blobs, PipelineStarter starter, DurableTaskClient durable, ILogger<VideoLifecycle> logger)
+internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore blobs, PipelineStarter starter, ILogger<VideoLifecycle> logger)
 {
     public async Task<LifecycleOutcome> DeleteAsync(string ownerId, string videoId, CancellationToken cancellationToken)
     {
@@ -54,7 +54,7 @@ internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore 
     }
 
     /// <summary>Runs the pipeline again from the source for a Ready or Failed video (unpublished meanwhile).</summary>
-    public async Task<LifecycleOutcome> ReprocessAsync(string videoId, CancellationToken cancellationToken)
+    public async Task<LifecycleOutcome> ReprocessAsync(DurableTaskClient durable, string videoId, CancellationToken cancellationToken)
     {
         VideoRecord? before = null;
         var entry = await videos.UpdateAsync(

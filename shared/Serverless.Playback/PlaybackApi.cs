@@ -29,16 +29,6 @@ internal static class PlaybackApi
     /// <summary>Longest a private cache may keep a playlist, in seconds; never past the token's expiry either.</summary>
     public const int MaxPlaylistAgeSeconds = 300;
 
-    public static IEndpointRouteBuilder MapPlaybackRoutes(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapGet("/api/videos/{videoId}/playback", GetPlaybackAsync)
-            .RequireAuthorization(AuthPolicies.User).WithName(GetPlaybackFunction).WithTags("Playback");
-        var play = endpoints.MapGroup("/api/play/{videoId}").AllowAnonymous().WithTags("Playback");
-        play.MapGet("/master.m3u8", GetMasterAsync).WithName(MasterPlaylistFunction);
-        play.MapGet("/{rendition}/index.m3u8", GetMediaAsync).WithName(MediaPlaylistFunction);
-        return endpoints;
-    }
-
     internal static async Task<Results<Ok<PlaybackResponse>, ProblemHttpResult>> GetPlaybackAsync(
         string videoId,
         HttpContext context,

@@ -23,14 +23,8 @@ public static class PlaybackExtensions
         builder.Services.AddSingleton<ReadyVideoCache>();
         builder.Services.AddSingleton<Serverless.Pipeline.IVideoChangeObserver>(sp => sp.GetRequiredService<ReadyVideoCache>());
         builder.Services.AddSingleton<PlaybackService>();
-        builder.Services.AddHttpFunction(PlaybackApi.GetPlaybackFunction);
-        builder.Services.AddHttpFunction(PlaybackApi.MasterPlaylistFunction);
-        builder.Services.AddHttpFunction(PlaybackApi.MediaPlaylistFunction);
         return builder;
     }
-
-    /// <summary>Maps <c>GET /api/videos/{videoId}/playback</c> and the signed playlist routes under <c>/api/play/{videoId}/</c>.</summary>
-    public static IEndpointRouteBuilder MapPlaybackApi(this IEndpointRouteBuilder endpoints) => endpoints.MapPlaybackRoutes();
 }
 
 /// <summary>Refuses to start with a signing key that is not base64 of at least 32 bytes (or is the published development key outside Development), or a bad public base URL.</summary>

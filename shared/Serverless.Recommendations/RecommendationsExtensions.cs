@@ -60,24 +60,7 @@ public static class RecommendationsExtensions
         services.TryAddSingleton<IUserHistorySource, TableUserHistory>();
         services.AddSingleton<IRecommendationService, RecommendationService>();
         services.AddSingleton<IRecommenderTrainer, RecommenderTrainer>();
-        services.AddTimerFunction<RetrainRecommenderFunction>(RetrainRecommenderFunction.Name);
-        services.AddHttpFunction(RecommendationsApi.PostEvents);
-        services.AddHttpFunction(RecommendationsApi.GetRecommendations);
-        services.AddHttpFunction(RecommendationsApi.GetSimilarVideos);
-        services.AddHttpFunction(RecommendationsApi.RetrainRecommenderNow);
         return builder;
-    }
-
-    /// <summary>Maps <c>POST /api/events</c>, <c>GET /api/recommendations</c>, <c>GET /api/videos/{videoId}/similar</c> and <c>POST /api/admin/recommendations/retrain</c>.</summary>
-    public static IEndpointRouteBuilder MapRecommendationsApi(this IEndpointRouteBuilder endpoints)
-    {
-        var api = endpoints.MapGroup("/api");
-        api.MapPost("/events", RecommendationsApi.PostEventsAsync).RequireAuthorization(AuthPolicies.User).WithName(RecommendationsApi.PostEvents)
-            .Accepts<EventBatchRequest>("application/json");
-        api.MapGet("/recommendations", RecommendationsApi.GetRecommendationsAsync).RequireAuthorization(AuthPolicies.User).WithName(RecommendationsApi.GetRecommendations);
-        api.MapGet("/videos/{videoId}/similar", RecommendationsApi.GetSimilarAsync).RequireAuthorization(AuthPolicies.User).WithName(RecommendationsApi.GetSimilarVideos);
-        api.MapPost("/admin/recommendations/retrain", RecommendationsApi.RetrainAsync).RequireAuthorization(AuthPolicies.Operator).WithName(RecommendationsApi.RetrainRecommenderNow);
-        return endpoints;
     }
 
     private static void Bind<T>(IServiceCollection services, string section)

@@ -53,24 +53,6 @@ internal static class TemplatesApi
 
     private const string ProblemPrefix = "templates/";
 
-    public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
-    {
-        var client = endpoints.MapGroup("/api/templates").RequireAuthorization(AuthPolicies.User).WithTags("Templates");
-        // The answers are written with TemplateJson's options (or as stored bytes); Produces/Accepts describe them.
-        client.MapGet("/manifest", GetManifest).WithName("TemplateManifest")
-            .Produces<TemplateManifestDocument>().Produces(StatusCodes.Status304NotModified);
-        client.MapGet("/recommendations", GetRecommendations).WithName("TemplateRecommendations").Produces<TemplateRecommendations>();
-        client.MapPost("/{id}/timeline", PostTimeline).WithName("TemplateTimeline").Accepts<TimelineRequest>("application/json").Produces<TemplateTimeline>();
-
-        var admin = endpoints.MapGroup("/api/admin").RequireAuthorization(AuthPolicies.Operator).WithTags("Templates (admin)");
-        admin.MapGet("/templates/{id}", GetStaging).WithName("AdminTemplatesGet").Produces<AdminTemplateResponse>();
-        admin.MapPut("/templates/{id}", PutStaging).WithName("AdminTemplatesPut").Accepts<MotionTemplate>("application/json").Produces<AdminTemplateResponse>();
-        admin.MapPost("/templates/{id}/publish", Publish).WithName("AdminTemplatePublish").Produces<PublishResponse>();
-        admin.MapPost("/templates/{id}/unpublish", Unpublish).WithName("AdminTemplateUnpublish").Produces<PublishResponse>();
-        admin.MapPut("/template-assets", PutAssets).WithName("AdminTemplateAssets").Accepts<AssetRegistration>("application/json").Produces<AssetRegistration>();
-        return endpoints;
-    }
-
     internal static async Task<Results<FileContentHttpResult, StatusCodeHttpResult, ProblemHttpResult>> GetManifest(
         HttpContext http, IOnlineLibrary online, CancellationToken cancellationToken)
     {

@@ -1,8 +1,6 @@
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Serverless.Functions;
 using Serverless.Storage;
 using Serverless.Templates.Library;
 using Serverless.Templates.Recommendations;
@@ -12,14 +10,7 @@ namespace Serverless.Templates;
 
 public static class TemplatesExtensions
 {
-    /// <summary>HTTP functions of the area; each has a <c>functions/&lt;Name&gt;/function.json</c>.</summary>
-    public static readonly string[] HttpFunctions =
-    [
-        "TemplateManifest", "TemplateRecommendations", "TemplateTimeline",
-        "AdminTemplates", "AdminTemplatePublish", "AdminTemplateUnpublish", "AdminTemplateAssets",
-    ];
-
-    /// <summary>Registers the Templates area's services, options, storage resources and functions.</summary>
+    /// <summary>Registers the Templates area's services, options, storage resources and background services.</summary>
     public static IHostApplicationBuilder AddTemplates(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<TemplatesOptions>()
@@ -41,14 +32,6 @@ public static class TemplatesExtensions
         builder.Services.AddSingleton<Serverless.Recommendations.Events.IEventObserver, TemplateEventObserver>();
         builder.Services.AddSingleton<ITemplateRecommender, TemplateRecommender>();
         builder.Services.AddHostedService<OnlineLibraryRefresher>();
-        foreach (var name in HttpFunctions)
-        {
-            builder.Services.AddHttpFunction(name);
-        }
-
         return builder;
     }
-
-    /// <summary>Maps the Templates area's HTTP routes.</summary>
-    public static IEndpointRouteBuilder MapTemplatesApi(this IEndpointRouteBuilder endpoints) => TemplatesApi.Map(endpoints);
 }

@@ -102,7 +102,7 @@ internal sealed class AzuriteHost : IAsyncDisposable
     }
 }
 
-/// <summary>The built function app (Serverless.Functions.dll beside this program) as its own process on loopback.</summary>
+/// <summary>The built function app in the local host (Serverless.LocalHost.dll beside this program) as its own process on loopback.</summary>
 internal sealed class AppHost : IAsyncDisposable
 {
     private static readonly string SigningKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -127,7 +127,7 @@ internal sealed class AppHost : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Serverless.Functions.dll"));
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Serverless.LocalHost.dll"));
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Net.Text(port)}",

@@ -20,7 +20,7 @@ BenchmarkExpansion();
 
 var root = FindRepositoryRoot();
 var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-var appDll = Path.Combine(root, "functions", "bin", configuration, "net10.0", "Serverless.Functions.dll");
+var appDll = Path.Combine(root, "functions", "LocalHost", "bin", configuration, "net10.0", "Serverless.LocalHost.dll");
 var data = Directory.CreateTempSubdirectory("templates-bench-").FullName;
 var (blob, queue, table, web) = (FreePort(), FreePort(), FreePort(), FreePort());
 var connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"

@@ -28,9 +28,9 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-echo "Building the function app (Release)..." >&2
-dotnet build "$root/functions" -c Release -nologo -clp:ErrorsOnly >/dev/null
-app_dll="$root/functions/bin/Release/net10.0/Serverless.Functions.dll"
+echo "Building the local host and the function app (Release)..." >&2
+dotnet build "$root/functions/LocalHost" -c Release -nologo -clp:ErrorsOnly >/dev/null
+app_dll="$root/functions/LocalHost/bin/Release/net10.0/Serverless.LocalHost.dll"
 
 bp=$(free_port); qp=$(free_port); tp=$(free_port)
 "$azurite" --silent --skipApiVersionCheck --disableTelemetry --loose --location "$work/azurite" \

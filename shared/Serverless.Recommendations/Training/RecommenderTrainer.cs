@@ -305,18 +305,3 @@ internal sealed partial class RecommenderTrainer(
     [LoggerMessage(EventId = 4108, Level = LogLevel.Error, Message = "Recommender training {Version}: the ranker failed; the CF model is published without one (serving uses the CF order)")]
     private partial void LogRankerFailed(Exception ex, string version);
 }
-
-/// <summary>The <c>RetrainRecommender</c> timer (<c>%Recommendations__RetrainSchedule%</c>, hourly by default).</summary>
-internal sealed class RetrainRecommenderFunction(IRecommenderTrainer trainer) : ITimerFunction
-{
-    public const string Name = "RetrainRecommender";
-
-    public async Task RunAsync(TimerTrigger trigger, CancellationToken cancellationToken)
-    {
-        var report = await trainer.TrainAsync("timer", cancellationToken).ConfigureAwait(false);
-        if (report.Status == TrainingStatus.Failed)
-        {
-            throw new InvalidOperationException($"Recommender training {report.Version} failed: {report.Error}");
-        }
-    }
-}

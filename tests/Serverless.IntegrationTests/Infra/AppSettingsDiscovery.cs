@@ -2,7 +2,7 @@ using System.Collections;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
-using Serverless.Functions.Runtime;
+using Serverless.LocalHost.Functions;
 using Serverless.Storage;
 
 namespace Serverless.IntegrationTests.Infra;
@@ -21,7 +21,7 @@ public sealed record DiscoveredSetting(string Name, string Source, bool IsPrefix
 /// Finds every setting the code binds, without a list to maintain: each class in the app's <c>Serverless.*</c>
 /// assemblies with a <c>const string SectionName</c> gives <c>Section__Property</c> for each settable property
 /// (nested option objects recursively), plus the top-level settings read directly, plus the <c>%Setting%</c>
-/// expressions of the function.json files.
+/// expressions of the functions' triggers.
 /// </summary>
 public static partial class AppSettingsDiscovery
 {
@@ -42,13 +42,16 @@ public static partial class AppSettingsDiscovery
         return Has("accountName") || (Has("blobServiceUri") && Has("queueServiceUri") && Has("tableServiceUri"));
     }
 
-    /// <summary>Set by the Functions host itself; never configured.</summary>
-    public static readonly IReadOnlyList<string> HostProvided = [FunctionsRuntimeExtensions.CustomHandlerPortVariable];
+    /// <summary>The local host's assemblies and all they reference of ours (the function app and the areas among them).</summary>
+    public static IReadOnlyList<Assembly> AppAssemblies() => AssembliesFrom(typeof(Program).Assembly);
 
-    public static IReadOnlyList<Assembly> AppAssemblies()
+    /// <summary>What Azure runs: the function app and the areas, without the local host.</summary>
+    public static IReadOnlyList<Assembly> DeployedAssemblies() => AssembliesFrom(typeof(Serverless.Functions.ServerlessApp).Assembly);
+
+    private static IReadOnlyList<Assembly> AssembliesFrom(Assembly root)
     {
         var seen = new Dictionary<string, Assembly>(StringComparer.Ordinal);
-        var pending = new Queue<Assembly>([typeof(Program).Assembly]);
+        var pending = new Queue<Assembly>([root]);
         while (pending.TryDequeue(out var assembly))
         {
             if (!seen.TryAdd(assembly.GetName().Name!, assembly))
@@ -68,11 +71,11 @@ public static partial class AppSettingsDiscovery
         return seen.Values.OrderBy(a => a.GetName().Name, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Every settings name the options classes bind, plus <see cref="TopLevelSettings"/>.</summary>
-    public static IReadOnlyList<DiscoveredSetting> OptionsSettings()
+    /// <summary>Every settings name the options classes of <paramref name="assemblies"/> bind, plus <see cref="TopLevelSettings"/>.</summary>
+    public static IReadOnlyList<DiscoveredSetting> OptionsSettings(IReadOnlyList<Assembly> assemblies)
     {
         var result = new List<DiscoveredSetting>();
-        foreach (var type in AppAssemblies().SelectMany(a => a.GetTypes()).Where(t => t.IsClass && !t.IsAbstract))
+        foreach (var type in assemblies.SelectMany(a => a.GetTypes()).Where(t => t.IsClass && !t.IsAbstract))
         {
             if (type == typeof(StorageOptions))
             {
@@ -91,16 +94,23 @@ public static partial class AppSettingsDiscovery
         return result.DistinctBy(s => s.Name.ToUpperInvariant()).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>The settings named by <c>%Setting%</c> in function.json files.</summary>
-    public static IReadOnlyList<DiscoveredSetting> FunctionJsonSettings() =>
-        RepoFiles.FunctionJsonFiles()
-            .SelectMany(f => SettingExpression().Matches(f.Json).Select(m => new DiscoveredSetting(m.Groups[1].Value, $"{f.Name}/function.json")))
+    /// <summary>The settings named by <c>%Setting%</c> in the functions' trigger attributes (queue names, schedules).</summary>
+    public static IReadOnlyList<DiscoveredSetting> TriggerSettings() =>
+        new FunctionIndex().Functions
+            .SelectMany(f => new[] { f.Queue?.QueueName, f.Timer?.Schedule }.OfType<string>()
+                .SelectMany(expression => SettingExpression().Matches(expression).Select(m => new DiscoveredSetting(m.Groups[1].Value, $"the trigger of {f.Name}"))))
             .DistinctBy(s => s.Name.ToUpperInvariant())
             .ToList();
 
+    /// <summary>Every setting read locally: the function app's and the local host's.</summary>
     public static IReadOnlyList<DiscoveredSetting> All() =>
-        OptionsSettings().Concat(FunctionJsonSettings())
-            .Where(s => !HostProvided.Contains(s.Name, StringComparer.OrdinalIgnoreCase))
+        OptionsSettings(AppAssemblies()).Concat(TriggerSettings())
+            .DistinctBy(s => s.Name.ToUpperInvariant())
+            .ToList();
+
+    /// <summary>Every setting the deployed app reads (what the Bicep must set): the local host's own are not among them.</summary>
+    public static IReadOnlyList<DiscoveredSetting> Deployed() =>
+        OptionsSettings(DeployedAssemblies()).Concat(TriggerSettings())
             .DistinctBy(s => s.Name.ToUpperInvariant())
             .ToList();
 

@@ -167,7 +167,7 @@ public sealed partial class BicepTemplateTests
         var templates = InfraTemplates.Load();
 
         Assert.All(templates.Containers, c => Assert.Matches("^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", c));
-        Assert.All(templates.Queues, q => Assert.True(FunctionJsonRules.IsValidQueueName(q), q));
+        Assert.All(templates.Queues, q => Assert.True(FunctionBindingRules.IsValidQueueName(q), q));
         Assert.All(templates.Tables, t => Assert.Matches("^[A-Za-z][A-Za-z0-9]{2,62}$", t));
         Assert.Equal(templates.Containers.Count, templates.Containers.Distinct().Count());
         Assert.Equal(templates.Queues.Count, templates.Queues.Distinct().Count());

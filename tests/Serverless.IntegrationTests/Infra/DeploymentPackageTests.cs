@@ -5,9 +5,9 @@ using System.Text.Json;
 namespace Serverless.IntegrationTests.Infra;
 
 /// <summary>
-/// Runs infra/publish.sh and checks the package has the shape the Functions host runs: host.json and every
-/// function.json at the root, the executable host.json names (executable, also inside the zip), and ffmpeg/ffprobe under
-/// tools/. ffmpeg/ffprobe come from this machine's install through FFMPEG_DIR (the script's bring-your-own path), so the
+/// Runs infra/publish.sh and checks the package has the shape the Functions host runs for an isolated-worker app:
+/// host.json, functions.metadata (the functions of this build), worker.config.json and the worker executable it names
+/// (executable, also inside the zip), extensions.json and .azurefunctions/, and ffmpeg/ffprobe under tools/. ffmpeg/ffprobe come from this machine's install through FFMPEG_DIR (the script's bring-your-own path), so the
 /// test needs no download; the npm fallback is the same copy step from another folder.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -27,13 +27,16 @@ public sealed class DeploymentPackageTests : IDisposable
 
         Assert.True(exitCode == 0, output);
         Assert.Equal(RepoFiles.ReadText("host.json"), File.ReadAllText(Path.Combine(package, "host.json")));
-        foreach (var (name, json) in RepoFiles.FunctionJsonFiles())
-        {
-            Assert.Equal(json, File.ReadAllText(Path.Combine(package, name, "function.json")));
-        }
+        var packaged = JsonDocument.Parse(File.ReadAllText(Path.Combine(package, "functions.metadata"))).RootElement.EnumerateArray()
+            .Select(f => f.GetProperty("name").GetString()!).Order(StringComparer.Ordinal);
+        Assert.Equal(RepoFiles.FunctionMetadata().Select(f => f.Name), packaged);
+        Assert.True(File.Exists(Path.Combine(package, "extensions.json")), "extensions.json is missing from the package");
+        Assert.True(Directory.Exists(Path.Combine(package, ".azurefunctions")), ".azurefunctions/ is missing from the package");
 
-        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(package, "host.json")));
-        var exe = host.RootElement.GetProperty("customHandler").GetProperty("description").GetProperty("defaultExecutablePath").GetString()!;
+        using var worker = JsonDocument.Parse(File.ReadAllText(Path.Combine(package, "worker.config.json")));
+        var description = worker.RootElement.GetProperty("description");
+        Assert.Equal("dotnet-isolated", description.GetProperty("language").GetString());
+        var exe = description.GetProperty("defaultExecutablePath").GetString()!.Replace("{WorkerRoot}", string.Empty, StringComparison.Ordinal);
         string[] executables = [exe, "tools/ffmpeg", "tools/ffprobe"];
         foreach (var file in executables)
         {
@@ -47,6 +50,7 @@ public sealed class DeploymentPackageTests : IDisposable
 
         using var archive = ZipFile.OpenRead(zip);
         Assert.NotNull(archive.GetEntry("host.json"));
+        Assert.NotNull(archive.GetEntry("functions.metadata"));
         foreach (var file in executables)
         {
             var entry = archive.GetEntry(file) ?? throw new Xunit.Sdk.XunitException($"{file} is missing from the zip");

@@ -1,9 +1,8 @@
 using System.Text.Json;
-using System.Xml.Linq;
 
 namespace Serverless.IntegrationTests.Infra;
 
-/// <summary>host.json is what the Functions v4 host needs to run this app as a custom handler.</summary>
+/// <summary>host.json is what the Functions v4 host needs to run this app on the isolated worker with Durable Functions.</summary>
 public sealed class HostJsonTests
 {
     private static readonly JsonElement Host = JsonDocument.Parse(RepoFiles.ReadText("host.json")).RootElement;
@@ -15,23 +14,24 @@ public sealed class HostJsonTests
     }
 
     [Fact]
-    public void HostJson_CustomHandler_StartsThePublishedExecutableAndProxiesHttp()
+    public void HostJson_IsolatedWorker_HasNoCustomHandlerAndNoBundle()
     {
-        var handler = Host.GetProperty("customHandler");
-        var project = XDocument.Load(RepoFiles.Path("functions", "Serverless.Functions.csproj"));
-        var assemblyName = project.Descendants("AssemblyName").Single().Value;
-
-        Assert.Equal(assemblyName, handler.GetProperty("description").GetProperty("defaultExecutablePath").GetString());
-        Assert.True(handler.GetProperty("enableProxyingHttpRequest").GetBoolean());
+        // The worker SDK builds the host-side extensions the functions use (extensions.json, .azurefunctions/); a bundle
+        // would be ignored at best, and a customHandler section would make the host start the app as a custom handler.
+        Assert.False(Host.TryGetProperty("customHandler", out _));
+        Assert.False(Host.TryGetProperty("extensionBundle", out _));
     }
 
     [Fact]
-    public void HostJson_ExtensionBundle_IsV4Range()
+    public void HostJson_DurableTask_NamesItsHubAndAzureStorageSettings()
     {
-        var bundle = Host.GetProperty("extensionBundle");
+        var durable = Host.GetProperty("extensions").GetProperty("durableTask");
 
-        Assert.Equal("Microsoft.Azure.Functions.ExtensionBundle", bundle.GetProperty("id").GetString());
-        Assert.Equal("[4.*, 5.0.0)", bundle.GetProperty("version").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(durable.GetProperty("hubName").GetString()));
+        var provider = durable.GetProperty("storageProvider");
+        Assert.InRange(provider.GetProperty("partitionCount").GetInt32(), 1, 16);
+        Assert.True(provider.TryGetProperty("controlQueueVisibilityTimeout", out _));
+        Assert.True(provider.TryGetProperty("workItemQueueVisibilityTimeout", out _));
     }
 
     [Fact]

@@ -37,12 +37,18 @@ public static class RepoFiles
         return values;
     }
 
-    /// <summary>Every <c>functions/&lt;Name&gt;/function.json</c>: (function name, file text).</summary>
-    public static IReadOnlyList<(string Name, string Json)> FunctionJsonFiles() =>
-        Directory.EnumerateDirectories(Path("functions"))
-            .Select(dir => (Name: System.IO.Path.GetFileName(dir), File: System.IO.Path.Combine(dir, "function.json")))
-            .Where(f => File.Exists(f.File))
+    /// <summary>
+    /// Every function of the built app as the worker SDK describes it to the Functions host (<c>functions.metadata</c> of
+    /// the function app's build output, the configuration these tests were built in): (function name, its entry as JSON).
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Json)> FunctionMetadata()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(System.IO.Path.DirectorySeparatorChar)).Parent!.Name;
+        var file = Path("functions", "bin", configuration, "net10.0", "functions.metadata");
+        using var document = JsonDocument.Parse(File.ReadAllText(file));
+        return document.RootElement.EnumerateArray()
+            .Select(f => (Name: f.GetProperty("name").GetString()!, Json: f.GetRawText()))
             .OrderBy(f => f.Name, StringComparer.Ordinal)
-            .Select(f => (f.Name, File.ReadAllText(f.File)))
             .ToList();
+    }
 }

@@ -15,7 +15,9 @@ public sealed class SettingsConsistencyTests
         Assert.Contains("LocalRuntime__Concurrency", names);
         Assert.DoesNotContain("Storage__ConnectionString", names);
         Assert.DoesNotContain("FUNCTIONS_CUSTOMHANDLER_PORT", names);
+        Assert.DoesNotContain("LocalRuntime__Concurrency", AppSettingsDiscovery.Deployed().Select(s => s.Name));
     }
+
 
     [Fact]
     public void SampleSettings_EverySettingTheCodeBinds_IsListed()
@@ -33,7 +35,7 @@ public sealed class SettingsConsistencyTests
     {
         var bicep = InfraTemplates.Load(environment).AllSettingNames;
 
-        var missing = AppSettingsDiscovery.All()
+        var missing = AppSettingsDiscovery.Deployed()
             .Where(s => !s.IsSatisfiedBy(bicep) && !(AppSettingsDiscovery.IdentityConnections.Contains(s.Name) && AppSettingsDiscovery.IsIdentityConnectionSet(s.Name, bicep)))
             .Select(s => $"{s.Name} ({s.Source})")
             .ToList();
@@ -67,7 +69,7 @@ public sealed class SettingsConsistencyTests
     }
 
     [Fact]
-    public void BicepAppSettings_RuntimeSettings_AreThoseOfACustomHandlerOnFunctionsV4()
+    public void BicepAppSettings_RuntimeSettings_AreThoseOfTheIsolatedWorkerOnFunctionsV4()
     {
         var templates = InfraTemplates.Load();
         var runtime = templates.FunctionApp.Properties!["functionAppConfig"]!["runtime"];
@@ -75,22 +77,31 @@ public sealed class SettingsConsistencyTests
         // On Flex Consumption the runtime is functionAppConfig.runtime, not the FUNCTIONS_WORKER_RUNTIME app setting, and
         // the platform sets FUNCTIONS_EXTENSION_VERSION itself (Flex runs only Functions 4.x): both settings are refused
         // (learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations).
-        Assert.Equal("custom", InfraTemplates.Text(runtime?["name"]));
-        Assert.Equal("1.0", InfraTemplates.Text(runtime?["version"]));
+        Assert.Equal("dotnet-isolated", InfraTemplates.Text(runtime?["name"]));
+        Assert.Equal("10.0", InfraTemplates.Text(runtime?["version"]));
         Assert.Equal("FlexConsumption", InfraTemplates.Text(templates.Plan.Resource["sku"]?["tier"]));
         Assert.DoesNotContain("FUNCTIONS_WORKER_RUNTIME", templates.AllSettingNames);
         Assert.DoesNotContain("FUNCTIONS_EXTENSION_VERSION", templates.AllSettingNames);
-        Assert.Equal("custom", RepoFiles.SampleSettings()["FUNCTIONS_WORKER_RUNTIME"]);
+        Assert.Equal("dotnet-isolated", RepoFiles.SampleSettings()["FUNCTIONS_WORKER_RUNTIME"]);
     }
 
     [Theory]
     [MemberData(nameof(Environments))]
-    public void BicepAppSettings_DevelopmentSignInAndLocalRuntime_AreOff(string environment)
+    public void BicepAppSettings_LocalHostSettings_AreNotDeployed(string environment)
+    {
+        var bicep = InfraTemplates.Load(environment).AllSettingNames;
+
+        Assert.DoesNotContain(bicep, name => name.StartsWith("LocalRuntime__", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory]
+    [MemberData(nameof(Environments))]
+    public void BicepAppSettings_DevelopmentSignInAndDemoPage_AreOff(string environment)
     {
         var settings = InfraTemplates.Load(environment).SiteSettings;
 
         Assert.Equal("false", InfraTemplates.Text(settings["Identity__AllowDevelopmentSignIn"]));
-        Assert.Equal("false", InfraTemplates.Text(settings["LocalRuntime__Enabled"]));
+        Assert.Equal("false", InfraTemplates.Text(settings["Web__DemoPage"]));
     }
 
     [Theory]

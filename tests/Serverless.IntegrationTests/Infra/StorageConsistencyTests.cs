@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions;
-using Serverless.Functions.Runtime;
+using Serverless.LocalHost.Functions;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Storage;
 
@@ -30,14 +30,6 @@ public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixt
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Fact]
-    public void StartUp_WithSampleSettings_CatalogMatchesFunctionJsonFiles()
-    {
-        var catalog = _app.Services.GetRequiredService<FunctionCatalog>();
-
-        Assert.Equal(RepoFiles.FunctionJsonFiles().Select(f => f.Name), catalog.Functions.Select(f => f.Name));
-    }
-
-    [Fact]
     public void DeclaredStorageResources_AreAllInBicep()
     {
         var templates = InfraTemplates.Load();
@@ -58,9 +50,8 @@ public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixt
     public void QueueTriggers_QueueAndPoisonQueue_AreInBicep()
     {
         var templates = InfraTemplates.Load();
-        var queues = _app.Services.GetRequiredService<FunctionCatalog>().Functions
-            .Where(f => f.Kind == FunctionKind.Queue)
-            .SelectMany(f => new[] { f.QueueName!, f.QueueName + "-poison" });
+        var queues = _app.Services.GetRequiredService<FunctionIndex>().OfKind(LocalFunctionKind.Queue)
+            .SelectMany(f => new[] { f.Queue!.QueueName, f.Queue.QueueName + "-poison" });
 
         var missing = queues.Where(q => !templates.Queues.Contains(q, StringComparer.Ordinal)).ToList();
 
@@ -78,7 +69,7 @@ public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixt
     {
         var templates = InfraTemplates.Load();
         var declared = _app.Services.GetServices<StorageResource>().Distinct().ToList();
-        var queueTriggers = _app.Services.GetRequiredService<FunctionCatalog>().Functions.Any(f => f.Kind == FunctionKind.Queue);
+        var queueTriggers = _app.Services.GetRequiredService<FunctionIndex>().OfKind(LocalFunctionKind.Queue).Any();
         var needed = new SortedSet<string>(StringComparer.Ordinal)
         {
             // The host's identity-based AzureWebJobsStorage (keys, timer locks, leases) needs Blob Data Owner; it also covers

@@ -6,7 +6,7 @@ using System.Text;
 namespace Serverless.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// The function app as a separate OS process (the built Serverless.Functions.dll), so tests can kill -9 it and
+/// The function app as a separate OS process (the local host, Serverless.LocalHost.dll, running the built function app), so tests can kill -9 it and
 /// run several instances against one storage account, as production would.
 /// </summary>
 public sealed class AppProcess : IAsyncDisposable
@@ -71,7 +71,7 @@ public sealed class AppProcess : IAsyncDisposable
     public static async Task<AppProcess> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
-        var dll = Path.Combine(AppContext.BaseDirectory, "Serverless.Functions.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "Serverless.LocalHost.dll");
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,

@@ -189,7 +189,7 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
         var source = (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default))!;
         await queues.EnqueueAsync(
             PipelineOptions.UploadQueue,
-            Serverless.Functions.Runtime.BlobCreatedEvents.Create(blobs.GetBlobUri(MediaLayout.UploadsContainer, source.Name), MediaLayout.UploadsContainer, source, DateTimeOffset.UtcNow),
+            Serverless.LocalHost.Runtime.BlobCreatedEvents.Create(blobs.GetBlobUri(MediaLayout.UploadsContainer, source.Name), MediaLayout.UploadsContainer, source, DateTimeOffset.UtcNow),
             null,
             default);
         await Eventually.TrueAsync(async () => await queues.GetApproximateCountAsync(PipelineOptions.UploadQueue, default) == 0, TimeSpan.FromSeconds(60), "the event was consumed");

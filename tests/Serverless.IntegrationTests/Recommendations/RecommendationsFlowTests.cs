@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions;
-using Serverless.Functions.Runtime;
+using Serverless.LocalHost.Functions;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Training;
@@ -198,11 +198,11 @@ public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFix
 
     private static async Task<JsonElement> RunTimerReportAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app)
     {
-        // The same path the Functions host and the local runtime take for the timer. Its report is the one that was not
+        // The timer function itself, invoked as the local host invokes it. Its report is the one that was not
         // there before the run (blob times have one-second resolution: the newest by time could be an earlier run's).
         var blobs = app.Services.GetRequiredService<IBlobStore>();
         var before = await Reports(blobs).ToHashSetAsync(StringComparer.Ordinal);
-        await app.Services.GetRequiredService<FunctionExecutor>().RunTimerAsync(new TimerTrigger("RetrainRecommender", false, null), default);
+        await app.Services.GetRequiredService<FunctionInvoker>().InvokeAsync("RetrainRecommender", new Microsoft.Azure.Functions.Worker.TimerInfo(), default);
         var latest = await Reports(blobs).Where(name => !before.Contains(name)).SingleAsync();
         var report = JsonDocument.Parse((await blobs.ReadTextAsync("models", latest, default))!).RootElement;
         Assert.True(report.GetProperty("status").GetString() == "published", report.ToString());

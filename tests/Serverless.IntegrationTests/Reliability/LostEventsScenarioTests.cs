@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions.Runtime;
+using Serverless.LocalHost.Runtime;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
 using Serverless.Storage;

@@ -1,7 +1,8 @@
 using DurableTask.AzureStorage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions.Runtime.Durable;
+using Serverless.Functions;
+using Serverless.LocalHost.Durable;
 using Serverless.IntegrationTests.Infra;
 
 namespace Serverless.IntegrationTests.Runtime;

@@ -1,0 +1,154 @@
+using System.Reflection;
+using Azure.Storage.Queues.Models;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Serverless.Functions;
+
+namespace Serverless.LocalHost.Functions;
+
+public enum LocalFunctionKind
+{
+    Http,
+    Queue,
+    Timer,
+    Orchestration,
+    Activity,
+}
+
+/// <summary>One <c>[Function]</c> method of the function app, as the local host dispatches it.</summary>
+/// <param name="Trigger">The trigger parameter (the one with the trigger attribute).</param>
+public sealed record LocalFunction(string Name, LocalFunctionKind Kind, MethodInfo Method, ParameterInfo Trigger)
+{
+    public string EntryPoint => $"{Method.DeclaringType!.FullName}.{Method.Name}";
+
+    public HttpTriggerAttribute? Http => Trigger.GetCustomAttribute<HttpTriggerAttribute>();
+
+    public QueueTriggerAttribute? Queue => Trigger.GetCustomAttribute<QueueTriggerAttribute>();
+
+    public TimerTriggerAttribute? Timer => Trigger.GetCustomAttribute<TimerTriggerAttribute>();
+
+    /// <summary>The binding type name Functions gives the trigger (as in functions.metadata).</summary>
+    public string TriggerType => Kind switch
+    {
+        LocalFunctionKind.Http => "httpTrigger",
+        LocalFunctionKind.Queue => "queueTrigger",
+        LocalFunctionKind.Timer => "timerTrigger",
+        LocalFunctionKind.Orchestration => "orchestrationTrigger",
+        _ => "activityTrigger",
+    };
+}
+
+/// <summary>
+/// Every <c>[Function]</c> method of the function app, found the way the worker SDK's generator finds them, with its
+/// trigger. Start-up fails, naming the function, when one has a trigger or a parameter this host cannot bind: a function
+/// the local host cannot run would otherwise only fail in Azure, or only here.
+/// </summary>
+public sealed class FunctionIndex
+{
+    /// <summary>Parameter types the local host binds besides the trigger and route values.</summary>
+    private static readonly Type[] ContextTypes = [typeof(FunctionContext), typeof(CancellationToken)];
+
+    public FunctionIndex()
+        : this(typeof(ServerlessApp).Assembly)
+    {
+    }
+
+    public FunctionIndex(Assembly assembly)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        var functions = new List<LocalFunction>();
+        var problems = new List<string>();
+        foreach (var type in assembly.GetTypes())
+        {
+            foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            {
+                if (method.GetCustomAttribute<FunctionAttribute>() is not { } attribute)
+                {
+                    continue;
+                }
+
+                if (Describe(attribute.Name, method, problems) is { } function)
+                {
+                    functions.Add(function);
+                }
+            }
+        }
+
+        problems.AddRange(functions.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' is declared {g.Count()} times"));
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("The local host cannot run every function of the app: " + string.Join("; ", problems) + ".");
+        }
+
+        Functions = [.. functions.OrderBy(f => f.Name, StringComparer.Ordinal)];
+    }
+
+    public IReadOnlyList<LocalFunction> Functions { get; }
+
+    public IEnumerable<LocalFunction> OfKind(LocalFunctionKind kind) => Functions.Where(f => f.Kind == kind);
+
+    private static LocalFunction? Describe(string name, MethodInfo method, List<string> problems)
+    {
+        var triggers = method.GetParameters()
+            .Select(p => (Parameter: p, Kind: KindOf(p)))
+            .Where(t => t.Kind is not null)
+            .ToList();
+        if (triggers.Count != 1)
+        {
+            problems.Add($"'{name}' has {triggers.Count} trigger parameters, not one");
+            return null;
+        }
+
+        var (trigger, kind) = (triggers[0].Parameter, triggers[0].Kind!.Value);
+        var routeValues = kind == LocalFunctionKind.Http ? RouteParameters(trigger.GetCustomAttribute<HttpTriggerAttribute>()!.Route) : [];
+        foreach (var parameter in method.GetParameters().Where(p => p != trigger))
+        {
+            var bindable = ContextTypes.Contains(parameter.ParameterType)
+                || (parameter.GetCustomAttribute<DurableClientAttribute>() is not null && parameter.ParameterType == typeof(DurableTaskClient))
+                || (routeValues.Contains(parameter.Name!, StringComparer.OrdinalIgnoreCase) && parameter.ParameterType == typeof(string));
+            if (!bindable)
+            {
+                problems.Add($"'{name}': the local host cannot bind parameter '{parameter.Name}' ({parameter.ParameterType.Name})");
+            }
+        }
+
+        var triggerType = trigger.ParameterType;
+        var triggerBindable = kind switch
+        {
+            LocalFunctionKind.Http => triggerType == typeof(HttpRequest),
+            LocalFunctionKind.Queue => triggerType == typeof(QueueMessage) || triggerType == typeof(string),
+            LocalFunctionKind.Timer => triggerType == typeof(TimerInfo),
+            LocalFunctionKind.Orchestration => triggerType == typeof(TaskOrchestrationContext),
+            _ => true, // an activity's input is deserialized into its parameter type
+        };
+        if (!triggerBindable)
+        {
+            problems.Add($"'{name}': the local host cannot bind a {kind} trigger to {triggerType.Name}");
+        }
+
+        var returns = method.ReturnType;
+        var result = returns.IsGenericType && returns.GetGenericTypeDefinition() == typeof(Task<>) ? returns.GetGenericArguments()[0] : returns;
+        if (kind == LocalFunctionKind.Http && result != typeof(IResult))
+        {
+            problems.Add($"'{name}': an HTTP function returns IResult or Task<IResult> here, not {returns.Name}");
+        }
+
+        return new LocalFunction(name, kind, method, trigger);
+    }
+
+    private static LocalFunctionKind? KindOf(ParameterInfo parameter) =>
+        parameter.GetCustomAttribute<HttpTriggerAttribute>() is not null ? LocalFunctionKind.Http
+        : parameter.GetCustomAttribute<QueueTriggerAttribute>() is not null ? LocalFunctionKind.Queue
+        : parameter.GetCustomAttribute<TimerTriggerAttribute>() is not null ? LocalFunctionKind.Timer
+        : parameter.GetCustomAttribute<OrchestrationTriggerAttribute>() is not null ? LocalFunctionKind.Orchestration
+        : parameter.GetCustomAttribute<ActivityTriggerAttribute>() is not null ? LocalFunctionKind.Activity
+        : null;
+
+    /// <summary>The names of a route template's parameters (<c>videos/{videoId}/x</c> → <c>videoId</c>; constraints and <c>?</c> dropped).</summary>
+    internal static IReadOnlyList<string> RouteParameters(string? route) =>
+        route is null
+            ? []
+            : [.. Microsoft.AspNetCore.Routing.Patterns.RoutePatternFactory.Parse(route).Parameters.Select(p => p.Name)];
+}
