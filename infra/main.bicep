@@ -164,6 +164,7 @@ var appSettings = {
   Media__PosterTimeoutSeconds: '120'
   Media__SegmentFormat: 'MpegTs'
   Pipeline__MaxUploadBytes: '1073741824'
+  Pipeline__MaxMultipartUploadBytes: '104857600' // the Functions host's request limit: larger files take the upload URL
   Pipeline__AllowedContentTypes: 'video/mp4,video/quicktime,video/x-m4v,video/webm,video/x-matroska,video/3gpp,video/mpeg,video/x-msvideo'
   Pipeline__UploadUrlMinutes: '15'
   Pipeline__MaxStepAttempts: '3'

@@ -14,6 +14,14 @@ public sealed class PipelineOptions
     [Range(1024, 10L * 1024 * 1024 * 1024)]
     public long MaxUploadBytes { get; set; } = 1L << 30;
 
+    /// <summary>
+    /// Largest file accepted through the multipart route (<c>POST /api/uploads/{videoId}/file</c>), in bytes. Default
+    /// 100 MiB: the Functions host's own request limit, which refuses larger bodies before the function sees them; larger
+    /// files go straight to storage through the upload URL (PUT).
+    /// </summary>
+    [Range(1024, 104857600)]
+    public long MaxMultipartUploadBytes { get; set; } = 100L * 1024 * 1024;
+
     /// <summary>Declared content types accepted for uploads (comma-separated).</summary>
     [Required]
     public string AllowedContentTypes { get; set; } = "video/mp4,video/quicktime,video/x-m4v,video/webm,video/x-matroska,video/3gpp,video/mpeg,video/x-msvideo";

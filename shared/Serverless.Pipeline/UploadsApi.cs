@@ -202,6 +202,16 @@ internal sealed partial class UploadService(
             return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "multipart-required", "Unsupported media type.", "Send the file as multipart/form-data.");
         }
 
+        if (entry.DeclaredBytes > options.Value.MaxMultipartUploadBytes)
+        {
+            var max = options.Value.MaxMultipartUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Create(
+                StatusCodes.Status413PayloadTooLarge,
+                "upload-too-large-for-multipart",
+                "The upload is too large for this route.",
+                $"Files over {max} bytes cannot be sent as multipart/form-data; PUT the file to the uploadUrl instead.");
+        }
+
         var limit = Math.Min(options.Value.MaxUploadBytes, Math.Max(entry.DeclaredBytes, 1));
         if (request.ContentLength is { } length && length > limit + (64 * 1024))
         {

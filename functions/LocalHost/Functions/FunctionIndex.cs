@@ -128,6 +128,11 @@ public sealed class FunctionIndex
             problems.Add($"'{name}': the local host cannot bind a {kind} trigger to {triggerType.Name}");
         }
 
+        if (kind == LocalFunctionKind.Orchestration && (!method.IsStatic || method.GetParameters().Length != 1))
+        {
+            problems.Add($"'{name}': an orchestrator function here is static and takes only its TaskOrchestrationContext");
+        }
+
         var returns = method.ReturnType;
         var result = returns.IsGenericType && returns.GetGenericTypeDefinition() == typeof(Task<>) ? returns.GetGenericArguments()[0] : returns;
         if (kind == LocalFunctionKind.Http && result != typeof(IResult))

@@ -121,6 +121,30 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
     }
 
     [Fact]
+    public async Task MultipartUpload_OverTheHostsRequestLimit_RefusedWithTheUploadUrlAsTheWay()
+    {
+        // The Functions host refuses bodies over its own limit (100 MiB) before the function runs; the route states and
+        // enforces that limit itself, before reading the body, and points at the direct upload.
+        await using var app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["LocalRuntime:Enabled"] = "false",
+            ["Pipeline:MaxMultipartUploadBytes"] = "4096",
+        });
+        var client = app.CreateClient().As("dave");
+        var created = await client.PostAsJsonAsync("/api/uploads", new { fileName = "big.mp4", contentType = "video/mp4", sizeBytes = 5000 });
+        var videoId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("videoId").GetString()!;
+
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(new byte[5000]), "file", "big.mp4" } };
+        using var response = await client.PostAsync($"/api/uploads/{videoId}/file", form);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.EndsWith("/upload-too-large-for-multipart", problem.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.Contains("uploadUrl", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Null(await app.Services.GetRequiredService<IBlobStore>().GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default));
+    }
+
+    [Fact]
     public async Task Upload_TextFileRenamedMp4_FailsWithReasonAndKeepsOriginal()
     {
         var path = Path.Combine(_work, "notes.mp4");
