@@ -89,9 +89,12 @@ public sealed class FunctionIndex
 
     public IEnumerable<LocalFunction> OfKind(LocalFunctionKind kind) => Functions.Where(f => f.Kind == kind);
 
-    private static LocalFunction? Describe(string name, MethodInfo method, List<string> problems)
+    internal static LocalFunction? Describe(string name, MethodInfo method, List<string> problems)
     {
-        var triggers = method.GetParameters()
+        // One read of the parameters, compared by position: another thread reading a method's parameters for the first time
+        // at the same moment can make two reads return distinct ParameterInfo objects for the same parameter.
+        var parameters = method.GetParameters();
+        var triggers = parameters
             .Select(p => (Parameter: p, Kind: KindOf(p)))
             .Where(t => t.Kind is not null)
             .ToList();
@@ -103,7 +106,7 @@ public sealed class FunctionIndex
 
         var (trigger, kind) = (triggers[0].Parameter, triggers[0].Kind!.Value);
         var routeValues = kind == LocalFunctionKind.Http ? RouteParameters(trigger.GetCustomAttribute<HttpTriggerAttribute>()!.Route) : [];
-        foreach (var parameter in method.GetParameters().Where(p => p != trigger))
+        foreach (var parameter in parameters.Where(p => p.Position != trigger.Position))
         {
             var bindable = ContextTypes.Contains(parameter.ParameterType)
                 || (parameter.GetCustomAttribute<DurableClientAttribute>() is not null && parameter.ParameterType == typeof(DurableTaskClient))
@@ -128,7 +131,7 @@ public sealed class FunctionIndex
             problems.Add($"'{name}': the local host cannot bind a {kind} trigger to {triggerType.Name}");
         }
 
-        if (kind == LocalFunctionKind.Orchestration && (!method.IsStatic || method.GetParameters().Length != 1))
+        if (kind == LocalFunctionKind.Orchestration && (!method.IsStatic || parameters.Length != 1))
         {
             problems.Add($"'{name}': an orchestrator function here is static and takes only its TaskOrchestrationContext");
         }

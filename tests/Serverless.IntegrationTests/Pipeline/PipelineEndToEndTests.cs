@@ -12,26 +12,32 @@ using Serverless.Storage;
 namespace Serverless.IntegrationTests.Pipeline;
 
 /// <summary>Upload → local runtime → durable pipeline → Ready, through the HTTP API, on real Azurite and ffmpeg.</summary>
-public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
+/// <remarks>
+/// These tests read the orchestration of a video from their app's task hub, so they have an Azurite of their own: on the
+/// run's shared one, another test class's app may take the upload event from the shared queue and run the video in its hub.
+/// </remarks>
+public sealed class PipelineEndToEndTests : IAsyncLifetime
 {
+    private readonly AzuriteProcess _azurite = new();
     private FunctionsAppFactory _app = null!;
     private string _work = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
+        await _azurite.InitializeAsync();
         _work = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
-        _app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?>
+        _app = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?>
         {
             ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
             ["Pipeline:ProgressIntervalSeconds"] = "0.1",
             ["Media:WorkDirectory"] = Path.Combine(_work, "media-work"),
         });
-        return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
+        await _azurite.DisposeAsync();
         Directory.Delete(_work, recursive: true);
     }
 
@@ -125,7 +131,7 @@ public sealed class PipelineEndToEndTests(AzuriteFixture azurite) : IClassFixtur
     {
         // The Functions host refuses bodies over its own limit (100 MiB) before the function runs; the route states and
         // enforces that limit itself, before reading the body, and points at the direct upload.
-        await using var app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?>
+        await using var app = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?>
         {
             ["LocalRuntime:Enabled"] = "false",
             ["Pipeline:MaxMultipartUploadBytes"] = "4096",

@@ -52,6 +52,29 @@ public sealed class LocalHostDispatchTests(AzuriteFixture azurite) : IClassFixtu
         Assert.True(notDispatched.Count == 0, "Functions the local host does not run: " + string.Join(", ", notDispatched));
     }
 
+    /// <summary>
+    /// Test apps start in parallel, each indexing the app; two threads reading a method's parameters for the first time at
+    /// once can be handed distinct ParameterInfo objects for one parameter. Here every read is such a read: the index must
+    /// still find each function's trigger among its parameters (it named the trigger itself as unbindable before the fix,
+    /// which stopped a test app from starting in a fresh-clone run).
+    /// </summary>
+    [Fact]
+    public void FunctionIndex_ParametersReadAsFreshObjectsEachTime_IndexesEveryFunction()
+    {
+        var methods = typeof(Serverless.Functions.ServerlessApp).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly))
+            .Where(m => m.GetCustomAttributes(typeof(FunctionAttribute), false).Length > 0)
+            .ToList();
+        var problems = new List<string>();
+
+        var described = methods
+            .Select(m => FunctionIndex.Describe(((FunctionAttribute)m.GetCustomAttributes(typeof(FunctionAttribute), false)[0]).Name, new FreshParametersMethod(m), problems))
+            .ToList();
+
+        Assert.Empty(problems);
+        Assert.Equal(new FunctionIndex().Functions.Count, described.Count(d => d is not null));
+    }
+
     [Fact]
     public void FunctionIndex_FunctionItCannotBind_RefusesToStartNamingIt()
     {
@@ -80,4 +103,58 @@ public sealed class UnbindableFunctions
 
     [Function("TwoTriggers")]
     public static Task Run2([QueueTrigger("a")] QueueMessage message, [TimerTrigger("0 0 * * * *")] TimerInfo timer) => Task.CompletedTask;
+}
+
+/// <summary>A method whose every <see cref="GetParameters"/> call returns new ParameterInfo objects (as a racing first read can).</summary>
+internal sealed class FreshParametersMethod(System.Reflection.MethodInfo inner) : System.Reflection.MethodInfo
+{
+    public override string Name => inner.Name;
+
+    public override Type? DeclaringType => inner.DeclaringType;
+
+    public override Type? ReflectedType => inner.ReflectedType;
+
+    public override Type ReturnType => inner.ReturnType;
+
+    public override System.Reflection.MethodAttributes Attributes => inner.Attributes;
+
+    public override RuntimeMethodHandle MethodHandle => inner.MethodHandle;
+
+    public override System.Reflection.ICustomAttributeProvider ReturnTypeCustomAttributes => inner.ReturnTypeCustomAttributes;
+
+    public override System.Reflection.ParameterInfo[] GetParameters() => [.. inner.GetParameters().Select(p => new FreshParameter(p, this))];
+
+    public override System.Reflection.MethodInfo GetBaseDefinition() => inner.GetBaseDefinition();
+
+    public override object[] GetCustomAttributes(bool inherit) => inner.GetCustomAttributes(inherit);
+
+    public override object[] GetCustomAttributes(Type attributeType, bool inherit) => inner.GetCustomAttributes(attributeType, inherit);
+
+    public override bool IsDefined(Type attributeType, bool inherit) => inner.IsDefined(attributeType, inherit);
+
+    public override System.Reflection.MethodImplAttributes GetMethodImplementationFlags() => inner.GetMethodImplementationFlags();
+
+    public override object? Invoke(object? obj, System.Reflection.BindingFlags invokeAttr, System.Reflection.Binder? binder, object?[]? parameters, System.Globalization.CultureInfo? culture) =>
+        inner.Invoke(obj, invokeAttr, binder, parameters, culture);
+
+    private sealed class FreshParameter : System.Reflection.ParameterInfo
+    {
+        private readonly System.Reflection.ParameterInfo _inner;
+
+        public FreshParameter(System.Reflection.ParameterInfo inner, System.Reflection.MemberInfo member)
+        {
+            _inner = inner;
+            NameImpl = inner.Name;
+            ClassImpl = inner.ParameterType;
+            PositionImpl = inner.Position;
+            AttrsImpl = inner.Attributes;
+            MemberImpl = member;
+        }
+
+        public override object[] GetCustomAttributes(bool inherit) => _inner.GetCustomAttributes(inherit);
+
+        public override object[] GetCustomAttributes(Type attributeType, bool inherit) => _inner.GetCustomAttributes(attributeType, inherit);
+
+        public override bool IsDefined(Type attributeType, bool inherit) => _inner.IsDefined(attributeType, inherit);
+    }
 }
