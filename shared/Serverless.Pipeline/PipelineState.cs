@@ -10,6 +10,9 @@ public enum PipelineStep
     TranscodeLadder,
     PackageHls,
     CreatePoster,
+
+    /// <summary>WeChat's content check: samples taken and submitted, verdicts awaited (an operator decides what it could not).</summary>
+    ReviewContent,
     PublishVideo,
 }
 
