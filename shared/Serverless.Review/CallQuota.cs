@@ -22,15 +22,16 @@ internal sealed class CallQuota(ITableStore tables, TimeProvider time)
         var now = time.GetUtcNow();
         var minute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero);
         var day = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero);
-        if (!await TryIncrementAsync(api, "d-" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture), perDay, cancellationToken).ConfigureAwait(false))
-        {
-            return new QuotaDecision(false, day.AddDays(1));
-        }
-
-        // A minute refused after the day granted wastes one of the day's permits: the day's budget is far larger.
         if (!await TryIncrementAsync(api, "m-" + minute.ToString("yyyyMMddHHmm", CultureInfo.InvariantCulture), perMinute, cancellationToken).ConfigureAwait(false))
         {
             return new QuotaDecision(false, minute.AddMinutes(1));
+        }
+
+        // The minute first: a day refused after the minute granted wastes one of a minute's permits, which the next minute
+        // restores; the other way round a burst would waste the day's.
+        if (!await TryIncrementAsync(api, "d-" + day.ToString("yyyyMMdd", CultureInfo.InvariantCulture), perDay, cancellationToken).ConfigureAwait(false))
+        {
+            return new QuotaDecision(false, day.AddDays(1));
         }
 
         return new QuotaDecision(true, now);
