@@ -47,6 +47,24 @@ public sealed partial class FakeWeChat
     /// <summary>Push encrypted (safe mode, with <see cref="EncodingAesKey"/>) rather than plain.</summary>
     public bool SafeMode { get; set; }
 
+    /// <summary>The token expires (as <see cref="ExpireToken"/>) right after this many checks were accepted; 0: never.</summary>
+    public int ExpireTokenAfterChecks { get; set; }
+
+    private TaskCompletionSource _pushGate = CompletedGate();
+
+    /// <summary>Verdicts wait (as WeChat's may take up to 30 minutes) until <see cref="ReleasePushes"/>.</summary>
+    public void HoldPushes() => _pushGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Held verdicts go out now, to <see cref="PushTo"/> as it is then.</summary>
+    public void ReleasePushes() => _pushGate.TrySetResult();
+
+    private static TaskCompletionSource CompletedGate()
+    {
+        var gate = new TaskCompletionSource();
+        gate.SetResult();
+        return gate;
+    }
+
     /// <summary>Delay before a verdict is pushed.</summary>
     public TimeSpan PushDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -224,19 +242,30 @@ public sealed partial class FakeWeChat
             RandomNumberGenerator.GetHexString(8, true) + "-" + RandomNumberGenerator.GetHexString(8, true) + "-" + RandomNumberGenerator.GetHexString(8, true),
             openId, type, (int?)body?["scene"] ?? 0, 2, url, bytes, token);
         _checks[check.TraceId] = check;
-        await Json(context, "{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":\"" + check.TraceId + "\"}");
-        if (Verdict(check) is { } verdict && PushTo is { } target)
+        if (ExpireTokenAfterChecks > 0 && _checks.Count == ExpireTokenAfterChecks)
         {
-            _pushes.Add(PushAsync(target, check, verdict.Suggest, verdict.Label));
+            ExpireToken();
+        }
+
+        await Json(context, "{\"errcode\":0,\"errmsg\":\"ok\",\"trace_id\":\"" + check.TraceId + "\"}");
+        if (Verdict(check) is { } verdict)
+        {
+            _pushes.Add(PushAsync(check, verdict.Suggest, verdict.Label, _pushGate.Task));
         }
     }
 
     /// <summary>Pushes the verdict; an answer other than <c>success</c> is retried twice, as WeChat does.</summary>
-    private async Task PushAsync(HttpClient target, FakeMediaCheck check, MediaCheckSuggest suggest, int label)
+    private async Task PushAsync(FakeMediaCheck check, MediaCheckSuggest suggest, int label, Task gate)
     {
+        await gate.WaitAsync(_stopPushing.Token);
         await Task.Delay(PushDelay, _stopPushing.Token);
         for (var attempt = 0; attempt < 3 && !_stopPushing.IsCancellationRequested; attempt++)
         {
+            if (PushTo is not { } target)
+            {
+                return;
+            }
+
             var (path, body) = SignedPush(check.TraceId, suggest, label, SafeMode);
             try
             {
