@@ -12,32 +12,19 @@ namespace Serverless.IntegrationTests.Review;
 public sealed class ContentReviewSafeModeTests(FakeWeChat wechat) : IClassFixture<FakeWeChat>, IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
-    private readonly AzuriteProcess _azurite = new();
-    private FunctionsAppFactory _app = null!;
-    private string _work = null!;
+    private ReviewApp _review = null!;
 
-    public async Task InitializeAsync()
-    {
-        await _azurite.InitializeAsync();
-        _work = Directory.CreateTempSubdirectory("review-safe-").FullName;
-        _app = new FunctionsAppFactory(_azurite.ConnectionString, ReviewTestKit.Settings(wechat, _work, deadlineMinutes: 0.25, safeMode: true));
-        wechat.PushTo = _app.CreateClient();
-        wechat.SafeMode = true;
-    }
+    private FunctionsAppFactory App => _review.App;
 
-    public async Task DisposeAsync()
-    {
-        wechat.PushTo = null;
-        await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
+    public async Task InitializeAsync() => _review = await ReviewApp.StartAsync(wechat, deadlineMinutes: 0.25, safeMode: true);
+
+    public async Task DisposeAsync() => await _review.DisposeAsync();
 
     [Fact]
     public async Task EncryptedVerdicts_Decrypted_Published()
     {
         wechat.Verdict = _ => (MediaCheckSuggest.Pass, 100);
-        var owner = await ReviewTestKit.SignInWithWeChatAsync(_app.CreateClient(), "safeuser");
+        var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "safeuser");
         var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
 
         await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "Ready");
@@ -51,7 +38,7 @@ public sealed class ContentReviewSafeModeTests(FakeWeChat wechat) : IClassFixtur
     {
         var (path, body) = wechat.SignedPush("dddd-eeee-ffff", MediaCheckSuggest.Pass, 100, safeMode: false);
 
-        using var plain = await _app.CreateClient().PostAsync(path, new StringContent(body));
+        using var plain = await App.CreateClient().PostAsync(path, new StringContent(body));
 
         Assert.Equal(HttpStatusCode.Forbidden, plain.StatusCode);
         Assert.Contains("push-not-encrypted", await plain.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -61,7 +48,7 @@ public sealed class ContentReviewSafeModeTests(FakeWeChat wechat) : IClassFixtur
     public async Task VerdictNeverComes_AfterTheDeadline_InReview()
     {
         wechat.Verdict = c => c.OpenId == "osilentuser" ? null : (MediaCheckSuggest.Pass, 100);
-        var owner = await ReviewTestKit.SignInWithWeChatAsync(_app.CreateClient(), "silentuser");
+        var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "silentuser");
         var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
 
         var inReview = await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "InReview");

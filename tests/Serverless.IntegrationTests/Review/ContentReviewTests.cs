@@ -18,31 +18,19 @@ namespace Serverless.IntegrationTests.Review;
 public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWeChat>, IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
-    private readonly AzuriteProcess _azurite = new();
-    private FunctionsAppFactory _app = null!;
-    private string _work = null!;
+    private ReviewApp _review = null!;
 
-    public async Task InitializeAsync()
-    {
-        await _azurite.InitializeAsync();
-        _work = Directory.CreateTempSubdirectory("review-").FullName;
-        _app = new FunctionsAppFactory(_azurite.ConnectionString, ReviewTestKit.Settings(wechat, _work, deadlineMinutes: 10));
-        wechat.PushTo = _app.CreateClient();
-    }
+    private FunctionsAppFactory App => _review.App;
 
-    public async Task DisposeAsync()
-    {
-        wechat.PushTo = null;
-        await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
+    public async Task InitializeAsync() => _review = await ReviewApp.StartAsync(wechat, deadlineMinutes: 10, safeMode: false);
+
+    public async Task DisposeAsync() => await _review.DisposeAsync();
 
     [Fact]
     public async Task AllSamplesPass_PublishedAndPlayableToOthers_EachSampleFetchedByWeChatUnderTheUploadersOpenId()
     {
         wechat.Verdict = _ => (MediaCheckSuggest.Pass, 100);
-        var owner = await ReviewTestKit.SignInWithWeChatAsync(_app.CreateClient(), "passuser");
+        var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "passuser");
         var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
 
         var ready = await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "Ready");
@@ -51,9 +39,9 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
         Assert.Contains(checks, c => c.MediaType == 2);
         Assert.Contains(checks, c => c.MediaType == 1);
         Assert.All(checks, c => Assert.True(c.Bytes > 0 && c.Scene == 4 && c.Version == 2, $"{c}"));
-        Assert.Equal(HttpStatusCode.OK, (await _app.CreateClient().As("viewer").GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().As("viewer").GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
         Assert.Equal("Ready", ready.GetProperty("stage").GetString());
-        var state = (await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default))!.State!;
+        var state = (await App.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default))!.State!;
         Assert.Equal((StepStatus.Succeeded, 1), (state[PipelineStep.ReviewContent].Status, state[PipelineStep.ReviewContent].Attempts));
 
         // The same push again, and a contrary one for the same trace: acknowledged, and nothing changes.
@@ -62,12 +50,12 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
         foreach (var suggest in new[] { MediaCheckSuggest.Pass, MediaCheckSuggest.Risky })
         {
             var (path, body) = wechat.SignedPush(trace, suggest, suggest == MediaCheckSuggest.Pass ? 100 : 20002, safeMode: false);
-            using var replay = await _app.CreateClient().PostAsync(path, new StringContent(body));
+            using var replay = await App.CreateClient().PostAsync(path, new StringContent(body));
             Assert.Equal((HttpStatusCode.OK, "success"), (replay.StatusCode, await replay.Content.ReadAsStringAsync()));
         }
 
         Assert.Equal("Ready", (await owner.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}")).GetProperty("status").GetString());
-        var stored = await _app.Services.GetRequiredService<ReviewTraces>().GetAsync(trace, default);
+        var stored = await App.Services.GetRequiredService<ReviewTraces>().GetAsync(trace, default);
         Assert.Equal((videoId, MediaCheckSuggest.Pass), (stored!.VideoId, stored.Verdict!.Suggestion));
     }
 
@@ -75,7 +63,7 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
     public async Task OneFrameRisky_RejectedWithTheLabel_PlayableToNobody_MediaKeptForAnAppeal()
     {
         wechat.Verdict = c => c.OpenId == "oriskyuser" && c.MediaType == 2 ? (MediaCheckSuggest.Risky, 20002) : (MediaCheckSuggest.Pass, 100);
-        var owner = await ReviewTestKit.SignInWithWeChatAsync(_app.CreateClient(), "riskyuser");
+        var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "riskyuser");
         var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
 
         var rejected = await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "Rejected");
@@ -85,10 +73,10 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
         Assert.Equal(HttpStatusCode.Conflict, ownerPlayback.StatusCode);
         var problem = await ownerPlayback.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Rejected", problem.GetProperty("status").GetString());
-        var other = _app.CreateClient().As("viewer2");
+        var other = App.CreateClient().As("viewer2");
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/videos/{videoId}")).StatusCode);
-        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        var blobs = App.Services.GetRequiredService<IBlobStore>();
         Assert.NotNull(await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default));
         Assert.NotNull(await blobs.GetInfoAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default));
         Assert.NotEmpty(await blobs.ListAsync(MediaLayout.ReviewContainer, MediaLayout.Prefix(videoId), default).ToListAsync());
@@ -98,20 +86,20 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
     public async Task WeChatAsksForAPerson_InReview_OwnerWatches_OperatorApproves_ThenReady()
     {
         wechat.Verdict = c => c.OpenId == "odoubtuser" && c.MediaType == 2 ? (MediaCheckSuggest.Review, 21000) : (MediaCheckSuggest.Pass, 100);
-        var owner = await ReviewTestKit.SignInWithWeChatAsync(_app.CreateClient(), "doubtuser");
+        var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "doubtuser");
         var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
 
         var inReview = await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "InReview");
 
         Assert.Contains("a person", inReview.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
-        var other = _app.CreateClient().As("viewer3");
+        var other = App.CreateClient().As("viewer3");
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
-        var operators = _app.CreateClient().AsOperator();
+        var operators = App.CreateClient().AsOperator();
         var queue = await operators.GetFromJsonAsync<JsonElement>("/api/admin/reviews?count=100");
         var item = queue.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("videoId").GetString() == videoId);
         Assert.Equal(inReview.GetProperty("error").GetString(), item.GetProperty("reason").GetString());
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _app.CreateClient().As("viewer3").GetAsync("/api/admin/reviews")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().As("viewer3").GetAsync("/api/admin/reviews")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await operators.PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "reject" })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await operators.PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "maybe" })).StatusCode);
 
@@ -128,11 +116,11 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
     public async Task InReview_OperatorRejects_TheOwnerReadsTheReason()
     {
         wechat.Verdict = c => c.OpenId == "ospamuser" && c.MediaType == 1 ? (MediaCheckSuggest.Review, 10001) : (MediaCheckSuggest.Pass, 100);
-        var owner = await ReviewTestKit.SignInWithWeChatAsync(_app.CreateClient(), "spamuser");
+        var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "spamuser");
         var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
         await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "InReview");
 
-        using var reject = await _app.CreateClient().AsOperator().PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "reject", reason = "advertising in the soundtrack" });
+        using var reject = await App.CreateClient().AsOperator().PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "reject", reason = "advertising in the soundtrack" });
         Assert.Equal(HttpStatusCode.Accepted, reject.StatusCode);
 
         var rejected = await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "Rejected");
@@ -143,7 +131,7 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
     [Fact]
     public async Task DevelopmentUserWithoutOpenId_GoesToTheOperators_NotPublishedUnchecked()
     {
-        var owner = _app.CreateClient().As("nowechat");
+        var owner = App.CreateClient().As("nowechat");
         var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
 
         var inReview = await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "InReview");
@@ -154,7 +142,7 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
     [Fact]
     public async Task Push_UrlVerificationAndForgedSignatures()
     {
-        var client = _app.CreateClient();
+        var client = App.CreateClient();
         var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var signature = FakeWeChat.Signature(FakeWeChat.PushToken, timestamp, "12345");
 
@@ -167,7 +155,7 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
         using var forged = await client.PostAsync(path.Replace("signature=", "signature=f", StringComparison.Ordinal), new StringContent(body));
         Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
         Assert.Equal("application/problem+json", forged.Content.Headers.ContentType?.MediaType);
-        Assert.Null(await _app.Services.GetRequiredService<ReviewTraces>().GetAsync("aaaa-bbbb-cccc", default));
+        Assert.Null(await App.Services.GetRequiredService<ReviewTraces>().GetAsync("aaaa-bbbb-cccc", default));
 
         // Unknown trace ids are acknowledged (WeChat would retry anything else), kept, and change nothing.
         using var unknown = await client.PostAsync(path, new StringContent(body));
