@@ -80,6 +80,8 @@ var containers = [
   'uploads' // originals, one blob per video ({videoId}/source); raises BlobCreated (below)
   'media' // published HLS renditions, playlists, posters
   'azure-webjobs-hosts' // timer locks and host state (the Functions host and the local runtime both use it)
+  'review' // frames and audio chunks of each video WeChat's content check fetched (read-only SAS); kept for appeals
+  'wechat' // the app's one WeChat access token, shared by every instance, and its refresh lease
   'models' // recommender model versions, training reports, the latest pointer and the retraining lock
   'templates' // motion templates: staging revisions and published documents (Serverless.Templates)
   'deployments' // not used by the code: the Flex Consumption deployment package (functionAppConfig.deployment)
@@ -95,6 +97,9 @@ var tables = [
   'Videos' // the video catalog and the read model of each video's pipeline (the Durable task hub keeps its own tables)
   'ReadyVideos' // index of Ready videos, newest first
   'PipelineSlots' // admission to the pipeline: one row per slot (Pipeline__MaxConcurrentVideos)
+  'WeChatUsers' // the openid behind each WeChat user id (the content check names the uploader); never returned by the API
+  'WeChatQuota' // content check calls per minute and per day across every instance
+  'ReviewTraces' // content check trace ids: the sample and video each checks, and WeChat's pushed verdict
   'LocalRuntimeUploads' // the local host's upload watcher (declared so one storage layout serves both hosts)
   'RecEvents' // user events by hour of occurrence (training scans a window)
   'RecUserEvents' // user events by user, newest first (recent history for the feed rules)
@@ -139,6 +144,22 @@ var appSettings = {
   WeChat__AttemptTimeoutSeconds: '5'
   WeChat__MaxRetries: '2'
   WeChat__RetryDelayMilliseconds: '200'
+  // WeChat's content check before publishing (media_check_async v2); the verdicts are pushed to /api/wechat/push, the
+  // mini-program's message server URL (set in the WeChat console with this Token and EncodingAESKey, data format JSON or XML).
+  Review__Enabled: 'true'
+  Review__PushToken: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatPushToken)'
+  // Safe mode (encrypted pushes); the secret holds a single space for plain mode.
+  Review__EncodingAesKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatEncodingAesKey)'
+  Review__Scene: '4' // 1 profile, 2 comment, 3 forum, 4 social log (users' posts)
+  Review__FrameIntervalSeconds: '5'
+  Review__SceneChangeThreshold: '0.4'
+  Review__MaxFrames: '60'
+  Review__AudioChunkSeconds: '60'
+  Review__VerdictDeadlineMinutes: '35' // WeChat promises verdicts within 30 minutes; later, the video waits for an operator
+  Review__MediaUrlMinutes: '35'
+  Review__CallsPerMinute: '1800' // of WeChat's 2,000 a minute per app
+  Review__CallsPerDay: '190000' // of WeChat's 200,000 a day per app
+  Review__PushMaxAgeMinutes: '5'
   Edge__MaxRequestBodyBytes: '1048576'
   Edge__LoginPermitsPerMinutePerIp: '30'
   Edge__UploadPermitsPerMinutePerUser: '30'

@@ -46,8 +46,11 @@ internal sealed class VideoFunctions(UploadService uploads, IVideoCatalog catalo
 
     [Function("DeleteVideo")]
     public async Task<IResult> DeleteVideoAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "videos/{videoId}")] HttpRequest req, string videoId, CancellationToken cancellationToken) =>
-        await UploadsApi.DeleteVideoAsync(videoId, req.HttpContext.User, lifecycle, cancellationToken).ConfigureAwait(false);
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "videos/{videoId}")] HttpRequest req,
+        string videoId,
+        [DurableClient] DurableTaskClient durable,
+        CancellationToken cancellationToken) =>
+        await UploadsApi.DeleteVideoAsync(videoId, req.HttpContext.User, lifecycle, durable, cancellationToken).ConfigureAwait(false);
 
     /// <summary>An operator runs the pipeline again (a new orchestration of the video's instance id).</summary>
     [Function("ReprocessVideo")]

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Serverless.Storage;
 
 namespace Serverless.Identity;
 
@@ -26,6 +27,8 @@ public static class IdentityExtensions
         services.AddSingleton<UserIdDeriver>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<SignInService>();
+        services.AddSingleton<IWeChatUsers, WeChatUserDirectory>();
+        services.AddStorageResources(new StorageResource(StorageResourceKind.Table, WeChatUserDirectory.Table));
         services.AddSingleton<WeChatResilience>();
         services.AddHttpClient<IWeChatSessionClient, WeChatSessionClient>((sp, http) =>
             {

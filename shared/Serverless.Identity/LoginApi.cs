@@ -2,8 +2,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Http;
+using Serverless.Storage;
 
 namespace Serverless.Identity;
 
@@ -31,12 +33,14 @@ public static class LoginApi
 }
 
 /// <summary>Turns a login code into a user id and a token. The user id never comes from the client.</summary>
-internal sealed class SignInService(
+internal sealed partial class SignInService(
     IWeChatSessionClient wechat,
     UserIdDeriver userIds,
     TokenService tokens,
     IOptions<IdentityOptions> identity,
-    IOptions<WeChatOptions> wechatOptions)
+    IOptions<WeChatOptions> wechatOptions,
+    IWeChatUsers wechatUsers,
+    ILogger<SignInService> logger)
 {
     public async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> SignInAsync(string? code, HttpResponse response, CancellationToken cancellationToken)
     {
@@ -69,6 +73,7 @@ internal sealed class SignInService(
             {
                 var session = await wechat.ExchangeCodeAsync(code, cancellationToken).ConfigureAwait(false);
                 userId = userIds.FromWeChat(wechatOptions.Value.AppId, session.OpenId);
+                await RememberOpenIdAsync(userId, session.OpenId, cancellationToken).ConfigureAwait(false);
             }
             catch (WeChatSignInException ex)
             {
@@ -79,6 +84,23 @@ internal sealed class SignInService(
         var token = tokens.Issue(userId);
         return TypedResults.Ok(new LoginResponse(token.Token, token.ExpiresAt, userId));
     }
+
+    /// <summary>Kept for WeChat's content check of the user's uploads; a sign-in does not fail for it (their uploads then wait for an operator's review).</summary>
+    private async Task RememberOpenIdAsync(string userId, string openId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var quick = StorageCallScope.BeginInteractive();
+            await wechatUsers.RecordSignInAsync(userId, openId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageException ex)
+        {
+            LogOpenIdNotRecorded(logger, userId, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "The openid of user {UserId} could not be recorded ({Reason}); their uploads' content check needs it")]
+    private static partial void LogOpenIdNotRecorded(ILogger logger, string userId, string reason);
 
     private static ProblemHttpResult InvalidCode() =>
         Problems.BadRequest("invalid-login-code", "The login code is missing, malformed, expired or already used; call wx.login again.");

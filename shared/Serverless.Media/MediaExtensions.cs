@@ -25,6 +25,7 @@ public static class MediaExtensions
         builder.Services.TryAddSingleton<IMediaProbe>(sp => sp.GetRequiredService<FfprobeMediaProbe>());
         builder.Services.TryAddSingleton<IHlsTranscoder, FfmpegHlsTranscoder>();
         builder.Services.TryAddSingleton<IPosterExtractor, FfmpegPosterExtractor>();
+        builder.Services.TryAddSingleton<Review.IReviewSampler, Review.FfmpegReviewSampler>();
         return builder;
     }
 

@@ -184,7 +184,7 @@ internal sealed partial class PipelineActivities
     {
         await _videos.UpdateAsync(
             input.VideoId,
-            e => e.Video.Status is VideoStatus.Ready or VideoStatus.Failed or VideoStatus.Deleted
+            e => e.Video.Status is VideoStatus.Ready or VideoStatus.Failed or VideoStatus.Deleted or VideoStatus.Rejected
                 ? null
                 : e with
                 {
@@ -211,7 +211,7 @@ internal sealed partial class PipelineActivities
     /// One step's bookkeeping around its work: marks it running in the row (stage, attempt, start time), runs it, records the
     /// outcome with the work's own change to the row, and classifies a failure for the orchestration.
     /// </summary>
-    private async Task<T> RunAsync<T>(string videoId, PipelineStep step, Func<Task<(T Result, Func<VideoEntry, VideoEntry>? Record)>> work, CancellationToken cancellationToken)
+    internal async Task<T> RunAsync<T>(string videoId, PipelineStep step, Func<Task<(T Result, Func<VideoEntry, VideoEntry>? Record)>> work, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
         var attempt = 0;
@@ -221,7 +221,7 @@ internal sealed partial class PipelineActivities
                 videoId,
                 e =>
                 {
-                    if (e.Video.Status is VideoStatus.Deleted or VideoStatus.Ready or VideoStatus.Failed)
+                    if (e.Video.Status is VideoStatus.Deleted or VideoStatus.Ready or VideoStatus.Failed or VideoStatus.Rejected)
                     {
                         return null;
                     }
@@ -380,7 +380,7 @@ internal sealed partial class PipelineActivities
     private static string LastLine(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
 
-    private string SourceUrl(string videoId) =>
+    internal string SourceUrl(string videoId) =>
         _signer.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Read, _time.GetUtcNow() + SourceUrlLifetime).AbsoluteUri;
 
     private Task UploadAsync(string path, string blobName, CancellationToken cancellationToken) =>

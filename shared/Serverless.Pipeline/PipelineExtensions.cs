@@ -4,7 +4,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Serverless;
 using Serverless.Functions;
+using Serverless.Identity;
+using Serverless.Pipeline.Review;
+using Serverless.Review;
 using Serverless.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Serverless.Pipeline;
 
@@ -28,7 +32,8 @@ public static class PipelineExtensions
             new StorageResource(StorageResourceKind.Queue, PipelineOptions.UploadQueue),
             new StorageResource(StorageResourceKind.Table, VideoRepository.Table),
             new StorageResource(StorageResourceKind.Table, VideoRepository.ReadyIndexTable),
-            new StorageResource(StorageResourceKind.Table, PipelineSlots.Table));
+            new StorageResource(StorageResourceKind.Table, PipelineSlots.Table),
+            new StorageResource(StorageResourceKind.Container, MediaLayout.ReviewContainer));
         builder.Services.AddSingleton(new BlobCreatedSubscription(MediaLayout.UploadsContainer, PipelineOptions.UploadQueue));
         builder.Services.AddSingleton<VideoRepository>();
         builder.Services.AddSingleton<IVideoCatalog>(sp => sp.GetRequiredService<VideoRepository>());
@@ -37,6 +42,19 @@ public static class PipelineExtensions
         builder.Services.AddSingleton<PipelineActivities>();
         builder.Services.AddSingleton<PipelineStarter>();
         builder.Services.AddSingleton<PipelineSlots>();
+        builder.AddContentReview();
+        builder.Services.AddSingleton<ReviewActivities>();
+        builder.Services.AddSingleton<ReviewApi>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var review = sp.GetRequiredService<IOptions<ReviewOptions>>().Value;
+            return new WeChatPushVerifier(
+                review.PushToken,
+                string.IsNullOrWhiteSpace(review.EncodingAesKey) ? null : review.EncodingAesKey.Trim(),
+                sp.GetRequiredService<IOptions<WeChatOptions>>().Value.AppId,
+                sp.GetRequiredService<TimeProvider>(),
+                review.PushMaxAgeMinutes > 0 ? TimeSpan.FromMinutes(review.PushMaxAgeMinutes) : null);
+        });
         builder.Services.TryAddSingleton(new PipelineScope("default")); // the app names it after its Durable task hub
         builder.Services.AddSingleton<WorkArea>();
         builder.Services.AddHostedService<WorkFolderCleanup>();

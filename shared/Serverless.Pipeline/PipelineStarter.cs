@@ -22,14 +22,17 @@ internal sealed partial class PipelineStarter
     private readonly VideoRepository _videos;
     private readonly IBlobStore _blobs;
     private readonly IOptions<PipelineOptions> _options;
+    private readonly IOptions<Serverless.Review.ReviewOptions> _review;
     private readonly TimeProvider _time;
     private readonly ILogger<PipelineStarter> _logger;
 
-    public PipelineStarter(VideoRepository videos, IBlobStore blobs, IOptions<PipelineOptions> options, TimeProvider time, ILogger<PipelineStarter> logger)
+    public PipelineStarter(
+        VideoRepository videos, IBlobStore blobs, IOptions<PipelineOptions> options, IOptions<Serverless.Review.ReviewOptions> review, TimeProvider time, ILogger<PipelineStarter> logger)
     {
         _videos = videos;
         _blobs = blobs;
         _options = options;
+        _review = review;
         _time = time;
         _logger = logger;
     }
@@ -80,7 +83,7 @@ internal sealed partial class PipelineStarter
         {
             await client.ScheduleNewOrchestrationInstanceAsync(
                 VideoPipeline.Name,
-                new PipelineInput(videoId, options.MaxStepAttempts, options.RetryBaseDelaySeconds),
+                new PipelineInput(videoId, options.MaxStepAttempts, options.RetryBaseDelaySeconds, _review.Value.Enabled ? _review.Value.VerdictDeadlineMinutes : null),
                 new StartOrchestrationOptions(videoId),
                 cancellationToken).ConfigureAwait(false);
         }

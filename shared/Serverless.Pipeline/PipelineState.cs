@@ -10,6 +10,9 @@ public enum PipelineStep
     TranscodeLadder,
     PackageHls,
     CreatePoster,
+
+    /// <summary>WeChat's content check: samples taken and submitted, verdicts awaited (an operator decides what it could not).</summary>
+    ReviewContent,
     PublishVideo,
 }
 
@@ -42,9 +45,10 @@ public sealed record PipelineState(
     IReadOnlyList<RenditionRecord>? Renditions,
     DateTimeOffset StartedAt)
 {
+    /// <summary>Every step pending; the content review's only once it runs (with the review off it never does).</summary>
     public static PipelineState Start(DateTimeOffset now) => new(
         PipelineStep.ProbeSource,
-        Enum.GetValues<PipelineStep>().ToDictionary(s => s, _ => StepState.New),
+        Enum.GetValues<PipelineStep>().Where(s => s != PipelineStep.ReviewContent).ToDictionary(s => s, _ => StepState.New),
         null,
         null,
         null,

@@ -99,10 +99,10 @@ public static class UploadsApi
 
     /// <summary>The owner deletes their video: unpublished at once, then its media and source are deleted.</summary>
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteVideoAsync(
-        string videoId, ClaimsPrincipal user, VideoLifecycle lifecycle, CancellationToken cancellationToken)
+        string videoId, ClaimsPrincipal user, VideoLifecycle lifecycle, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         if (!VideoIds.IsValid(videoId)
-            || await lifecycle.DeleteAsync(user.GetUserId(), videoId, cancellationToken).ConfigureAwait(false) != LifecycleOutcome.Done)
+            || await lifecycle.DeleteAsync(user.GetUserId(), videoId, durable, cancellationToken).ConfigureAwait(false) != LifecycleOutcome.Done)
         {
             return Problems.NotFound("video-not-found", "No such video.");
         }

@@ -19,7 +19,7 @@ public enum LifecycleOutcome
 /// </summary>
 internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore blobs, PipelineStarter starter, ILogger<VideoLifecycle> logger)
 {
-    public async Task<LifecycleOutcome> DeleteAsync(string ownerId, string videoId, CancellationToken cancellationToken)
+    public async Task<LifecycleOutcome> DeleteAsync(string ownerId, string videoId, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         VideoRecord? before = null;
         var entry = await videos.UpdateAsync(
@@ -47,9 +47,16 @@ internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore 
             await videos.RemoveFromReadyIndexAsync(before, cancellationToken).ConfigureAwait(false);
         }
 
+        // A review waiting for verdicts or an operator would wait for ever: it ends now.
+        if (before is { Status: VideoStatus.InReview } or { Status: VideoStatus.Processing, Stage: nameof(PipelineStep.ReviewContent) })
+        {
+            await WithdrawReviewAsync(durable, videoId, cancellationToken).ConfigureAwait(false);
+        }
+
         var media = await blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+        var samples = await blobs.DeletePrefixAsync(MediaLayout.ReviewContainer, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
         var sources = await blobs.DeletePrefixAsync(MediaLayout.UploadsContainer, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
-        LogDeleted(logger, videoId, media + sources);
+        LogDeleted(logger, videoId, media + samples + sources);
         return LifecycleOutcome.Done;
     }
 
@@ -90,6 +97,25 @@ internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore 
         LogReprocessing(logger, videoId);
         return LifecycleOutcome.Done;
     }
+
+    private async Task WithdrawReviewAsync(DurableTaskClient durable, string videoId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await durable.RaiseEventAsync(
+                videoId, Serverless.Review.ReviewVerdict.EventName,
+                new Serverless.Review.ReviewVerdict(Serverless.Review.VerdictSource.Withdrawn, Serverless.Review.MediaCheckSuggest.Review, null, null, null),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The video is Deleted already: the review's next step sees it (an operator's decision is refused for it).
+            LogNotWithdrawn(logger, videoId, ex.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(EventId = 252, Level = LogLevel.Warning, Message = "Video {VideoId} deleted while in review, but its review could not be told ({Error})")]
+    private static partial void LogNotWithdrawn(ILogger logger, string videoId, string error);
 
     [LoggerMessage(EventId = 250, Level = LogLevel.Information, Message = "Video {VideoId} deleted by its owner ({Blobs} blobs removed).")]
     private static partial void LogDeleted(ILogger logger, string videoId, int blobs);

@@ -3,8 +3,9 @@ using Serverless.Media;
 
 namespace Serverless.Pipeline;
 
-/// <summary>What the orchestration is started with. The retry settings travel in the input so replays decide alike.</summary>
-public sealed record PipelineInput(string VideoId, int MaxStepAttempts, double RetryBaseDelaySeconds);
+/// <summary>What the orchestration is started with. The settings travel in the input so replays decide alike.</summary>
+/// <param name="ReviewDeadlineMinutes">How long WeChat's content check is waited for; null when uploads are published unchecked.</param>
+public sealed record PipelineInput(string VideoId, int MaxStepAttempts, double RetryBaseDelaySeconds, double? ReviewDeadlineMinutes = null);
 
 /// <summary>How an orchestration ended (its output).</summary>
 public sealed record PipelineOutcome(string VideoId, VideoStatus Status, string? Reason);
@@ -25,7 +26,8 @@ public sealed record FailVideoInput(string VideoId, PipelineStep Step, string Re
 
 /// <summary>
 /// The upload pipeline as a Durable orchestration (instance id = video id): probe → transcode the ladder → package HLS →
-/// poster → publish. Deterministic replayable code: no I/O, no clock but the context's; every decision about a failed step is
+/// poster → content review (<see cref="ContentReview"/>, when on) → publish. The review runs after the video's pipeline slot
+/// is freed: waiting for WeChat's verdicts holds no transcoding capacity. Deterministic replayable code: no I/O, no clock but the context's; every decision about a failed step is
 /// <see cref="StepRetry.Decide"/>'s. The activities (<see cref="PipelineActivities"/>) do the work and keep the videos table
 /// (the API's read model) up to date.
 /// </summary>
@@ -59,24 +61,47 @@ public static class VideoPipeline
             stopWaiting.Cancel(); // synchronously: an orchestrator's continuations run on its own thread
         }
 
+        Produced produced;
         try
         {
-            return await RunStepsAsync(context, input).ConfigureAwait(true);
+            produced = await ProduceAsync(context, input).ConfigureAwait(true);
         }
         finally
         {
             await context.CallActivityAsync(ActivityNames.ReleaseSlot, input.VideoId, SlotRetry).ConfigureAwait(true);
         }
+
+        if (produced.Outcome is { } ended)
+        {
+            return ended;
+        }
+
+        if (await ContentReview.RunAsync(context, input, produced.Source!).ConfigureAwait(true) is { } notPublished)
+        {
+            return notPublished;
+        }
+
+        return await PublishAsync(context, input, produced.Renditions!).ConfigureAwait(true);
     }
 
-    private static async Task<PipelineOutcome> RunStepsAsync(TaskOrchestrationContext context, PipelineInput input)
+    private static async Task<PipelineOutcome> PublishAsync(TaskOrchestrationContext context, PipelineInput input, IReadOnlyList<RenditionRecord> renditions)
+    {
+        var published = await RunStepAsync<bool>(context, input, PipelineStep.PublishVideo, new PublishInput(input.VideoId, renditions)).ConfigureAwait(true);
+        return published.Outcome ?? new PipelineOutcome(input.VideoId, VideoStatus.Ready, null);
+    }
+
+    /// <summary>
+    /// Everything that needs a pipeline slot: probe, transcode, package, poster, and the publish when no review is to come
+    /// (its outcome is then the pipeline's).
+    /// </summary>
+    private static async Task<Produced> ProduceAsync(TaskOrchestrationContext context, PipelineInput input)
     {
         var videoId = input.VideoId;
 
         var probe = await RunStepAsync<ProbeOutput>(context, input, PipelineStep.ProbeSource, videoId).ConfigureAwait(true);
         if (probe.Outcome is { } stoppedAtProbe)
         {
-            return stoppedAtProbe;
+            return new Produced(stoppedAtProbe, null, null);
         }
 
         var source = probe.Value!.Source;
@@ -84,7 +109,7 @@ public static class VideoPipeline
         var transcode = await RunStepAsync<TranscodeOutput>(context, input, PipelineStep.TranscodeLadder, new TranscodeInput(videoId, source, ladder)).ConfigureAwait(true);
         if (transcode.Outcome is { } stoppedAtTranscode)
         {
-            return stoppedAtTranscode;
+            return new Produced(stoppedAtTranscode, null, null);
         }
 
         var renditions = transcode.Value!.Renditions;
@@ -92,22 +117,26 @@ public static class VideoPipeline
         {
             (PipelineStep.PackageHls, new PackageInput(videoId, source.DurationSeconds, ladder, renditions)),
             (PipelineStep.CreatePoster, new PosterInput(videoId, source)),
-            (PipelineStep.PublishVideo, new PublishInput(videoId, renditions)),
         };
         foreach (var (step, stepInput) in steps)
         {
             var done = await RunStepAsync<bool>(context, input, step, stepInput).ConfigureAwait(true);
             if (done.Outcome is { } stopped)
             {
-                return stopped;
+                return new Produced(stopped, null, null);
             }
         }
 
-        return new PipelineOutcome(videoId, VideoStatus.Ready, null);
+        if (input.ReviewDeadlineMinutes is null)
+        {
+            return new Produced(await PublishAsync(context, input, renditions).ConfigureAwait(true), source, renditions);
+        }
+
+        return new Produced(null, source, renditions);
     }
 
     /// <summary>Calls one step's activity until it succeeds, or the retry rules give up (the video is then Failed with the reason).</summary>
-    private static async Task<StepRun<T>> RunStepAsync<T>(TaskOrchestrationContext context, PipelineInput input, PipelineStep step, object stepInput)
+    internal static async Task<StepRun<T>> RunStepAsync<T>(TaskOrchestrationContext context, PipelineInput input, PipelineStep step, object stepInput)
     {
         var attempt = 1;
         var outageRetries = 0;
@@ -136,7 +165,10 @@ public static class VideoPipeline
         }
     }
 
-    private sealed record StepRun<T>(T? Value, PipelineOutcome? Outcome);
+    internal sealed record StepRun<T>(T? Value, PipelineOutcome? Outcome);
+
+    /// <summary>What the slot's steps produced, or how the pipeline stopped.</summary>
+    private sealed record Produced(PipelineOutcome? Outcome, MediaInfo? Source, IReadOnlyList<RenditionRecord>? Renditions);
 }
 
 /// <summary>The names the activities are registered under (one per <see cref="PipelineStep"/>, plus the failure write).</summary>
@@ -150,6 +182,10 @@ public static class ActivityNames
     public const string FailVideo = "FailVideo";
     public const string AcquireSlot = "AcquireSlot";
     public const string ReleaseSlot = "ReleaseSlot";
+    public const string PrepareReview = nameof(PipelineStep.ReviewContent);
+    public const string SubmitReviewSample = "SubmitReviewSample";
+    public const string MarkInReview = "MarkInReview";
+    public const string RejectVideo = "RejectVideo";
 }
 
 /// <summary>Why an activity failed, as the orchestration tells failures apart.</summary>
@@ -300,6 +336,7 @@ public static class StepRetry
         PipelineStep.TranscodeLadder => "Transcoding",
         PipelineStep.PackageHls => "Packaging HLS",
         PipelineStep.CreatePoster => "Creating the poster",
+        PipelineStep.ReviewContent => "Preparing the content review",
         PipelineStep.PublishVideo => "Publishing",
         _ => step.ToString(),
     };

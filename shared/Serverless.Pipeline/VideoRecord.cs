@@ -1,6 +1,6 @@
 namespace Serverless.Pipeline;
 
-/// <summary>Where a video is in its life: uploading, in the pipeline, playable, or failed with a reason.</summary>
+/// <summary>Where a video is in its life: uploading, in the pipeline, waiting for a person's review, playable, rejected or failed with a reason.</summary>
 public enum VideoStatus
 {
     Uploading,
@@ -10,6 +10,12 @@ public enum VideoStatus
 
     /// <summary>Deleted by its owner: never shown or played again; its media is deleted.</summary>
     Deleted,
+
+    /// <summary>Produced, but the content check needs a person (WeChat asked for one, or its verdict did not come in time): in the operators' queue; only its owner may watch it.</summary>
+    InReview,
+
+    /// <summary>The content check found it risky (or an operator rejected it): never playable; its media is kept for an appeal; <see cref="VideoRecord.Error"/> says why.</summary>
+    Rejected,
 }
 
 /// <summary>One published rendition of a Ready video.</summary>
@@ -41,6 +47,12 @@ public sealed record VideoRecord(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? ReadyAt)
 {
+    /// <summary>
+    /// Its owner may watch it before it is published: its HLS is complete and it waits for the content review (never once it
+    /// was rejected).
+    /// </summary>
+    public bool IsProducedUnpublished => Status == VideoStatus.InReview || (Status == VideoStatus.Processing && Stage == nameof(PipelineStep.ReviewContent));
+
     /// <summary>Blob name of the master playlist (valid once Ready).</summary>
     public string MasterPlaylistPath => MediaLayout.MasterPlaylist(VideoId);
 
@@ -95,4 +107,9 @@ public static class MediaLayout
     public static string RenditionPlaylist(string videoId, string rendition) => RenditionFolder(videoId, rendition) + "index.m3u8";
 
     public static string Poster(string videoId) => videoId + "/poster.jpg";
+
+    /// <summary>The private container of the frames and audio chunks WeChat's content check fetches (kept for appeals).</summary>
+    public const string ReviewContainer = "review";
+
+    public static string ReviewSample(string videoId, string file) => $"{videoId}/{file}";
 }

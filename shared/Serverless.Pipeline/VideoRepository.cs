@@ -146,6 +146,13 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time, IEn
         }
     }
 
+    /// <summary>Videos in <paramref name="status"/>, a page at a time (a filtered scan of the catalog: fine for the operators' queues).</summary>
+    public async Task<VideoPage> ListByStatusAsync(VideoStatus status, int count, string? cursor, CancellationToken cancellationToken)
+    {
+        var page = await tables.QueryPageAsync(Table, TableFilter.Equal("Status", status.ToString()), count, cursor, cancellationToken).ConfigureAwait(false);
+        return new VideoPage(page.Rows.Select(r => FromRow(r).Video).ToList(), page.ContinuationToken);
+    }
+
     /// <summary>Videos in <paramref name="status"/> whose row has not changed since <paramref name="before"/>.</summary>
     public async IAsyncEnumerable<VideoEntry> ListStaleAsync(VideoStatus status, DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -49,7 +49,12 @@ internal static class PlaybackApi
                 MasterUrl(context.Request, options.Value, videoId, p.Token.Value), p.Token.ExpiresAt, p.PosterUrl)),
             PlaybackLookup.NotReady n => Problems.Conflict(
                 "video-not-ready",
-                n.Status == VideoStatus.Failed ? "The video failed processing and cannot be played." : "The video is not ready for playback yet.",
+                n.Status switch
+                {
+                    VideoStatus.Failed => "The video failed processing and cannot be played.",
+                    VideoStatus.Rejected => "The video was rejected by the content review and cannot be played.",
+                    _ => "The video is not ready for playback yet.",
+                },
                 new Dictionary<string, object?> { ["status"] = n.Status.ToString(), ["error"] = n.Error }),
             _ => VideoNotFound(),
         };

@@ -20,8 +20,8 @@ internal abstract record PlaybackLookup
 
 /// <summary>
 /// Grants playback of Ready videos: a token for the signed playlists and a signed poster URL expiring with it. A video
-/// that is not Ready is visible (as 409 with its status) to its owner only; to anyone else it does not exist, as in the
-/// status API.
+/// that is not Ready is visible (as 409 with its status) to its owner only — who may already watch it while it waits for the
+/// content review; to anyone else it does not exist, as in the status API. A rejected video is played to nobody.
 /// </summary>
 internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache readyVideos, IPlaybackTokens tokens, IBlobSasSigner signer)
 {
@@ -33,7 +33,8 @@ internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache rea
             return new PlaybackLookup.NotFound();
         }
 
-        if (video.Status != VideoStatus.Ready)
+        // Before it is published only its owner may watch it, once it is produced and waits for the content review.
+        if (video.Status != VideoStatus.Ready && !video.IsProducedUnpublished)
         {
             return new PlaybackLookup.NotReady(video.Status, video.Error);
         }

@@ -9,8 +9,10 @@ namespace Serverless.IntegrationTests.Identity;
 /// <summary>
 /// A real HTTP server on loopback answering <c>GET /sns/jscode2session</c> the way WeChat does (JSON with
 /// <c>Content-Type: text/plain</c>), since WeChat itself cannot be reached from here. The js_code picks the behaviour.
+/// Its content-check side (<c>cgi-bin/stable_token</c>, <c>wxa/media_check_async</c>, and pushes to the app's message
+/// server) is in FakeWeChat.ContentCheck.cs.
 /// </summary>
-public sealed class FakeWeChat : IAsyncLifetime
+public sealed partial class FakeWeChat : IAsyncLifetime
 {
     public const string AppId = "wxfaketestappid";
     public const string AppSecret = "fake-app-secret-7f3a9c";
@@ -33,12 +35,14 @@ public sealed class FakeWeChat : IAsyncLifetime
         builder.Logging.ClearProviders();
         _app = builder.Build();
         _app.MapGet("/sns/jscode2session", Answer);
+        MapContentCheck(_app);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
     }
 
     public async Task DisposeAsync()
     {
+        await StopPushingAsync();
         if (_app is not null)
         {
             await _app.DisposeAsync();

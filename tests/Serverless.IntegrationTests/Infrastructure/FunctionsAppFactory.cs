@@ -36,6 +36,7 @@ public sealed class FunctionsAppFactory(
         ["Edge:UploadPermitsPerMinutePerIp"] = "100000",
         ["Edge:EventPermitsPerMinutePerUser"] = "100000",
         ["Edge:EventPermitsPerMinutePerIp"] = "100000",
+        ["Review:Enabled"] = "false", // the review's own tests turn it on, with a fake WeChat
     };
 
     /// <summary>The playback-token signing key of test apps (base64 of 32 bytes).</summary>

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Serverless.IntegrationTests.Identity;
+using Serverless.IntegrationTests.Infrastructure;
+
+namespace Serverless.IntegrationTests.Review;
+
+/// <summary>What the content review tests share: the app's settings against the fake WeChat, WeChat sign-in, uploads and waits.</summary>
+internal static class ReviewTestKit
+{
+    public static Dictionary<string, string?> Settings(FakeWeChat wechat, string work, double deadlineMinutes, bool safeMode = false) => new()
+    {
+        ["WeChat:AppId"] = FakeWeChat.AppId,
+        ["WeChat:AppSecret"] = FakeWeChat.AppSecret,
+        ["WeChat:BaseUrl"] = wechat.BaseAddress.ToString(),
+        ["Review:Enabled"] = "true",
+        ["Review:PushToken"] = FakeWeChat.PushToken,
+        ["Review:EncodingAesKey"] = safeMode ? FakeWeChat.EncodingAesKey : string.Empty,
+        ["Review:FrameIntervalSeconds"] = "1",
+        ["Review:VerdictDeadlineMinutes"] = deadlineMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
+        ["Media:WorkDirectory"] = Path.Combine(work, "media-work"),
+    };
+
+    /// <summary>Signs in through WeChat (the fake's openid is "o" + the code), so the uploads have an openid to be checked under.</summary>
+    public static async Task<HttpClient> SignInWithWeChatAsync(HttpClient client, string code)
+    {
+        using var response = await client.PostAsJsonAsync("/api/auth/login", new { code });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var login = await response.Content.ReadFromJsonAsync<JsonElement>();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("token").GetString());
+        return client;
+    }
+
+    /// <summary>Creates an upload and puts the clip at its upload URL; returns the video id.</summary>
+    public static async Task<string> UploadAsync(HttpClient client, string clip)
+    {
+        using var created = await client.PostAsJsonAsync("/api/uploads", new { fileName = Path.GetFileName(clip), contentType = "video/mp4", sizeBytes = new FileInfo(clip).Length });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        using var http = new HttpClient();
+        using var put = new HttpRequestMessage(HttpMethod.Put, body.GetProperty("uploadUrl").GetString()) { Content = new ByteArrayContent(await File.ReadAllBytesAsync(clip)) };
+        put.Headers.Add("x-ms-blob-type", "BlockBlob");
+        Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(put)).StatusCode);
+        return body.GetProperty("videoId").GetString()!;
+    }
+
+    /// <summary>Waits until the owner sees the video in one of <paramref name="statuses"/> (and fails at once on a different end).</summary>
+    public static async Task<JsonElement> WaitForStatusAsync(HttpClient owner, string videoId, TimeSpan timeout, params string[] statuses)
+    {
+        var clock = Stopwatch.StartNew();
+        JsonElement status = default;
+        while (clock.Elapsed < timeout)
+        {
+            status = await owner.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}");
+            var now = status.GetProperty("status").GetString();
+            if (statuses.Contains(now))
+            {
+                return status;
+            }
+
+            Assert.False(now is "Failed" or "Deleted", $"Video {videoId} ended {now}: {status}");
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"Video {videoId} was not {string.Join("/", statuses)} within {timeout.TotalSeconds:0} s: {status}");
+    }
+
+    public static string Clip() => TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2)).GetAwaiter().GetResult();
+}
+
+/// <summary>
+/// An app with the review on, against the fake WeChat, on an Azurite of its own: on the run's shared one, another class's
+/// app (review off) could take an upload event and publish the video unchecked. Pushes go to this app.
+/// </summary>
+internal sealed class ReviewApp : IAsyncDisposable
+{
+    private readonly AzuriteProcess _azurite;
+    private readonly FakeWeChat _wechat;
+    private readonly string _work;
+
+    private ReviewApp(AzuriteProcess azurite, FakeWeChat wechat, string work, FunctionsAppFactory app)
+    {
+        _azurite = azurite;
+        _wechat = wechat;
+        _work = work;
+        App = app;
+    }
+
+    public FunctionsAppFactory App { get; }
+
+    public static async Task<ReviewApp> StartAsync(FakeWeChat wechat, double deadlineMinutes, bool safeMode = false)
+    {
+        var azurite = new AzuriteProcess();
+        await azurite.InitializeAsync();
+        var work = Directory.CreateTempSubdirectory("review-").FullName;
+        var app = new FunctionsAppFactory(azurite.ConnectionString, ReviewTestKit.Settings(wechat, work, deadlineMinutes, safeMode));
+        wechat.PushTo = app.CreateClient();
+        wechat.SafeMode = safeMode;
+        return new ReviewApp(azurite, wechat, work, app);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _wechat.PushTo = null;
+        await App.DisposeAsync();
+        await _azurite.DisposeAsync();
+        Directory.Delete(_work, recursive: true);
+    }
+}
+
