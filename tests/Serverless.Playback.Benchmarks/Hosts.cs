@@ -142,6 +142,7 @@ internal sealed class AppHost : IAsyncDisposable
             ["Playback__SigningKey"] = SigningKey,
             ["Media__WorkDirectory"] = Path.Combine(work, "media-work"),
             ["Pipeline__RetryBaseDelaySeconds"] = "0.5",
+            ["Review__Enabled"] = "false", // no WeChat here: uploads are published unchecked
             ["Media__Preset"] = "ultrafast",
             ["Logging__LogLevel__Default"] = "Warning",
         };

@@ -43,7 +43,7 @@ sleep 2
 start_app() {
   port=$(free_port)
   (cd "$(dirname "$app_dll")" && ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$conn" LOCAL_SETTINGS_PATH=none \
-    Identity__AllowDevelopmentSignIn=true Media__WorkDirectory="$work/media-work" Logging__LogLevel__Default=Warning \
+    Identity__AllowDevelopmentSignIn=true Review__Enabled=false Media__WorkDirectory="$work/media-work" Logging__LogLevel__Default=Warning \
     Playback__SigningKey="$(python3 -c "import base64,os; print(base64.b64encode(os.urandom(32)).decode())")" \
     LocalRuntime__UploadWatchIntervalSeconds=0.2 exec dotnet "$app_dll" --urls "http://127.0.0.1:$port") >"$work/app.log" 2>&1 &
   app_pid=$!
