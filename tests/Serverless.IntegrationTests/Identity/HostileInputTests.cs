@@ -40,7 +40,7 @@ public sealed class HostileFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _azurite.InitializeAsync();
-        App = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" });
+        App = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false", ["Review:PushToken"] = "hostile-push-token", ["WeChat:AppId"] = "wxhostileappid" });
         var client = App.CreateClient();
         AliceToken = (await client.SignInAsync("alice")).Token;
         BobToken = (await client.SignInAsync("bob")).Token;
@@ -233,6 +233,13 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
         new("template admin write with malformed JSON", 400, f => Operator(HttpMethod.Put, "/api/admin/templates/t1", new StringContent("{\"id\":", Encoding.UTF8, Json))),
         new("template admin write to a traversal id", 400, f => Operator(HttpMethod.Put, "/api/admin/templates/..%2F..%2Fx", JsonBody(new { id = "../../x" }))),
         new("publish an unknown template", 404, f => Operator(HttpMethod.Post, "/api/admin/templates/no-such-template/publish", null)),
+        new("review decision with malformed JSON", 400, f => Operator(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/review", new StringContent("{\"decision\":", Encoding.UTF8, Json))),
+        new("review decision for an unknown video", 404, f => Operator(HttpMethod.Post, "/api/admin/videos/" + new string('a', 32) + "/review", JsonBody(new { decision = "approve" }))),
+        new("review decision on a video not in review", 409, f => Operator(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/review", JsonBody(new { decision = "approve" }))),
+        new("review decision with a user token", 401, f => Send(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/review", f.AliceToken, JsonBody(new { decision = "approve" }))),
+        new("review queue with count 0", 400, f => Operator(HttpMethod.Get, "/api/admin/reviews?count=0", null)),
+        new("WeChat push without a signature", 400, f => Send(HttpMethod.Post, "/api/wechat/push", null, new StringContent("{\"MsgType\":\"event\"}", Encoding.UTF8, Json))),
+        new("WeChat URL check with a forged signature", 403, f => Get("/api/wechat/push?signature=" + new string('0', 40) + "&timestamp=1&nonce=2&echostr=x", null)),
 
         // Sign-in.
         new("login with a number as code", 400, f => Send(HttpMethod.Post, "/api/auth/login", null, new StringContent("{\"code\":12345}", Encoding.UTF8, Json))),
