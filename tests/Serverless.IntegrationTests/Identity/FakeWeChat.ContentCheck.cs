@@ -37,6 +37,7 @@ public sealed partial class FakeWeChat
     private int _tokenCalls;
     private int _forcedTokenCalls;
     private int _rejectedByToken;
+    private int _accepted;
 
     /// <summary>What WeChat decides about a sample (null: no verdict is ever pushed).</summary>
     public Func<FakeMediaCheck, (MediaCheckSuggest Suggest, int Label)?> Verdict { get; set; } = _ => (MediaCheckSuggest.Pass, 100);
@@ -242,7 +243,9 @@ public sealed partial class FakeWeChat
             RandomNumberGenerator.GetHexString(8, true) + "-" + RandomNumberGenerator.GetHexString(8, true) + "-" + RandomNumberGenerator.GetHexString(8, true),
             openId, type, (int?)body?["scene"] ?? 0, 2, url, bytes, token);
         _checks[check.TraceId] = check;
-        if (ExpireTokenAfterChecks > 0 && _checks.Count == ExpireTokenAfterChecks)
+
+        // Counted atomically: concurrent checks reading the dictionary's count could both see past the threshold.
+        if (Interlocked.Increment(ref _accepted) == ExpireTokenAfterChecks)
         {
             ExpireToken();
         }
