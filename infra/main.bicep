@@ -182,7 +182,6 @@ var appSettings = {
   Media__MaxLadderShortSide: '720'
   Media__ProbeTimeoutSeconds: '60'
   Media__TranscodeTimeoutSeconds: '1800'
-  Media__PosterTimeoutSeconds: '120'
   Media__SegmentFormat: 'MpegTs'
   Pipeline__MaxUploadBytes: '1073741824'
   Pipeline__MaxMultipartUploadBytes: '104857600' // the Functions host's request limit: larger files take the upload URL

@@ -85,14 +85,6 @@ internal sealed partial class PipelineFunctions(PipelineStarter starter, Pipelin
     public Task<TranscodeOutput> TranscodeLadderAsync([ActivityTrigger] TranscodeInput input, CancellationToken cancellationToken) =>
         activities.TranscodeLadderAsync(input, cancellationToken);
 
-    [Function(ActivityNames.PackageHls)]
-    public Task<bool> PackageHlsAsync([ActivityTrigger] PackageInput input, CancellationToken cancellationToken) =>
-        activities.PackageHlsAsync(input, cancellationToken);
-
-    [Function(ActivityNames.CreatePoster)]
-    public Task<bool> CreatePosterAsync([ActivityTrigger] PosterInput input, CancellationToken cancellationToken) =>
-        activities.CreatePosterAsync(input, cancellationToken);
-
     [Function(ActivityNames.PublishVideo)]
     public Task<bool> PublishVideoAsync([ActivityTrigger] PublishInput input, CancellationToken cancellationToken) =>
         activities.PublishVideoAsync(input, cancellationToken);

@@ -31,20 +31,36 @@ public sealed record TranscodeRequest(string Input, string OutputDirectory, Medi
 /// <param name="FrameRate">The output frame rate.</param>
 public sealed record RenditionOutput(Rendition Rendition, string PlaylistPath, IReadOnlyList<string> Files, long PeakBandwidth, long AverageBandwidth, string Codecs, double FrameRate);
 
-/// <summary>All renditions of a transcode, in ladder order.</summary>
-public sealed record TranscodeResult(IReadOnlyList<RenditionOutput> Renditions);
+/// <summary>All renditions of a transcode, in ladder order, and the poster taken from the same decode.</summary>
+/// <param name="PosterPath">Full path of the representative poster JPEG (about a third into the clip).</param>
+public sealed record TranscodeResult(IReadOnlyList<RenditionOutput> Renditions, string PosterPath);
 
-/// <summary>Transcodes a source into an HLS ABR ladder in one ffmpeg pass.</summary>
+/// <summary>
+/// One rendition as far as ffmpeg has finished it: every segment it has closed, in order (never one still being written).
+/// </summary>
+/// <param name="Folder">Full path of the rendition's folder; segment URIs are file names in it.</param>
+/// <param name="InitPath">Full path of the fMP4 init segment once written (null for MPEG-TS).</param>
+/// <param name="Codecs">RFC 6381 codecs, read from the first segment.</param>
+/// <param name="FrameRate">The output frame rate, read from the first segment.</param>
+/// <param name="TargetDuration">The EXT-X-TARGETDURATION every version of its playlist carries (fixed before the first segment).</param>
+public sealed record LiveRendition(Rendition Rendition, string Folder, string? InitPath, IReadOnlyList<MediaSegment> Segments, string Codecs, double FrameRate, int TargetDuration);
+
+/// <summary>Told of the transcode's outputs as ffmpeg finishes them, so they can be published while it still encodes.</summary>
+/// <remarks>Calls come one at a time, in order; a call that throws stops the transcode with that exception.</remarks>
+public interface IHlsOutputListener
+{
+    /// <summary>The rendition has new complete segments (<see cref="LiveRendition.Segments"/> lists them all, old and new).</summary>
+    Task OnSegmentsAsync(LiveRendition rendition, CancellationToken cancellationToken);
+
+    /// <summary>A poster JPEG is complete: first the early one (from the clip's first second), later the representative one.</summary>
+    Task OnPosterAsync(string path, bool representative, CancellationToken cancellationToken);
+}
+
+/// <summary>Transcodes a source into an HLS ABR ladder and its poster in one ffmpeg pass (one decode).</summary>
 public interface IHlsTranscoder
 {
     /// <param name="progress">Receives 0..1 as ffmpeg advances.</param>
+    /// <param name="listener">Told of each segment and poster as soon as ffmpeg has closed it; null when only the end matters.</param>
     /// <exception cref="FfmpegException">ffmpeg failed, was killed or timed out.</exception>
-    Task<TranscodeResult> TranscodeAsync(TranscodeRequest request, IProgress<double>? progress, CancellationToken cancellationToken);
-}
-
-/// <summary>Writes a poster JPEG.</summary>
-public interface IPosterExtractor
-{
-    /// <summary>A JPEG of a representative frame (around a third into the clip), in display orientation, at most 720 px wide.</summary>
-    Task ExtractAsync(string input, string outputJpegPath, MediaInfo source, CancellationToken cancellationToken);
+    Task<TranscodeResult> TranscodeAsync(TranscodeRequest request, IProgress<double>? progress, IHlsOutputListener? listener, CancellationToken cancellationToken);
 }

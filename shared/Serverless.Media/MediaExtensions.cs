@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Serverless.Media.Posters;
 using Serverless.Media.Probing;
 using Serverless.Media.Processes;
 using Serverless.Media.Transcoding;
@@ -24,7 +23,6 @@ public static class MediaExtensions
         builder.Services.TryAddSingleton<FfprobeMediaProbe>();
         builder.Services.TryAddSingleton<IMediaProbe>(sp => sp.GetRequiredService<FfprobeMediaProbe>());
         builder.Services.TryAddSingleton<IHlsTranscoder, FfmpegHlsTranscoder>();
-        builder.Services.TryAddSingleton<IPosterExtractor, FfmpegPosterExtractor>();
         builder.Services.TryAddSingleton<Review.IReviewSampler, Review.FfmpegReviewSampler>();
         return builder;
     }

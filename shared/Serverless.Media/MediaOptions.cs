@@ -51,10 +51,6 @@ public sealed class MediaOptions
     [Range(1, 24 * 3600)]
     public int TranscodeTimeoutSeconds { get; set; } = 1800;
 
-    /// <summary>Budget of one poster extraction. Default 120 s.</summary>
-    [Range(1, 3600)]
-    public int PosterTimeoutSeconds { get; set; } = 120;
-
     /// <summary>HLS segment container. Default MPEG-TS (widest mini-program player support); fMP4 optional.</summary>
     public HlsSegmentFormat SegmentFormat { get; set; } = HlsSegmentFormat.MpegTs;
 

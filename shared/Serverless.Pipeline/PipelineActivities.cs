@@ -23,7 +23,6 @@ internal sealed partial class PipelineActivities
     private readonly VideoRepository _videos;
     private readonly IMediaProbe _probe;
     private readonly IHlsTranscoder _transcoder;
-    private readonly IPosterExtractor _posters;
     private readonly WorkArea _workArea;
     private readonly IOptions<PipelineOptions> _pipelineOptions;
     private readonly IOptions<MediaOptions> _mediaOptions;
@@ -36,7 +35,6 @@ internal sealed partial class PipelineActivities
         VideoRepository videos,
         IMediaProbe probe,
         IHlsTranscoder transcoder,
-        IPosterExtractor posters,
         WorkArea workArea,
         IOptions<PipelineOptions> pipelineOptions,
         IOptions<MediaOptions> mediaOptions,
@@ -48,7 +46,6 @@ internal sealed partial class PipelineActivities
         _videos = videos;
         _probe = probe;
         _transcoder = transcoder;
-        _posters = posters;
         _workArea = workArea;
         _pipelineOptions = pipelineOptions;
         _mediaOptions = mediaOptions;
@@ -89,6 +86,12 @@ internal sealed partial class PipelineActivities
             }));
         }, cancellationToken);
 
+    /// <summary>
+    /// Encodes the ladder and its posters in one ffmpeg pass and publishes while it encodes (<see cref="LivePublisher"/>):
+    /// each closed segment is uploaded at once, each rendition's playlist grows as an EVENT playlist, and the video is
+    /// playable as soon as every rendition has its first segment stored. When ffmpeg is done, the playlists are checked
+    /// against the HLS rules, the master is rewritten with the measured bandwidths, and the media playlists become VOD.
+    /// </summary>
     public Task<TranscodeOutput> TranscodeLadderAsync(TranscodeInput input, CancellationToken cancellationToken) =>
         RunAsync(input.VideoId, PipelineStep.TranscodeLadder, async () =>
         {
@@ -97,76 +100,40 @@ internal sealed partial class PipelineActivities
 
             // Fail (and retry later) before ffmpeg fills the disk, which would also starve every other step on this instance.
             DiskSpace.EnsureAvailable(work.Path, DiskSpace.EstimateTranscodeBytes(input.Source, input.Ladder));
+
+            // A re-run starts from nothing: no segment of an earlier attempt is served or left behind, and the video is not
+            // playable again until this attempt's first segments are stored.
+            await StopPlaybackAsync(videoId, cancellationToken).ConfigureAwait(false);
+
+            var publisher = new LivePublisher(this, videoId, input.Ladder, input.OwnerOnlyUntilPublished, cancellationToken);
             using var progress = new ProgressWriter(this, videoId, cancellationToken);
             var result = await _transcoder.TranscodeAsync(
                 new TranscodeRequest(SourceUrl(videoId), work.Path, input.Source, input.Ladder, _mediaOptions.Value.SegmentFormat),
-                new Progress<double>(p => progress.Report(p * 95)),
+                new Progress<double>(p => progress.Report(p * 99)),
+                publisher,
                 cancellationToken).ConfigureAwait(false);
             await progress.StopAsync().ConfigureAwait(false);
 
-            // A re-run may have fewer segments than an earlier attempt: clear the old outputs so no orphan remains.
-            await _blobs.DeletePrefixAsync(MediaLayout.Container, $"{videoId}/hls/", cancellationToken).ConfigureAwait(false);
-            foreach (var rendition in result.Renditions)
-            {
-                var folder = MediaLayout.RenditionFolder(videoId, rendition.Rendition.Name);
-                foreach (var file in rendition.Files.Where(f => !string.Equals(f, rendition.PlaylistPath, StringComparison.Ordinal)))
-                {
-                    await UploadAsync(file, folder + Path.GetFileName(file), cancellationToken).ConfigureAwait(false);
-                }
-
-                // The playlist last: it only names segments that are already there.
-                await UploadAsync(rendition.PlaylistPath, MediaLayout.RenditionPlaylist(videoId, rendition.Rendition.Name), cancellationToken).ConfigureAwait(false);
-            }
-
+            var playableAt = await publisher.CompleteAsync(result, input.Source.DurationSeconds, cancellationToken).ConfigureAwait(false);
             var records = result.Renditions
                 .Select(r => new RenditionRecord(r.Rendition.Name, r.Rendition.Width, r.Rendition.Height, r.PeakBandwidth, r.AverageBandwidth, r.Codecs, r.FrameRate))
                 .ToList();
             return (new TranscodeOutput(records), (Func<VideoEntry, VideoEntry>)(e => e with
             {
-                Video = e.Video with { Progress = 100 },
+                Video = e.Video with { Progress = 100, PlayableAt = e.Video.PlayableAt ?? playableAt, PlayableByOwnerOnly = input.OwnerOnlyUntilPublished },
                 State = e.State! with { Renditions = records },
             }));
         }, cancellationToken);
 
-    public Task<bool> PackageHlsAsync(PackageInput input, CancellationToken cancellationToken) =>
-        RunAsync(input.VideoId, PipelineStep.PackageHls, async () =>
-        {
-            var videoId = input.VideoId;
-            var outputs = new List<RenditionOutput>();
-            foreach (var rendition in input.Renditions)
-            {
-                var name = MediaLayout.RenditionPlaylist(videoId, rendition.Name);
-                var text = await _blobs.ReadTextAsync(MediaLayout.Container, name, cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"The playlist {name} is missing.");
-                var problems = PlaylistValidator.Validate(HlsPlaylists.ParseMedia(text), input.DurationSeconds);
-                if (problems.Count > 0)
-                {
-                    // The same source gives the same playlist: running it again cannot help.
-                    throw new MediaRejectedException($"The {rendition.Name} playlist breaks the HLS rules: {string.Join("; ", problems)}");
-                }
-
-                var ladder = input.Ladder.FirstOrDefault(r => r.Name == rendition.Name)
-                    ?? new Rendition(rendition.Name, rendition.Width, rendition.Height, 0, 0, 0, 0, string.Empty);
-                outputs.Add(new RenditionOutput(ladder, name, [], rendition.Bandwidth, rendition.AverageBandwidth, rendition.Codecs, rendition.FrameRate));
-            }
-
-            var master = MasterPlaylist.Write(outputs, o => $"{o.Rendition.Name}/index.m3u8");
-            using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(master));
-            await _blobs.UploadAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), content, new BlobWriteOptions(HlsContentTypes.Playlist, "no-cache"), cancellationToken)
-                .ConfigureAwait(false);
-            return (true, (Func<VideoEntry, VideoEntry>?)null);
-        }, cancellationToken);
-
-    public Task<bool> CreatePosterAsync(PosterInput input, CancellationToken cancellationToken) =>
-        RunAsync(input.VideoId, PipelineStep.CreatePoster, async () =>
-        {
-            using var work = _workArea.Create(input.VideoId);
-            var path = Path.Combine(work.Path, "poster.jpg");
-            await _posters.ExtractAsync(SourceUrl(input.VideoId), path, input.Source, cancellationToken).ConfigureAwait(false);
-            await _blobs.UploadFileAsync(MediaLayout.Container, MediaLayout.Poster(input.VideoId), path, new BlobWriteOptions("image/jpeg", "private, max-age=86400"), cancellationToken)
-                .ConfigureAwait(false);
-            return (true, (Func<VideoEntry, VideoEntry>?)null);
-        }, cancellationToken);
+    /// <summary>Takes the video's playback away: the row says not playable, then its HLS files are deleted.</summary>
+    private async Task StopPlaybackAsync(string videoId, CancellationToken cancellationToken)
+    {
+        await _videos.UpdateAsync(
+            videoId,
+            e => e.Video.PlayableAt is null || e.Video.Status is VideoStatus.Ready ? null : e with { Video = e.Video with { PlayableAt = null } },
+            cancellationToken).ConfigureAwait(false);
+        await _blobs.DeletePrefixAsync(MediaLayout.Container, $"{videoId}/hls/", cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Publishes: the Ready index entry first (listing filters on the row's status), then the row turns Ready.</summary>
     public Task<bool> PublishVideoAsync(PublishInput input, CancellationToken cancellationToken) =>
@@ -179,19 +146,28 @@ internal sealed partial class PipelineActivities
             return (true, (Func<VideoEntry, VideoEntry>)(e => e with { Video = Publish(e.Video, input.Renditions, ready.ReadyAt!.Value) with { Stage = "Ready" } }));
         }, cancellationToken);
 
-    /// <summary>Records the orchestration's verdict: the video is Failed with a reason its owner reads (never over a deletion or a publish).</summary>
+    /// <summary>
+    /// Records the orchestration's verdict: the video is Failed with a reason its owner reads (never over a deletion or a
+    /// publish). Playback granted while it was produced stops: the grant is refused from now on and its HLS files are
+    /// deleted, so no player goes on with a half-made video. The upload is kept.
+    /// </summary>
     public async Task<bool> FailVideoAsync(FailVideoInput input, CancellationToken cancellationToken)
     {
-        await _videos.UpdateAsync(
+        var failed = await _videos.UpdateAsync(
             input.VideoId,
             e => e.Video.Status is VideoStatus.Ready or VideoStatus.Failed or VideoStatus.Deleted or VideoStatus.Rejected
                 ? null
                 : e with
                 {
-                    Video = e.Video with { Status = VideoStatus.Failed, Error = input.Reason, Stage = input.Step.ToString() },
+                    Video = e.Video with { Status = VideoStatus.Failed, Error = input.Reason, Stage = input.Step.ToString(), PlayableAt = null },
                     State = e.State is { } s ? s.With(input.Step, s[input.Step] with { Status = StepStatus.Failed, CompletedAt = _time.GetUtcNow() }) : null,
                 },
             cancellationToken).ConfigureAwait(false);
+        if (failed is { Video.Status: VideoStatus.Failed })
+        {
+            await _blobs.DeletePrefixAsync(MediaLayout.Container, $"{input.VideoId}/hls/", cancellationToken).ConfigureAwait(false);
+        }
+
         LogFailed(input.VideoId, input.Step, input.Reason);
         return true;
     }
@@ -363,11 +339,15 @@ internal sealed partial class PipelineActivities
         _ when DiskSpace.IsOutOfSpace(ex) => DiskSpace.Describe(ex),
         FfmpegException f when f.TimedOut => "ffmpeg timed out.",
         FfmpegException { ExitCode: null } f => f.Message,
+        FfmpegException f when KilledBySignal(f.ExitCode.GetValueOrDefault()) => "ffmpeg " + DescribeExit(f.ExitCode.GetValueOrDefault()) + ".",
         FfmpegException f => "ffmpeg " + DescribeExit(f.ExitCode.GetValueOrDefault()) + (LastLine(f.StderrTail) is { Length: > 0 } line ? ": " + line : "."),
         StorageException s => $"Storage error: {s.Message}",
         IOException io => $"I/O error: {io.Message}",
         _ => $"{ex.GetType().Name}: {ex.Message}",
     };
+
+    /// <summary>Ended by a signal: its last words (warnings written before) say nothing about why.</summary>
+    private static bool KilledBySignal(int code) => code is > 128 and <= 128 + 64 && !OperatingSystem.IsWindows();
 
     /// <summary>On Unix a process ended by a signal reports 128 + the signal (SIGKILL: 137, from the OOM killer or an operator).</summary>
     private static string DescribeExit(int code) => code switch

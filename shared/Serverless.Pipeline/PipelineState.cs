@@ -2,14 +2,13 @@ using Serverless.Media;
 
 namespace Serverless.Pipeline;
 
-/// <summary>The pipeline's activities, in order. Upload of the renditions is part of <see cref="TranscodeLadder"/>:
-/// their files live on one instance's disk, so they must reach storage before that activity completes.</summary>
+/// <summary>The pipeline's activities, in order. <see cref="TranscodeLadder"/> also packages the HLS and makes the poster,
+/// from the same decode, and uploads each file as soon as ffmpeg closes it: the files live on one instance's disk, so they
+/// must reach storage before that activity completes.</summary>
 public enum PipelineStep
 {
     ProbeSource,
     TranscodeLadder,
-    PackageHls,
-    CreatePoster,
 
     /// <summary>WeChat's content check: samples taken and submitted, verdicts awaited (an operator decides what it could not).</summary>
     ReviewContent,

@@ -36,7 +36,9 @@ public sealed record VideoStatusResponse(
     IReadOnlyList<RenditionSummary> Renditions,
     string? Error,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? ReadyAt)
+    DateTimeOffset? ReadyAt,
+    bool Playable,
+    DateTimeOffset? PlayableAt)
 {
     public static VideoStatusResponse From(VideoRecord v) => new(
         v.VideoId,
@@ -49,7 +51,9 @@ public sealed record VideoStatusResponse(
         v.Renditions.Select(r => new RenditionSummary(r.Name, r.Width, r.Height, r.Bandwidth)).ToList(),
         v.Error,
         v.CreatedAt,
-        v.ReadyAt);
+        v.ReadyAt,
+        v.IsPlayable,
+        v.IsPlayable ? v.PlayableAt ?? v.ReadyAt : null);
 }
 
 public sealed record VideoListResponse(IReadOnlyList<VideoStatusResponse> Items, string? Cursor);

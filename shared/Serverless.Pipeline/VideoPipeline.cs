@@ -12,21 +12,18 @@ public sealed record PipelineOutcome(string VideoId, VideoStatus Status, string?
 
 public sealed record ProbeOutput(MediaInfo Source, IReadOnlyList<Rendition> Ladder);
 
-public sealed record TranscodeInput(string VideoId, MediaInfo Source, IReadOnlyList<Rendition> Ladder);
+/// <param name="OwnerOnlyUntilPublished">A content review follows: while produced, only the owner may watch it.</param>
+public sealed record TranscodeInput(string VideoId, MediaInfo Source, IReadOnlyList<Rendition> Ladder, bool OwnerOnlyUntilPublished = false);
 
 public sealed record TranscodeOutput(IReadOnlyList<RenditionRecord> Renditions);
-
-public sealed record PackageInput(string VideoId, double DurationSeconds, IReadOnlyList<Rendition> Ladder, IReadOnlyList<RenditionRecord> Renditions);
-
-public sealed record PosterInput(string VideoId, MediaInfo Source);
 
 public sealed record PublishInput(string VideoId, IReadOnlyList<RenditionRecord> Renditions);
 
 public sealed record FailVideoInput(string VideoId, PipelineStep Step, string Reason);
 
 /// <summary>
-/// The upload pipeline as a Durable orchestration (instance id = video id): probe → transcode the ladder → package HLS →
-/// poster → content review (<see cref="ContentReview"/>, when on) → publish. The review runs after the video's pipeline slot
+/// The upload pipeline as a Durable orchestration (instance id = video id): probe → transcode the ladder (which publishes its
+/// HLS and poster while it encodes, so the video is playable seconds in) → content review (<see cref="ContentReview"/>, when on) → publish. The review runs after the video's pipeline slot
 /// is freed: waiting for WeChat's verdicts holds no transcoding capacity. Deterministic replayable code: no I/O, no clock but the context's; every decision about a failed step is
 /// <see cref="StepRetry.Decide"/>'s. The activities (<see cref="PipelineActivities"/>) do the work and keep the videos table
 /// (the API's read model) up to date.
@@ -91,7 +88,7 @@ public static class VideoPipeline
     }
 
     /// <summary>
-    /// Everything that needs a pipeline slot: probe, transcode, package, poster, and the publish when no review is to come
+    /// Everything that needs a pipeline slot: probe, transcode (with packaging and the poster), and the publish when no review is to come
     /// (its outcome is then the pipeline's).
     /// </summary>
     private static async Task<Produced> ProduceAsync(TaskOrchestrationContext context, PipelineInput input)
@@ -106,26 +103,14 @@ public static class VideoPipeline
 
         var source = probe.Value!.Source;
         var ladder = probe.Value.Ladder;
-        var transcode = await RunStepAsync<TranscodeOutput>(context, input, PipelineStep.TranscodeLadder, new TranscodeInput(videoId, source, ladder)).ConfigureAwait(true);
+        var transcode = await RunStepAsync<TranscodeOutput>(
+            context, input, PipelineStep.TranscodeLadder, new TranscodeInput(videoId, source, ladder, input.ReviewDeadlineMinutes is not null)).ConfigureAwait(true);
         if (transcode.Outcome is { } stoppedAtTranscode)
         {
             return new Produced(stoppedAtTranscode, null, null);
         }
 
         var renditions = transcode.Value!.Renditions;
-        var steps = new (PipelineStep Step, object Input)[]
-        {
-            (PipelineStep.PackageHls, new PackageInput(videoId, source.DurationSeconds, ladder, renditions)),
-            (PipelineStep.CreatePoster, new PosterInput(videoId, source)),
-        };
-        foreach (var (step, stepInput) in steps)
-        {
-            var done = await RunStepAsync<bool>(context, input, step, stepInput).ConfigureAwait(true);
-            if (done.Outcome is { } stopped)
-            {
-                return new Produced(stopped, null, null);
-            }
-        }
 
         if (input.ReviewDeadlineMinutes is null)
         {
@@ -176,8 +161,6 @@ public static class ActivityNames
 {
     public const string ProbeSource = nameof(PipelineStep.ProbeSource);
     public const string TranscodeLadder = nameof(PipelineStep.TranscodeLadder);
-    public const string PackageHls = nameof(PipelineStep.PackageHls);
-    public const string CreatePoster = nameof(PipelineStep.CreatePoster);
     public const string PublishVideo = nameof(PipelineStep.PublishVideo);
     public const string FailVideo = "FailVideo";
     public const string AcquireSlot = "AcquireSlot";
@@ -334,8 +317,6 @@ public static class StepRetry
     {
         PipelineStep.ProbeSource => "Probing the upload",
         PipelineStep.TranscodeLadder => "Transcoding",
-        PipelineStep.PackageHls => "Packaging HLS",
-        PipelineStep.CreatePoster => "Creating the poster",
         PipelineStep.ReviewContent => "Preparing the content review",
         PipelineStep.PublishVideo => "Publishing",
         _ => step.ToString(),

@@ -53,6 +53,21 @@ public sealed record VideoRecord(
     /// </summary>
     public bool IsProducedUnpublished => Status == VideoStatus.InReview || (Status == VideoStatus.Processing && Stage == nameof(PipelineStep.ReviewContent));
 
+    /// <summary>
+    /// When it first became playable: every rendition had its first segments in storage and the master playlist was
+    /// published, while the ladder was still encoding. Kept once Ready; cleared when a failure stops its playback.
+    /// </summary>
+    public DateTimeOffset? PlayableAt { get; init; }
+
+    /// <summary>Only its owner may watch it before it is published (a content review follows the encode).</summary>
+    public bool PlayableByOwnerOnly { get; init; }
+
+    /// <summary>Playable now while it is produced (its playlists grow as segments land), or Ready.</summary>
+    public bool IsPlayable => Status == VideoStatus.Ready || IsProducedUnpublished || (Status == VideoStatus.Processing && PlayableAt is not null);
+
+    /// <summary>Anyone may watch it (not its owner alone): Ready, or playable while produced with no content review to come.</summary>
+    public bool IsPlayableByAnyone => Status == VideoStatus.Ready || (Status == VideoStatus.Processing && PlayableAt is not null && !PlayableByOwnerOnly && !IsProducedUnpublished);
+
     /// <summary>Blob name of the master playlist (valid once Ready).</summary>
     public string MasterPlaylistPath => MediaLayout.MasterPlaylist(VideoId);
 

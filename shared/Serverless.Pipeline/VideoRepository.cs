@@ -188,6 +188,8 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time, IEn
             ["CreatedAt"] = video.CreatedAt,
             ["UpdatedAt"] = video.UpdatedAt,
             ["ReadyAt"] = video.ReadyAt,
+            ["PlayableAt"] = video.PlayableAt,
+            ["PlayableByOwnerOnly"] = video.PlayableByOwnerOnly,
             ["State"] = state is null ? null : JsonSerializer.Serialize(state, Json),
         },
         etag);
@@ -211,7 +213,11 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time, IEn
             row.GetString("FileName") ?? string.Empty,
             row.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
             row.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
-            row.GetDateTimeOffset("ReadyAt"));
+            row.GetDateTimeOffset("ReadyAt"))
+        {
+            PlayableAt = row.GetDateTimeOffset("PlayableAt"),
+            PlayableByOwnerOnly = row.GetBoolean("PlayableByOwnerOnly") ?? false,
+        };
         var state = row.GetString("State") is { Length: > 0 } s ? JsonSerializer.Deserialize<PipelineState>(s, Json) : null;
         return new VideoEntry(video, state, row.GetString("ContentType") ?? string.Empty, row.GetInt64("DeclaredBytes") ?? 0, row.ETag ?? "*");
     }

@@ -104,7 +104,8 @@ internal static class PlaybackApi
 
     /// <summary>
     /// The signed playlist, private to the client and cacheable no longer than its token lives (capped at
-    /// <see cref="MaxPlaylistAgeSeconds"/>), so no shared cache ever holds it and no private one keeps it past expiry.
+    /// <see cref="MaxPlaylistAgeSeconds"/>), so no shared cache ever holds it and no private one keeps it past expiry. A
+    /// playlist that still grows is <c>no-cache</c>: the player reloads it for the segments produced since.
     /// </summary>
     private static Results<FileContentHttpResult, ProblemHttpResult> Answer(HttpContext context, SignedPlaylist playlist, DateTimeOffset expiresAt, TimeProvider time)
     {
@@ -116,7 +117,9 @@ internal static class PlaybackApi
         }
 
         var seconds = (long)Math.Floor((expiresAt - time.GetUtcNow()).TotalSeconds);
-        context.Response.Headers.CacheControl = seconds > 0
+        context.Response.Headers.CacheControl = playlist.Growing
+            ? "no-cache"
+            : seconds > 0
             ? "private, max-age=" + Math.Min(seconds, MaxPlaylistAgeSeconds).ToString(CultureInfo.InvariantCulture)
             : "no-store";
         return TypedResults.Bytes(content, PlaylistContentType);

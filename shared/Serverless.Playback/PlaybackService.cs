@@ -19,22 +19,25 @@ internal abstract record PlaybackLookup
 }
 
 /// <summary>
-/// Grants playback of Ready videos: a token for the signed playlists and a signed poster URL expiring with it. A video
-/// that is not Ready is visible (as 409 with its status) to its owner only — who may already watch it while it waits for the
-/// content review; to anyone else it does not exist, as in the status API. A rejected video is played to nobody.
+/// Grants playback of playable videos: a token for the signed playlists and a signed poster URL expiring with it. A video
+/// is playable once Ready, and before that as soon as its first segments are stored (<see cref="VideoRecord.PlayableAt"/>):
+/// to anyone when no content review follows, else to its owner, who may also watch it while it waits for the review. A
+/// video not playable is visible (as 409 with its status) to its owner only; to anyone else it does not exist, as in the
+/// status API. A rejected or failed video is played to nobody.
 /// </summary>
 internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache readyVideos, IPlaybackTokens tokens, IBlobSasSigner signer)
 {
     public async Task<PlaybackLookup> GetAsync(string videoId, string userId, CancellationToken cancellationToken)
     {
         var video = await readyVideos.GetAsync(videoId, catalog.GetAsync, cancellationToken).ConfigureAwait(false);
-        if (video is null || video.Status == VideoStatus.Deleted || (video.Status != VideoStatus.Ready && video.OwnerId != userId))
+        if (video is null || video.Status == VideoStatus.Deleted || (!video.IsPlayableByAnyone && video.OwnerId != userId))
         {
             return new PlaybackLookup.NotFound();
         }
 
-        // Before it is published only its owner may watch it, once it is produced and waits for the content review.
-        if (video.Status != VideoStatus.Ready && !video.IsProducedUnpublished)
+        // Before it is published: playable while produced once its first segments are stored (by its owner alone when a
+        // content review follows), and by its owner while it waits for the review.
+        if (!video.IsPlayable)
         {
             return new PlaybackLookup.NotReady(video.Status, video.Error);
         }

@@ -48,7 +48,9 @@ internal sealed class PlaylistTemplate
 internal sealed record MasterPlaylistTemplate(PlaylistTemplate Template, IReadOnlySet<string> Renditions);
 
 /// <summary>A published media playlist: its template (references are blob names in the media container) and its duration.</summary>
-internal sealed record MediaPlaylistTemplate(PlaylistTemplate Template, double DurationSeconds);
+/// <param name="Complete">It has EXT-X-ENDLIST: it never changes again. Without it the video is still being produced and the
+/// playlist grows (an EVENT playlist).</param>
+internal sealed record MediaPlaylistTemplate(PlaylistTemplate Template, double DurationSeconds, bool Complete);
 
 /// <summary>
 /// Parses published playlists into templates. Every URI is accounted for: a URI line and every <c>URI="…"</c> attribute
@@ -94,7 +96,7 @@ internal static partial class PlaylistTemplates
     {
         var hls = HlsFolder(videoId);
         var folder = MediaLayout.RenditionFolder(videoId, rendition);
-        var duration = HlsPlaylists.ParseMedia(text).TotalDuration;
+        var model = HlsPlaylists.ParseMedia(text);
         var template = Parse(text, uri =>
         {
             var path = Resolve(folder, uri);
@@ -103,7 +105,7 @@ internal static partial class PlaylistTemplates
                 ? path
                 : throw new FormatException($"The playlist of {videoId}/{rendition} refers to '{uri}', which is not a media file of the video.");
         });
-        return new MediaPlaylistTemplate(template, duration);
+        return new MediaPlaylistTemplate(template, model.TotalDuration, model.EndList);
     }
 
     /// <summary>

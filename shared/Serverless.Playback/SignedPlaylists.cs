@@ -9,7 +9,8 @@ using Serverless.Storage;
 namespace Serverless.Playback;
 
 /// <summary>A playlist answer: the signed text, or why there is none.</summary>
-internal readonly record struct SignedPlaylist(byte[]? Content, bool Malformed)
+/// <param name="Growing">A media playlist of a video still being produced: clients must fetch it again, not keep it.</param>
+internal readonly record struct SignedPlaylist(byte[]? Content, bool Malformed, bool Growing = false)
 {
     public static SignedPlaylist Missing { get; } = new(null, false);
 
@@ -19,7 +20,10 @@ internal readonly record struct SignedPlaylist(byte[]? Content, bool Malformed)
 /// <summary>
 /// Serves a video's playlists signed for one token: the master with each child playlist URI carrying the token, each
 /// media playlist with every segment (and init segment) URI replaced by a read-only single-blob service SAS.
-/// Published playlists are immutable once Ready, so their parsed templates are cached in memory; the signed text of
+/// Complete playlists never change, so their parsed templates are cached in memory; a media playlist still growing (no
+/// ENDLIST: the video is playable while it is produced) is kept only <see cref="GrowingTemplateLifetime"/>, and loading a
+/// complete one drops the video's cached master, which is rewritten with the measured bandwidths just before the media
+/// playlists are completed. The signed text of
 /// a media playlist depends only on the segment expiry, which is the token expiry + the clip's duration + the margin,
 /// rounded up to <see cref="PlaybackOptions.SegmentExpiryGranularitySeconds"/>, so it is cached per expiry window and
 /// every token of that window gets the same bytes. No URL is served past its token: a cached entry is keyed by the
@@ -28,6 +32,9 @@ internal readonly record struct SignedPlaylist(byte[]? Content, bool Malformed)
 internal sealed partial class SignedPlaylists : IDisposable
 {
     private static readonly TimeSpan TemplateIdle = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long a growing media playlist's template is reused: below a segment's duration, so a new one is seen at once.</summary>
+    internal static readonly TimeSpan GrowingTemplateLifetime = TimeSpan.FromSeconds(1);
 
     private readonly IBlobStore _blobs;
     private readonly IBlobSasSigner _signer;
@@ -83,15 +90,19 @@ internal sealed partial class SignedPlaylists : IDisposable
         }
 
         var expiry = SegmentExpiry(tokenExpiry, media.DurationSeconds, _marginSeconds, _granularitySeconds);
+        if (!media.Complete)
+        {
+            // Growing: signed for each request (its segments change every few seconds).
+            return new SignedPlaylist(Sign(media, expiry), false, Growing: true);
+        }
+
         var key = new SignedKey(videoId, rendition, expiry.ToUnixTimeSeconds());
         if (_cache.TryGetValue(key, out byte[]? signed) && signed is not null)
         {
             return new SignedPlaylist(signed, false);
         }
 
-        var text = media.Template.Render((Signer: _signer, Expiry: expiry), static (sb, s, blob) =>
-            sb.Append(s.Signer.GetSasUri(MediaLayout.Container, blob, BlobSasPermissions.Read, s.Expiry).AbsoluteUri), uriLengthHint: 256);
-        signed = Encoding.UTF8.GetBytes(text);
+        signed = Sign(media, expiry);
 
         // Useful while a token can still map to this expiry; the key carries the expiry, so even a late hit is exact.
         var lastTokenExpiry = expiry - TimeSpan.FromSeconds(_marginSeconds + Math.Ceiling(media.DurationSeconds));
@@ -114,14 +125,39 @@ internal sealed partial class SignedPlaylists : IDisposable
 
     public void Dispose() => _cache.Dispose();
 
+    private byte[] Sign(MediaPlaylistTemplate media, DateTimeOffset expiry) =>
+        Encoding.UTF8.GetBytes(media.Template.Render((Signer: _signer, Expiry: expiry), static (sb, s, blob) =>
+            sb.Append(s.Signer.GetSasUri(MediaLayout.Container, blob, BlobSasPermissions.Read, s.Expiry).AbsoluteUri), uriLengthHint: 256));
+
     private Task<Parsed<MasterPlaylistTemplate>?> GetMasterTemplateAsync(string videoId, CancellationToken cancellationToken) =>
         GetTemplateAsync(new MasterKey(videoId), MediaLayout.MasterPlaylist(videoId), text => PlaylistTemplates.ParseMaster(text, videoId), videoId, cancellationToken);
 
-    private Task<Parsed<MediaPlaylistTemplate>?> GetMediaTemplateAsync(string videoId, string rendition, CancellationToken cancellationToken) =>
-        GetTemplateAsync(new MediaKey(videoId, rendition), MediaLayout.RenditionPlaylist(videoId, rendition), text => PlaylistTemplates.ParseMedia(text, videoId, rendition), videoId, cancellationToken);
+    private async Task<Parsed<MediaPlaylistTemplate>?> GetMediaTemplateAsync(string videoId, string rendition, CancellationToken cancellationToken)
+    {
+        var cached = _cache.TryGetValue(new MediaKey(videoId, rendition), out Parsed<MediaPlaylistTemplate>? hit);
+        var loaded = cached
+            ? hit
+            : await GetTemplateAsync(
+                new MediaKey(videoId, rendition),
+                MediaLayout.RenditionPlaylist(videoId, rendition),
+                text => PlaylistTemplates.ParseMedia(text, videoId, rendition),
+                videoId,
+                cancellationToken,
+                media => media.Complete ? null : GrowingTemplateLifetime).ConfigureAwait(false);
+        if (!cached && loaded?.Value is { Complete: true })
+        {
+            // The video was completed: its master was rewritten (measured bandwidths) before this playlist.
+            _cache.Remove(new MasterKey(videoId));
+        }
 
-    /// <summary>The parsed playlist (cached), null when the blob does not exist; a malformed one is remembered for a minute.</summary>
-    private async Task<Parsed<T>?> GetTemplateAsync<T>(object key, string blob, Func<string, T> parse, string videoId, CancellationToken cancellationToken)
+        return loaded;
+    }
+
+    /// <summary>
+    /// The parsed playlist (cached), null when the blob does not exist; a malformed one is remembered for a minute. A template
+    /// for which <paramref name="lifetime"/> gives a value is kept only that long (else until idle for <see cref="TemplateIdle"/>).
+    /// </summary>
+    private async Task<Parsed<T>?> GetTemplateAsync<T>(object key, string blob, Func<string, T> parse, string videoId, CancellationToken cancellationToken, Func<T, TimeSpan?>? lifetime = null)
         where T : class
     {
         if (_cache.TryGetValue(key, out Parsed<T>? cached))
@@ -139,7 +175,17 @@ internal sealed partial class SignedPlaylists : IDisposable
         try
         {
             parsed = new Parsed<T>(parse(text));
-            _cache.Set(key, parsed, new MemoryCacheEntryOptions { Size = (text.Length * 2L) + 256, SlidingExpiration = TemplateIdle });
+            var entry = new MemoryCacheEntryOptions { Size = (text.Length * 2L) + 256 };
+            if (lifetime?.Invoke(parsed.Value!) is { } shortLived)
+            {
+                entry.AbsoluteExpirationRelativeToNow = shortLived;
+            }
+            else
+            {
+                entry.SlidingExpiration = TemplateIdle;
+            }
+
+            _cache.Set(key, parsed, entry);
         }
         catch (FormatException ex)
         {

@@ -70,13 +70,25 @@ printf 'transcode: median cpu %.1f s = %.2fx the clip per core; idle-machine est
   "$median_cpu" "$(awk -v a="$median_cpu" -v b="$duration" 'BEGIN { print a / b }')" "$(nproc)" \
   "$(awk -v a="$median_cpu" -v b="$duration" -v c="$(nproc)" 'BEGIN { print a / b / c }')"
 
+# ffmpeg's own playlist keeps only the latest segment (the app's watcher keeps the whole list while it publishes live):
+# rebuild the whole one from the segment files, each with its duration.
+full_playlist() {
+  local dir="$1" f
+  { echo '#EXTM3U'; echo '#EXT-X-VERSION:3'; echo '#EXT-X-TARGETDURATION:6'; echo '#EXT-X-PLAYLIST-TYPE:VOD'
+    for f in "$dir"/seg_*.ts; do
+      printf '#EXTINF:%s,\n%s\n' "$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f")" "$(basename "$f")"
+    done
+    echo '#EXT-X-ENDLIST'; } > "$dir/full.m3u8"
+}
+
 # SSIM per rendition vs the source scaled (bicubic) to the rendition's size.
 out="$work/out1"
 printf '%-6s %-10s %12s %12s %8s\n' rung size avg_kbps peak_kbps ssim
 fail=0
 for dir in "$out"/*/; do
   name="$(basename "$dir")"
-  playlist="$dir/index.m3u8"
+  full_playlist "$dir"
+  playlist="$dir/full.m3u8"
   size="$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$playlist" | sed -n 1p)"
   w="${size%x*}"; h="${size#*x}"
   ssim="$("$ffmpeg" -hide_banner -nostdin -i "$playlist" -i "$source_clip" \

@@ -21,6 +21,26 @@ internal sealed class FfprobeMediaProbe(MediaProcessRunner runner, IOptions<Medi
     internal static IReadOnlyList<string> BuildArguments(string input) =>
         ["-hide_banner", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", .. MediaInput.Arguments(input)];
 
+    /// <summary>
+    /// The presentation time of the first video packet of a local file (an HLS segment); with <paramref name="initSegment"/>
+    /// (fMP4) the two are read as one stream. Null when the file has no video packet.
+    /// </summary>
+    internal async Task<double?> FirstVideoPacketTimeAsync(string path, string? initSegment, CancellationToken cancellationToken)
+    {
+        var input = initSegment is null ? "file:" + Path.GetFullPath(path) : $"concat:{Path.GetFullPath(initSegment)}|{Path.GetFullPath(path)}";
+        string[] arguments = ["-hide_banner", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-read_intervals", "%+#1", "-of", "csv=p=0", "-i", input];
+        var outcome = await runner.RunAsync(
+            new ProcessInvocation(options.Value.FfprobePath, arguments, TimeSpan.FromSeconds(options.Value.ProbeTimeoutSeconds), CaptureStandardOutput: true, GracefulStop: false),
+            cancellationToken).ConfigureAwait(false);
+        if (outcome.ExitCode != 0)
+        {
+            throw new FfmpegException($"ffprobe exited with code {outcome.ExitCode}: {LastLine(outcome.StderrTail)}", outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false);
+        }
+
+        var first = outcome.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        return double.TryParse(first?.TrimEnd(','), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var pts) ? pts : null;
+    }
+
     internal async Task<ProbeReport> ProbeReportAsync(string input, CancellationToken cancellationToken)
     {
         if (!MediaInput.IsUrl(input) && new FileInfo(input) is { Exists: true, Length: 0 })

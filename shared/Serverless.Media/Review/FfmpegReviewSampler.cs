@@ -64,7 +64,7 @@ internal static class ReviewSampleArguments
     public static IReadOnlyList<string> Build(string input, string outputDirectory, MediaInfo source, ReviewSampling sampling)
     {
         var video = source.Video ?? throw new ArgumentException("The source has no video stream.", nameof(source));
-        var (width, height) = Posters.PosterArguments.Size(video);
+        var (width, height) = Posters.PosterFrames.Size(video);
         var interval = Interval(source.DurationSeconds, sampling);
         var select = string.Create(CultureInfo.InvariantCulture,
             $"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{interval:0.###})+gt(scene\\,{sampling.SceneChangeThreshold:0.###})*gte(t-prev_selected_t\\,{interval / 2:0.###})'");

@@ -6,14 +6,17 @@ using Serverless.Media.Processes;
 
 namespace Serverless.Media.Transcoding;
 
-/// <summary>Runs the one-pass ladder transcode, then measures each rendition from the files written.</summary>
+/// <summary>
+/// Runs the one-pass ladder transcode, telling the listener of each segment and poster as ffmpeg closes it
+/// (<see cref="LiveOutputWatcher"/>), then measures each rendition from the files written.
+/// </summary>
 internal sealed partial class FfmpegHlsTranscoder(
     MediaProcessRunner runner,
     FfprobeMediaProbe probe,
     IOptions<MediaOptions> options,
     ILogger<FfmpegHlsTranscoder> logger) : IHlsTranscoder
 {
-    public async Task<TranscodeResult> TranscodeAsync(TranscodeRequest request, IProgress<double>? progress, CancellationToken cancellationToken)
+    public async Task<TranscodeResult> TranscodeAsync(TranscodeRequest request, IProgress<double>? progress, IHlsOutputListener? listener, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var arguments = HlsArguments.Build(request, settings.Preset);
@@ -31,9 +34,31 @@ internal sealed partial class FfmpegHlsTranscoder(
 
         var started = Stopwatch.GetTimestamp();
         LogStarting(logger, request.Ladder.Count, request.Source.DurationSeconds);
-        var outcome = await runner.RunAsync(
+        var watcher = new LiveOutputWatcher(request, listener, probe);
+        using var stopFfmpeg = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var encode = runner.RunAsync(
             new ProcessInvocation(settings.FfmpegPath, arguments, TimeSpan.FromSeconds(settings.TranscodeTimeoutSeconds), OnLine),
-            cancellationToken).ConfigureAwait(false);
+            stopFfmpeg.Token);
+        var watch = watcher.WatchAsync(encode, cancellationToken);
+        if (await Task.WhenAny(encode, watch).ConfigureAwait(false) == watch && watch.IsFaulted)
+        {
+            // Publishing what ffmpeg wrote failed (storage): stop the encode and report that failure, not the cancellation.
+            await stopFfmpeg.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await encode.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or FfmpegException)
+            {
+            }
+
+            // A full disk is what broke the output the watcher read: say so.
+            DiskSpace.ThrowIfFilledUp(request.OutputDirectory, null);
+            await watch.ConfigureAwait(false);
+        }
+
+        var outcome = await encode.ConfigureAwait(false);
+        await watch.ConfigureAwait(false);
         DiskSpace.ThrowIfFilledUp(request.OutputDirectory, outcome.StderrTail);
         if (outcome.ExitCode != 0)
         {
@@ -42,11 +67,18 @@ internal sealed partial class FfmpegHlsTranscoder(
                 outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false);
         }
 
+        await watcher.ScanAsync(cancellationToken).ConfigureAwait(false);
+        if (new FileInfo(watcher.PosterPath) is not { Exists: true, Length: > 0 })
+        {
+            throw new FfmpegException("ffmpeg wrote no poster image.", outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false);
+        }
+
         var renditions = new List<RenditionOutput>(request.Ladder.Count);
-        for (var i = 0; i < request.Ladder.Count; i++)
+        foreach (var rendition in watcher.Renditions)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            renditions.Add(await MeasureAsync(request, i, arguments, cancellationToken).ConfigureAwait(false));
+            await WriteCompletePlaylistAsync(rendition, arguments, cancellationToken).ConfigureAwait(false);
+            renditions.Add(await MeasureAsync(request, rendition.Rendition, arguments, cancellationToken).ConfigureAwait(false));
         }
 
         if (reported < 1)
@@ -55,10 +87,26 @@ internal sealed partial class FfmpegHlsTranscoder(
         }
 
         LogFinished(logger, request.Ladder.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return new TranscodeResult(renditions);
+        return new TranscodeResult(renditions, watcher.PosterPath);
     }
 
-    /// <summary>Re-runs overwrite: each rendition folder starts empty so no segment of an earlier attempt survives.</summary>
+    /// <summary>ffmpeg's own playlist keeps only the last segment: write the whole VOD list the watcher kept in its place.</summary>
+    private static async Task WriteCompletePlaylistAsync(
+        (Rendition Rendition, string Folder, IReadOnlyList<MediaSegment> Segments, int TargetDuration, int Version, string? MapUri) rendition,
+        IReadOnlyList<string> arguments,
+        CancellationToken cancellationToken)
+    {
+        if (rendition.Segments.Count == 0)
+        {
+            throw new FfmpegException($"ffmpeg wrote no segment for rendition {rendition.Rendition.Name}.", 0, string.Empty, arguments, timedOut: false);
+        }
+
+        var playlist = new MediaPlaylistModel(rendition.Version, rendition.TargetDuration, 0, "VOD", EndList: true, IndependentSegments: true, rendition.MapUri, rendition.Segments);
+        playlist = playlist with { TargetDuration = Math.Max(rendition.TargetDuration, playlist.RequiredTargetDuration) };
+        await File.WriteAllTextAsync(Path.Combine(rendition.Folder, HlsArguments.PlaylistName), HlsPlaylists.WriteMedia(playlist), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Re-runs overwrite: each rendition folder and poster starts absent so nothing of an earlier attempt survives.</summary>
     private static void PrepareDirectories(TranscodeRequest request)
     {
         foreach (var rendition in request.Ladder)
@@ -71,11 +119,15 @@ internal sealed partial class FfmpegHlsTranscoder(
 
             Directory.CreateDirectory(folder);
         }
+
+        foreach (var poster in new[] { Posters.PosterFrames.EarlyFileName, Posters.PosterFrames.FileName })
+        {
+            File.Delete(Path.Combine(request.OutputDirectory, poster));
+        }
     }
 
-    private async Task<RenditionOutput> MeasureAsync(TranscodeRequest request, int index, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private async Task<RenditionOutput> MeasureAsync(TranscodeRequest request, Rendition rendition, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
-        var rendition = request.Ladder[index];
         var folder = Path.GetFullPath(Path.Combine(request.OutputDirectory, rendition.Name));
         var playlistPath = Path.Combine(folder, HlsArguments.PlaylistName);
         if (!File.Exists(playlistPath))
@@ -108,15 +160,7 @@ internal sealed partial class FfmpegHlsTranscoder(
         files.Add(playlistPath);
 
         var report = await probe.ProbeReportAsync(playlistPath, cancellationToken).ConfigureAwait(false);
-        var codecs = CodecStrings.Avc(report.VideoProfile, report.VideoLevel);
-        if (report.Info.Audio is not null)
-        {
-            codecs += "," + CodecStrings.Aac(report.AudioProfile);
-        }
-
-        var frameRate = report.Info.Video?.FrameRate is > 0 and var measured
-            ? measured
-            : rendition.MaxFrameRate ?? request.Source.Video?.FrameRate ?? 0;
+        var (codecs, frameRate) = StreamCodecs.Read(report, rendition, request.Source);
         return new RenditionOutput(rendition, playlistPath, files, measurement.Peak, measurement.Average, codecs, frameRate);
     }
 
@@ -139,6 +183,24 @@ internal sealed partial class FfmpegHlsTranscoder(
 
     [LoggerMessage(EventId = 311, Level = LogLevel.Information, Message = "Transcoded {Renditions} renditions in {ElapsedSeconds} s")]
     private static partial void LogFinished(ILogger logger, int renditions, double elapsedSeconds);
+}
+
+/// <summary>A rendition's RFC 6381 codecs and frame rate, as ffprobe read them from its output. Pure.</summary>
+internal static class StreamCodecs
+{
+    public static (string Codecs, double FrameRate) Read(ProbeReport report, Rendition rendition, MediaInfo source)
+    {
+        var codecs = CodecStrings.Avc(report.VideoProfile, report.VideoLevel);
+        if (report.Info.Audio is not null)
+        {
+            codecs += "," + CodecStrings.Aac(report.AudioProfile);
+        }
+
+        var frameRate = report.Info.Video?.FrameRate is > 0 and var measured
+            ? measured
+            : rendition.MaxFrameRate ?? source.Video?.FrameRate ?? 0;
+        return (codecs, frameRate);
+    }
 }
 
 /// <summary>HLS BANDWIDTH and AVERAGE-BANDWIDTH from segment sizes and EXTINF durations (RFC 8216 section 4.3.4.2). Pure.</summary>

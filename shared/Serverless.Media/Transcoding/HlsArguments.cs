@@ -10,7 +10,12 @@ namespace Serverless.Media.Transcoding;
 /// yuv420p with capped VBR (b:v / maxrate / bufsize per rung); a closed GOP with an IDR forced every keyframe interval by time
 /// (<c>-force_key_frames expr</c>) so boundaries line up across renditions, no scene-cut keyframes (<c>sc_threshold 0</c>) and a
 /// natural GOP longer than the forced interval; AAC-LC stereo per variant; the hls muxer with <c>-var_stream_map</c> writes
-/// <c>&lt;out&gt;/&lt;name&gt;/index.m3u8</c> and its segments.
+/// <c>&lt;out&gt;/&lt;name&gt;/index.m3u8</c> and its segments. The segments are made to be published while ffmpeg still encodes:
+/// the first one is a keyframe interval long (<c>-hls_init_time</c>, so a video is playable seconds after the encode starts),
+/// the playlist is rewritten atomically after each segment closes (<c>temp_file</c>) and lists only closed ones, and it keeps
+/// just the latest segment (<c>-hls_list_size 1</c>, which is what lets <c>-hls_init_time</c> apply to the first one only): the
+/// watcher (<see cref="LiveOutputWatcher"/>) keeps the whole list. Two more branches of the split make the posters
+/// (<see cref="Posters.PosterFrames"/>), so the source is decoded once.
 /// </remarks>
 internal static class HlsArguments
 {
@@ -30,7 +35,7 @@ internal static class HlsArguments
         args.AddRange(MediaInput.Arguments(request.Input));
 
         args.Add("-filter_complex");
-        args.Add(FilterGraph(request.Ladder));
+        args.Add(FilterGraph(request.Ladder, request.Source));
 
         var withAudio = request.Source.Audio is not null;
         for (var i = 0; i < request.Ladder.Count; i++)
@@ -89,9 +94,9 @@ internal static class HlsArguments
             "-max_muxing_queue_size", "1024",
             "-f", "hls",
             "-hls_time", Number(request.SegmentSeconds),
-            "-hls_playlist_type", "vod",
-            "-hls_list_size", "0",
-            "-hls_flags", "independent_segments",
+            "-hls_init_time", Number(request.KeyframeIntervalSeconds),
+            "-hls_list_size", "1",
+            "-hls_flags", "independent_segments+temp_file",
             "-hls_segment_type", request.Format == HlsSegmentFormat.Fmp4 ? "fmp4" : "mpegts",
         ]);
         if (request.Format == HlsSegmentFormat.Fmp4)
@@ -105,23 +110,20 @@ internal static class HlsArguments
             "-var_stream_map", VarStreamMap(request.Ladder, withAudio),
             Path.Combine(output, "%v", PlaylistName),
         ]);
+        args.AddRange(Posters.PosterFrames.Output("[pe]", Path.Combine(output, Posters.PosterFrames.EarlyFileName)));
+        args.AddRange(Posters.PosterFrames.Output("[pr]", Path.Combine(output, Posters.PosterFrames.FileName)));
         return args;
     }
 
-    /// <summary><c>[0:v:0]split=N[s0][s1];[s0]scale=w=W:h=H,setsar=1[v0];…</c>; an <c>fps</c> cap goes before the scale.</summary>
-    internal static string FilterGraph(IReadOnlyList<Rendition> ladder)
+    /// <summary>
+    /// <c>[0:v:0]split=N+2[s0]…;[s0]scale=w=W:h=H,setsar=1[v0];…;[sN]…[pe];[sN+1]…[pr]</c>: one branch per rung (an <c>fps</c> cap
+    /// goes before the scale), then the early and the representative poster.
+    /// </summary>
+    internal static string FilterGraph(IReadOnlyList<Rendition> ladder, MediaInfo source)
     {
         var sb = new StringBuilder();
-        if (ladder.Count == 1)
-        {
-            sb.Append("[0:v:0]");
-            AppendChain(sb, ladder[0]);
-            sb.Append("[v0]");
-            return sb.ToString();
-        }
-
-        sb.Append(CultureInfo.InvariantCulture, $"[0:v:0]split={ladder.Count}");
-        for (var i = 0; i < ladder.Count; i++)
+        sb.Append(CultureInfo.InvariantCulture, $"[0:v:0]split={ladder.Count + 2}");
+        for (var i = 0; i < ladder.Count + 2; i++)
         {
             sb.Append(CultureInfo.InvariantCulture, $"[s{i}]");
         }
@@ -133,6 +135,8 @@ internal static class HlsArguments
             sb.Append(CultureInfo.InvariantCulture, $"[v{i}]");
         }
 
+        sb.Append(CultureInfo.InvariantCulture, $";[s{ladder.Count}]{Posters.PosterFrames.Chain(source, 0)}[pe]");
+        sb.Append(CultureInfo.InvariantCulture, $";[s{ladder.Count + 1}]{Posters.PosterFrames.Chain(source, Posters.PosterFrames.RepresentativeStart(source))}[pr]");
         return sb.ToString();
     }
 

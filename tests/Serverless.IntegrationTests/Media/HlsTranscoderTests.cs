@@ -29,7 +29,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
         {
             var result = await host.Transcoder.TranscodeAsync(
                 new TranscodeRequest(input, output, source, ladder, HlsSegmentFormat.MpegTs, SegmentSeconds, KeyframeSeconds),
-                new SynchronousProgress(progress), default);
+                new SynchronousProgress(progress), null, default);
 
             Assert.Equal(["180p", "108p"], result.Renditions.Select(r => r.Rendition.Name));
             var playlists = new List<MediaPlaylistModel>();
@@ -88,7 +88,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
         try
         {
             var result = await host.Transcoder.TranscodeAsync(
-                new TranscodeRequest(input, output, source, ladder, HlsSegmentFormat.Fmp4, SegmentSeconds, KeyframeSeconds), null, default);
+                new TranscodeRequest(input, output, source, ladder, HlsSegmentFormat.Fmp4, SegmentSeconds, KeyframeSeconds), null, null, default);
 
             var rendition = Assert.Single(result.Renditions);
             var playlist = HlsPlaylists.ParseMedia(await File.ReadAllTextAsync(rendition.PlaylistPath));
@@ -120,7 +120,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
 
         try
         {
-            var result = await host.Transcoder.TranscodeAsync(new TranscodeRequest(input, output, source, ladder, HlsSegmentFormat.Fmp4, SegmentSeconds, KeyframeSeconds), null, default);
+            var result = await host.Transcoder.TranscodeAsync(new TranscodeRequest(input, output, source, ladder, HlsSegmentFormat.Fmp4, SegmentSeconds, KeyframeSeconds), null, null, default);
 
             foreach (var rendition in result.Renditions)
             {
@@ -148,7 +148,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
         try
         {
             var result = await host.Transcoder.TranscodeAsync(
-                new TranscodeRequest(input, output, source, LadderPlanner.Plan(source, host.Options), HlsSegmentFormat.MpegTs), null, default);
+                new TranscodeRequest(input, output, source, LadderPlanner.Plan(source, host.Options), HlsSegmentFormat.MpegTs), null, null, default);
 
             var rendition = Assert.Single(result.Renditions);
             Assert.DoesNotContain("mp4a", rendition.Codecs, StringComparison.Ordinal);
@@ -177,7 +177,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
         try
         {
             var task = host.Transcoder.TranscodeAsync(
-                new TranscodeRequest(server.Url, output, source, LadderPlanner.Plan(source, host.Options), HlsSegmentFormat.MpegTs), null, cts.Token);
+                new TranscodeRequest(server.Url, output, source, LadderPlanner.Plan(source, host.Options), HlsSegmentFormat.MpegTs), null, null, cts.Token);
             var pid = await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
             await Task.Delay(500);
             Assert.True(IsRunning(pid));
@@ -208,7 +208,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
         try
         {
             var task = host.Transcoder.TranscodeAsync(
-                new TranscodeRequest(server.Url, output, source, LadderPlanner.Plan(source, host.Options), HlsSegmentFormat.MpegTs), null, default);
+                new TranscodeRequest(server.Url, output, source, LadderPlanner.Plan(source, host.Options), HlsSegmentFormat.MpegTs), null, null, default);
             var pid = await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
             using (var process = Process.GetProcessById(pid))
             {
@@ -241,7 +241,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
             var source = await host.Probe.ProbeAsync(await StreamableClipAsync(), default);
 
             var ex = await Assert.ThrowsAsync<FfmpegException>(() => host.Transcoder.TranscodeAsync(
-                new TranscodeRequest(server.Url, output, source, LadderPlanner.Plan(source, host.Options), HlsSegmentFormat.MpegTs), null, default));
+                new TranscodeRequest(server.Url, output, source, LadderPlanner.Plan(source, host.Options), HlsSegmentFormat.MpegTs), null, null, default));
 
             Assert.True(ex.TimedOut);
             Assert.False(IsRunning(pids[^1]));

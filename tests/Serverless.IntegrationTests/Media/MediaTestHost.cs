@@ -24,7 +24,6 @@ internal sealed class MediaTestHost : IDisposable
 
     public IHlsTranscoder Transcoder => _services.GetRequiredService<IHlsTranscoder>();
 
-    public IPosterExtractor Posters => _services.GetRequiredService<IPosterExtractor>();
 
     public MediaOptions Options => _services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MediaOptions>>().Value;
 

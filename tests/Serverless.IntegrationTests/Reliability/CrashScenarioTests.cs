@@ -83,7 +83,7 @@ public sealed class CrashScenarioTests(ITestOutputHelper output)
                     await Task.Delay(random.Next(0, 1500));
                     break;
                 case Target.AfterTranscode:
-                    await WaitForAsync(env, ids, v => v.Stage is nameof(PipelineStep.PackageHls) or nameof(PipelineStep.CreatePoster) or nameof(PipelineStep.PublishVideo));
+                    await WaitForAsync(env, ids, v => v.PlayableAt is not null || v.Stage == nameof(PipelineStep.PublishVideo));
                     await Task.Delay(random.Next(0, 60));
                     break;
                 case Target.Retrain:

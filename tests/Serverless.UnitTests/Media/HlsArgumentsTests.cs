@@ -20,8 +20,11 @@ public sealed class HlsArgumentsTests
 
         Assert.Equal(1, args.Count(a => a == "-i"));
         Assert.Equal("file:/in/source.mp4", After(args, "-i"));
-        Assert.Equal("[0:v:0]split=2[s0][s1];[s0]scale=w=640:h=360,setsar=1[v0];[s1]scale=w=1280:h=720,setsar=1[v1]", After(args, "-filter_complex"));
-        Assert.Equal(["[v0]", "0:a:0", "[v1]", "0:a:0"], Values(args, "-map"));
+        Assert.Equal(
+            "[0:v:0]split=4[s0][s1][s2][s3];[s0]scale=w=640:h=360,setsar=1[v0];[s1]scale=w=1280:h=720,setsar=1[v1]"
+            + $";[s2]{PosterFrames.Chain(request.Source, 0)}[pe];[s3]{PosterFrames.Chain(request.Source, PosterFrames.RepresentativeStart(request.Source))}[pr]",
+            After(args, "-filter_complex"));
+        Assert.Equal(["[v0]", "0:a:0", "[v1]", "0:a:0", "[pe]", "[pr]"], Values(args, "-map"));
         Assert.Equal("pipe:1", After(args, "-progress"));
         Assert.Equal("libx264", After(args, "-c:v"));
         Assert.Equal("high", After(args, "-profile:v"));
@@ -37,13 +40,18 @@ public sealed class HlsArgumentsTests
         Assert.Equal(("96k", "128k"), (After(args, "-b:a:0"), After(args, "-b:a:1")));
         Assert.Equal("hls", After(args, "-f"));
         Assert.Equal("6", After(args, "-hls_time"));
-        Assert.Equal("vod", After(args, "-hls_playlist_type"));
-        Assert.Equal("independent_segments", After(args, "-hls_flags"));
+        Assert.DoesNotContain("-hls_playlist_type", args);
+        Assert.Equal("2", After(args, "-hls_init_time"));
+        Assert.Equal("1", After(args, "-hls_list_size"));
+        Assert.Equal("independent_segments+temp_file", After(args, "-hls_flags"));
         Assert.Equal("mpegts", After(args, "-hls_segment_type"));
         Assert.DoesNotContain("-hls_fmp4_init_filename", args);
         Assert.Equal("/out/video/%v/seg_%05d.ts", After(args, "-hls_segment_filename"));
         Assert.Equal("v:0,a:0,name:360p v:1,a:1,name:720p", After(args, "-var_stream_map"));
-        Assert.Equal("/out/video/%v/index.m3u8", args[^1]);
+        Assert.Equal("/out/video/%v/index.m3u8", After(args, "v:0,a:0,name:360p v:1,a:1,name:720p"));
+        Assert.True(args.ToList().IndexOf("/out/video/poster-early.jpg") > args.ToList().IndexOf("/out/video/%v/index.m3u8"), "the posters are outputs after the HLS one");
+        Assert.Equal("/out/video/poster.jpg", args[^1]);
+        Assert.Equal(2, args.Count(a => a == "-atomic_writing"));
         Assert.DoesNotContain("-threads", args);
     }
 
@@ -54,7 +62,7 @@ public sealed class HlsArgumentsTests
 
         var args = HlsArguments.Build(request, "veryfast");
 
-        Assert.Equal(["[v0]", "[v1]"], Values(args, "-map"));
+        Assert.Equal(["[v0]", "[v1]", "[pe]", "[pr]"], Values(args, "-map"));
         Assert.DoesNotContain("-c:a", args);
         Assert.Equal("v:0,name:360p v:1,name:720p", After(args, "-var_stream_map"));
     }
@@ -71,7 +79,8 @@ public sealed class HlsArgumentsTests
         Assert.Equal("/out/%v/seg_%05d.m4s", After(args, "-hls_segment_filename"));
         Assert.Equal("4", After(args, "-hls_time"));
         Assert.Equal("expr:gte(t,n_forced*1)", After(args, "-force_key_frames:v"));
-        Assert.Equal("[0:v:0]scale=w=640:h=360,setsar=1[v0]", After(args, "-filter_complex"));
+        Assert.StartsWith("[0:v:0]split=3[s0][s1][s2];[s0]scale=w=640:h=360,setsar=1[v0];[s1]trim=start=0:", After(args, "-filter_complex"));
+        Assert.Equal("1", After(args, "-hls_init_time"));
     }
 
     [Fact]
@@ -82,7 +91,7 @@ public sealed class HlsArgumentsTests
 
         var args = HlsArguments.Build(request, "veryfast");
 
-        Assert.Equal("[0:v:0]split=2[s0][s1];[s0]scale=w=640:h=360,setsar=1[v0];[s1]fps=30,scale=w=1280:h=720,setsar=1[v1]", After(args, "-filter_complex"));
+        Assert.StartsWith("[0:v:0]split=4[s0][s1][s2][s3];[s0]scale=w=640:h=360,setsar=1[v0];[s1]fps=30,scale=w=1280:h=720,setsar=1[v1];", After(args, "-filter_complex"));
         Assert.Equal("240", After(args, "-g"));
     }
 
@@ -182,34 +191,39 @@ public sealed class HlsArgumentsTests
     }
 
     [Fact]
-    public void PosterArguments_Landscape1080p_ThumbnailAtAThirdScaledTo720Wide()
+    public void PosterFrames_Landscape1080p_ThumbnailAtAThirdScaledTo720Wide()
     {
-        var args = PosterArguments.Build("/in/a.mp4", "/out/poster.jpg", MediaSamples.Source(1920, 1080, duration: 30));
+        var source = MediaSamples.Source(1920, 1080, duration: 30);
 
-        Assert.Equal("10", After(args, "-ss"));
-        Assert.True(args.ToList().IndexOf("-ss") < args.ToList().IndexOf("-i"), "-ss before -i seeks fast");
-        Assert.Equal("thumbnail=30,scale=w=720:h=404,setsar=1", After(args, "-vf"));
-        Assert.Equal("1", After(args, "-frames:v"));
-        Assert.Equal("mjpeg", After(args, "-c:v"));
-        Assert.Equal("/out/poster.jpg", args[^1]);
+        Assert.Equal(10, PosterFrames.RepresentativeStart(source), 3);
+        Assert.Equal("trim=start=10:duration=1.05,thumbnail=30,scale=w=720:h=404,setsar=1", PosterFrames.Chain(source, PosterFrames.RepresentativeStart(source)));
+        Assert.Equal("trim=start=0:duration=1.05,thumbnail=30,scale=w=720:h=404,setsar=1", PosterFrames.Chain(source, 0));
     }
 
     [Fact]
-    public void PosterArguments_RotatedPortrait_DisplaySize()
+    public void PosterFrames_RotatedPortrait_DisplaySize()
     {
-        var args = PosterArguments.Build("/in/a.mp4", "/out/p.jpg", MediaSamples.Source(1920, 1080, rotation: 90, duration: 3));
+        var source = MediaSamples.Source(1920, 1080, rotation: 90, duration: 3);
 
-        Assert.Equal("thumbnail=30,scale=w=720:h=1280,setsar=1", After(args, "-vf"));
-        Assert.Equal("1", After(args, "-ss"));
+        Assert.Equal(1, PosterFrames.RepresentativeStart(source), 3);
+        Assert.EndsWith("scale=w=720:h=1280,setsar=1", PosterFrames.Chain(source, 1));
     }
 
     [Fact]
-    public void PosterArguments_SmallSource_NotUpscaled()
+    public void PosterFrames_SmallShortSource_NotUpscaledStartsAtZero()
     {
-        var args = PosterArguments.Build("/in/a.mp4", "/out/p.jpg", MediaSamples.Source(320, 180, duration: 0.5));
+        var source = MediaSamples.Source(320, 180, duration: 0.5);
 
-        Assert.Equal("thumbnail=30,scale=w=320:h=180,setsar=1", After(args, "-vf"));
-        Assert.Equal("0", After(args, "-ss"));
+        Assert.Equal(0, PosterFrames.RepresentativeStart(source));
+        Assert.EndsWith("scale=w=320:h=180,setsar=1", PosterFrames.Chain(source, 0));
+    }
+
+    [Fact]
+    public void PosterFrames_Output_OneAtomicJpeg()
+    {
+        var args = PosterFrames.Output("[pr]", "/out/poster.jpg");
+
+        Assert.Equal(["-map", "[pr]", "-frames:v", "1", "-qmin", "3", "-qmax", "3", "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-f", "image2", "-update", "1", "-atomic_writing", "1", "/out/poster.jpg"], args);
     }
 
     private static string After(IReadOnlyList<string> args, string name)

@@ -67,7 +67,7 @@ public sealed class StepRetryTests
     [Fact]
     public void Decide_VideoDeleted_Stops()
     {
-        Assert.IsType<RetryDecision.Stop>(StepRetry.Decide(PipelineStep.CreatePoster, 1, 0, new StepFailure(StepFailureKind.VideoDeleted, "deleted"), 3, BaseDelay));
+        Assert.IsType<RetryDecision.Stop>(StepRetry.Decide(PipelineStep.PublishVideo, 1, 0, new StepFailure(StepFailureKind.VideoDeleted, "deleted"), 3, BaseDelay));
     }
 
     [Theory]
