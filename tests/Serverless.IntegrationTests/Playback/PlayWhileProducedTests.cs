@@ -28,7 +28,7 @@ public sealed class PlayWhileProducedTests(AzuriteFixture azurite) : IClassFixtu
         var work = Directory.CreateTempSubdirectory("play-while-produced-").FullName;
         try
         {
-            await using var app = StartApp(work, PacedFfmpeg(work));
+            await using var app = StartApp(work, PacedFfmpeg.Create(work));
             using var client = Client(app);
             var videoId = await UploadAsync(client, work);
 
@@ -82,7 +82,7 @@ public sealed class PlayWhileProducedTests(AzuriteFixture azurite) : IClassFixtu
         var work = Directory.CreateTempSubdirectory("play-then-fail-").FullName;
         try
         {
-            await using var app = StartApp(work, PacedFfmpeg(work));
+            await using var app = StartApp(work, PacedFfmpeg.Create(work));
             using var client = Client(app);
             var videoId = await UploadAsync(client, work);
 
@@ -124,27 +124,6 @@ public sealed class PlayWhileProducedTests(AzuriteFixture azurite) : IClassFixtu
         {
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    /// <summary>ffmpeg reading its input at the clip's own pace.</summary>
-    private static string PacedFfmpeg(string work)
-    {
-        var path = Path.Combine(work, "ffmpeg-paced");
-        File.WriteAllText(path, """
-            #!/usr/bin/env bash
-            args=(); paced=0
-            for a in "$@"; do
-              if [[ $paced == 0 && $a == -i ]]; then args+=(-readrate 1); paced=1; fi
-              args+=("$a")
-            done
-            exec ffmpeg "${args[@]}"
-            """.Replace("\r", string.Empty, StringComparison.Ordinal));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        return path;
     }
 
     private FunctionsAppFactory StartApp(string work, string ffmpeg)

@@ -41,6 +41,7 @@ public sealed class BrowserSession : IAsyncLifetime
         {
             ["Web__DemoPage"] = "true",
             ["Media__Preset"] = "ultrafast",
+            ["Media__FfmpegPath"] = PacedFfmpeg.Create(Directory.CreateTempSubdirectory("browser-ffmpeg-").FullName), // played while produced
             [FunctionsAppFactory.TaskHubSetting] = FunctionsAppFactory.NewTaskHub(), // the run's shared Azurite: a hub of its own
         });
         _playwright = await Playwright.CreateAsync();

@@ -57,6 +57,45 @@ public sealed class DemoPageBrowserTests(BrowserSession session, ITestOutputHelp
         }
     }
 
+    /// <summary>
+    /// The page starts hls.js as soon as the status says playable, while the (paced) encode still runs, from the first
+    /// segment; the clip plays to its end as the playlists grow and turn VOD: every second of it, no fatal error.
+    /// </summary>
+    [Fact]
+    public async Task DemoPage_UploadedClip_PlaysFromTheStartWhileProduced()
+    {
+        const double Seconds = 6;
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(640, 360, Seconds, FrameRate: 25));
+        var page = await NewPageAsync();
+        try
+        {
+            await SignInAsync(page, "live-" + Guid.NewGuid().ToString("N")[..8]);
+            await page.SetInputFilesAsync("#file", clip);
+            await page.ClickAsync("#upload");
+
+            await page.WaitForSelectorAsync("body[data-played-while-produced]", new() { State = WaitForSelectorState.Attached, Timeout = 180_000 });
+            Assert.Equal("true", await page.EvaluateAsync<string>("() => document.body.dataset.playedWhileProduced"));
+            await page.WaitForFunctionAsync("() => window.demo.hls && window.demo.hls.levels.length > 0", null, new() { Timeout = 30_000 });
+            Assert.True(await page.EvaluateAsync<bool>("() => window.demo.hls.levels.every(l => !l.details || l.details.live)"), "the playlists were complete before the player started");
+
+            await WaitForPlayedAsync(page, 0.1);
+            await page.WaitForFunctionAsync("() => document.getElementById('video').ended", null, new() { Timeout = 90_000, PollingInterval = 200 });
+            // What the element played, as one range from the start to the end: nothing skipped.
+            var ranges = await page.EvaluateAsync<double[]>("() => { const r = document.getElementById('video').played; const a = []; for (let i = 0; i < r.length; i++) a.push(r.start(i), r.end(i)); return a; }");
+            var duration = await page.EvaluateAsync<double>("() => document.getElementById('video').duration");
+            output.WriteLine($"Played {string.Join(", ", ranges.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))} of {duration:F2} s while produced");
+            Assert.Equal(Seconds, duration, 1);
+            Assert.Equal(2, ranges.Length);
+            Assert.True(ranges[0] < 0.2 && ranges[1] >= duration - 0.1, $"played {ranges[0]:F2}..{ranges[1]:F2} of {duration:F2} s");
+            Assert.Equal(0, await page.EvaluateAsync<int>("() => window.demo.fatalErrors.length"));
+            await page.WaitForSelectorAsync("body[data-video-status=Ready]", new() { State = WaitForSelectorState.Attached, Timeout = 60_000 });
+        }
+        finally
+        {
+            await ScreenshotAsync(page, "demo-page-live.png");
+        }
+    }
+
     [Fact]
     public async Task DemoPage_TemplateGallery_SyncsAndPreviewsTheTimeline()
     {

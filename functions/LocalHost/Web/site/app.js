@@ -3,11 +3,11 @@
 import { api, ApiProblem, eventId, isSignedIn, signIn, uploadFile } from './api.js';
 
 const $ = id => document.getElementById(id);
-const STAGES = ['Uploading', 'ProbeSource', 'TranscodeLadder', 'PackageHls', 'CreatePoster', 'PublishVideo', 'Ready'];
+const STAGES = ['Uploading', 'ProbeSource', 'TranscodeLadder', 'PublishVideo', 'Ready'];
 const H264_AAC = 'video/mp4; codecs="avc1.64001f,mp4a.40.2"';
 
 /** What the browser test reads: the hls.js instance, the current video id and the events sent. */
-const demo = (window.demo = { hls: null, videoId: null, status: null, events: [], templates: {}, manifestVersion: null, timeline: null });
+const demo = (window.demo = { hls: null, videoId: null, status: null, events: [], fatalErrors: [], templates: {}, manifestVersion: null, timeline: null });
 
 function show(id, text) { $(id).textContent = text; }
 function describe(error) {
@@ -104,9 +104,16 @@ $('upload-form').addEventListener('submit', async e => {
       show('upload-text', `${percent.toFixed(0)}% of ${(file.size / 1024).toFixed(0)} KiB`);
     });
     show('upload-text', 'uploaded');
-    const video = await followPipeline(videoId);
+    // Played as soon as the status says playable: the ladder is still encoding and the playlists grow.
+    let playing = null;
+    const video = await followPipeline(videoId, status => {
+      if (!playing && status.playable) {
+        document.body.dataset.playedWhileProduced = String(status.status !== 'Ready');
+        playing = play(videoId);
+      }
+    });
     if (video.status === 'Ready') {
-      await play(videoId);
+      await (playing ?? play(videoId));
       loadFeed();
     }
   } catch (error) {
@@ -116,10 +123,11 @@ $('upload-form').addEventListener('submit', async e => {
   }
 });
 
-async function followPipeline(videoId) {
+async function followPipeline(videoId, onStatus) {
   for (;;) {
     const { body: video } = await api('GET', `/api/videos/${videoId}`);
     demo.status = video.status;
+    onStatus?.(video);
     document.body.dataset.videoStatus = video.status;
     renderStages(video);
     const percent = video.status === 'Ready' ? 100 : video.progress ?? 0;
@@ -127,7 +135,7 @@ async function followPipeline(videoId) {
     const detail = video.status === 'Failed' ? `: ${video.error}` : video.status === 'Ready' ? '' : ` · ${video.stage || 'queued'}`;
     show('pipeline-text', `${video.status}${detail} · ${percent.toFixed(0)}%`);
     if (video.status === 'Ready' || video.status === 'Failed') return video;
-    await new Promise(resolve => setTimeout(resolve, 1000));
+    await new Promise(resolve => setTimeout(resolve, video.playable ? 1000 : 250));
   }
 }
 
@@ -157,7 +165,8 @@ async function play(videoId) {
   select.replaceChildren(new Option('Auto', '-1'));
   select.disabled = true;
   if (window.Hls?.isSupported()) {
-    const hls = new Hls({ capLevelToPlayerSize: false });
+    // From the first segment: a playlist that still grows (EVENT) would otherwise be joined near its live edge.
+    const hls = new Hls({ capLevelToPlayerSize: false, startPosition: 0 });
     demo.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, (_, data) => {
       data.levels.forEach((level, i) => select.append(new Option(`${level.height}p · ${Math.round(level.bitrate / 1000)} kb/s`, String(i))));
@@ -170,6 +179,7 @@ async function play(videoId) {
       show('player-text', `playing ${level.height}p (${hls.autoLevelEnabled ? 'auto' : 'chosen'}) · expires ${new Date(grant.expiresAt).toLocaleTimeString()}`);
     });
     hls.on(Hls.Events.ERROR, (_, data) => {
+      if (data.fatal) demo.fatalErrors.push(`${data.type} ${data.details}`);
       if (data.fatal) show('player-text', `playback error: ${data.type} ${data.details}`);
     });
     hls.loadSource(grant.url);
