@@ -31,7 +31,7 @@ echo "==> Waiting for the pipeline"
 last=""
 for _ in $(seq 1 600); do
   status=$(curl -fsS "$BASE/api/videos/$video" -H "$USER_HEADER")
-  line=$(echo "$status" | json "['status'] + ' ' + d['stage'] + ' ' + str(d['progress']) + '%'")
+  line=$(echo "$status" | json "['status'] + ' ' + d['stage'] + ' ' + str(d['progress']) + '%' + (' · playable' if d.get('playable') else '')")
   [ "$line" != "$last" ] && echo "    $line" && last=$line
   case "$line" in Ready*|Failed*) break ;; esac
   sleep 0.5
