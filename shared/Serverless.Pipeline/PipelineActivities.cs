@@ -132,7 +132,7 @@ internal sealed partial class PipelineActivities
             videoId,
             e => e.Video.PlayableAt is null || e.Video.Status is VideoStatus.Ready ? null : e with { Video = e.Video with { PlayableAt = null } },
             cancellationToken).ConfigureAwait(false);
-        await _blobs.DeletePrefixAsync(MediaLayout.Container, $"{videoId}/hls/", cancellationToken).ConfigureAwait(false);
+        await _blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.HlsFolder(videoId), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes: the Ready index entry first (listing filters on the row's status), then the row turns Ready.</summary>
@@ -165,7 +165,7 @@ internal sealed partial class PipelineActivities
             cancellationToken).ConfigureAwait(false);
         if (failed is { Video.Status: VideoStatus.Failed })
         {
-            await _blobs.DeletePrefixAsync(MediaLayout.Container, $"{input.VideoId}/hls/", cancellationToken).ConfigureAwait(false);
+            await _blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.HlsFolder(input.VideoId), cancellationToken).ConfigureAwait(false);
         }
 
         LogFailed(input.VideoId, input.Step, input.Reason);

@@ -114,10 +114,13 @@ public static class MediaLayout
 
     public static string Source(string videoId) => videoId + "/source";
 
-    public static string MasterPlaylist(string videoId) => $"{videoId}/hls/master.m3u8";
+    /// <summary>Every HLS file of a video: the master and each rendition's folder.</summary>
+    public static string HlsFolder(string videoId) => $"{videoId}/hls/";
+
+    public static string MasterPlaylist(string videoId) => HlsFolder(videoId) + "master.m3u8";
 
     /// <summary>A rendition's folder: its <c>index.m3u8</c> and segments (<c>seg_00000.ts</c>, or <c>init.mp4</c> + <c>seg_00000.m4s</c>).</summary>
-    public static string RenditionFolder(string videoId, string rendition) => $"{videoId}/hls/{rendition}/";
+    public static string RenditionFolder(string videoId, string rendition) => $"{HlsFolder(videoId)}{rendition}/";
 
     public static string RenditionPlaylist(string videoId, string rendition) => RenditionFolder(videoId, rendition) + "index.m3u8";
 

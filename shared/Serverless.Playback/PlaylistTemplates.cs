@@ -70,7 +70,7 @@ internal static partial class PlaylistTemplates
     /// <exception cref="FormatException">The text is not a master playlist of this video in the media layout.</exception>
     public static MasterPlaylistTemplate ParseMaster(string text, string videoId)
     {
-        var hls = HlsFolder(videoId);
+        var hls = MediaLayout.HlsFolder(videoId);
         var template = Parse(text, uri =>
         {
             var path = Resolve(hls, uri);
@@ -94,7 +94,7 @@ internal static partial class PlaylistTemplates
     /// <exception cref="FormatException">The text is not a media playlist, or a URI leaves the video's HLS folder.</exception>
     public static MediaPlaylistTemplate ParseMedia(string text, string videoId, string rendition)
     {
-        var hls = HlsFolder(videoId);
+        var hls = MediaLayout.HlsFolder(videoId);
         var folder = MediaLayout.RenditionFolder(videoId, rendition);
         var model = HlsPlaylists.ParseMedia(text);
         var template = Parse(text, uri =>
@@ -148,8 +148,6 @@ internal static partial class PlaylistTemplates
 
         return string.Join('/', segments);
     }
-
-    private static string HlsFolder(string videoId) => MediaLayout.Prefix(videoId) + "hls/";
 
     private static PlaylistTemplate Parse(string text, Func<string, string> reference)
     {

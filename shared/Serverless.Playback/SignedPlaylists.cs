@@ -132,32 +132,30 @@ internal sealed partial class SignedPlaylists : IDisposable
     private Task<Parsed<MasterPlaylistTemplate>?> GetMasterTemplateAsync(string videoId, CancellationToken cancellationToken) =>
         GetTemplateAsync(new MasterKey(videoId), MediaLayout.MasterPlaylist(videoId), text => PlaylistTemplates.ParseMaster(text, videoId), videoId, cancellationToken);
 
-    private async Task<Parsed<MediaPlaylistTemplate>?> GetMediaTemplateAsync(string videoId, string rendition, CancellationToken cancellationToken)
-    {
-        var cached = _cache.TryGetValue(new MediaKey(videoId, rendition), out Parsed<MediaPlaylistTemplate>? hit);
-        var loaded = cached
-            ? hit
-            : await GetTemplateAsync(
-                new MediaKey(videoId, rendition),
-                MediaLayout.RenditionPlaylist(videoId, rendition),
-                text => PlaylistTemplates.ParseMedia(text, videoId, rendition),
-                videoId,
-                cancellationToken,
-                media => media.Complete ? null : GrowingTemplateLifetime).ConfigureAwait(false);
-        if (!cached && loaded?.Value is { Complete: true })
-        {
-            // The video was completed: its master was rewritten (measured bandwidths) before this playlist.
-            _cache.Remove(new MasterKey(videoId));
-        }
-
-        return loaded;
-    }
+    private Task<Parsed<MediaPlaylistTemplate>?> GetMediaTemplateAsync(string videoId, string rendition, CancellationToken cancellationToken) =>
+        GetTemplateAsync(
+            new MediaKey(videoId, rendition),
+            MediaLayout.RenditionPlaylist(videoId, rendition),
+            text => PlaylistTemplates.ParseMedia(text, videoId, rendition),
+            videoId,
+            cancellationToken,
+            media => media.Complete ? null : GrowingTemplateLifetime,
+            media =>
+            {
+                // The video was completed: its master was rewritten (measured bandwidths) before this playlist.
+                if (media.Complete)
+                {
+                    _cache.Remove(new MasterKey(videoId));
+                }
+            });
 
     /// <summary>
     /// The parsed playlist (cached), null when the blob does not exist; a malformed one is remembered for a minute. A template
-    /// for which <paramref name="lifetime"/> gives a value is kept only that long (else until idle for <see cref="TemplateIdle"/>).
+    /// for which <paramref name="lifetime"/> gives a value is kept only that long (else until idle for <see cref="TemplateIdle"/>);
+    /// <paramref name="loaded"/> is told of each template read from storage.
     /// </summary>
-    private async Task<Parsed<T>?> GetTemplateAsync<T>(object key, string blob, Func<string, T> parse, string videoId, CancellationToken cancellationToken, Func<T, TimeSpan?>? lifetime = null)
+    private async Task<Parsed<T>?> GetTemplateAsync<T>(
+        object key, string blob, Func<string, T> parse, string videoId, CancellationToken cancellationToken, Func<T, TimeSpan?>? lifetime = null, Action<T>? loaded = null)
         where T : class
     {
         if (_cache.TryGetValue(key, out Parsed<T>? cached))
@@ -186,6 +184,7 @@ internal sealed partial class SignedPlaylists : IDisposable
             }
 
             _cache.Set(key, parsed, entry);
+            loaded?.Invoke(parsed.Value!);
         }
         catch (FormatException ex)
         {
