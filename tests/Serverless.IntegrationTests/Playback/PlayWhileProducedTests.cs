@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
+using Serverless.Media;
 
 namespace Serverless.IntegrationTests.Playback;
 
@@ -25,103 +26,133 @@ public sealed class PlayWhileProducedTests(AzuriteFixture azurite) : IClassFixtu
     [Fact]
     public async Task PlayableClip_ClientStartsBeforeReady_DecodesEveryFrameWithoutGap()
     {
-        var work = Directory.CreateTempSubdirectory("play-while-produced-").FullName;
-        try
+        await using var run = await PlayableAsync("play-while-produced-");
+        var (client, anonymous, videoId, url, firstChild) = (run.Client, run.Anonymous, run.VideoId, run.Url, run.FirstChild);
+        Assert.Equal("Processing", run.Playable.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, run.Playable.GetProperty("readyAt").ValueKind);
+        var playableAt = run.Playable.GetProperty("playableAt").GetDateTimeOffset();
+
+        using var media = await anonymous.GetAsync(firstChild);
+        var growing = await media.Content.ReadAsStringAsync();
+        Assert.Contains("#EXT-X-PLAYLIST-TYPE:EVENT", growing, StringComparison.Ordinal);
+        Assert.DoesNotContain("#EXT-X-ENDLIST", growing, StringComparison.Ordinal);
+        Assert.Equal("no-cache", media.Headers.CacheControl?.ToString());
+        Assert.Contains("sig=", growing, StringComparison.Ordinal); // segment URLs signed as for a Ready video
+
+        var decoded = await DecodeAsync(url);
+        var ready = await WaitForAsync(client, videoId, s => s.GetProperty("status").GetString() == "Ready");
+
+        // Started while produced (the playlist had no ENDLIST), yet every frame of every rendition, in order, no gap.
+        Assert.True(ready.GetProperty("readyAt").GetDateTimeOffset() > playableAt);
+        var videoStreams = decoded.Where(s => s.Value.Video).ToList();
+        Assert.Equal(ready.GetProperty("renditions").GetArrayLength(), videoStreams.Count);
+        Assert.All(videoStreams, s =>
         {
-            await using var app = StartApp(work, PacedFfmpeg.Create(work));
-            using var client = Client(app);
-            var videoId = await UploadAsync(client, work);
+            Assert.Equal(Seconds * FrameRate, s.Value.Frames);
+            Assert.Equal(0, s.Value.Gaps);
+            Assert.Equal(Seconds, s.Value.Frames * s.Value.FrameDuration, 2);
+        });
 
-            var playable = await WaitForAsync(client, videoId, s => s.GetProperty("playable").GetBoolean());
-            Assert.Equal("Processing", playable.GetProperty("status").GetString());
-            Assert.Equal(JsonValueKind.Null, playable.GetProperty("readyAt").ValueKind);
-            var playableAt = playable.GetProperty("playableAt").GetDateTimeOffset();
+        // Once Ready, the same playlist is complete (VOD, ENDLIST) and cacheable again.
+        using var complete = await anonymous.GetAsync(firstChild);
+        var text = await complete.Content.ReadAsStringAsync();
+        Assert.Contains("#EXT-X-PLAYLIST-TYPE:VOD", text, StringComparison.Ordinal);
+        Assert.Contains("#EXT-X-ENDLIST", text, StringComparison.Ordinal);
+        Assert.True(complete.Headers.CacheControl is { Private: true, MaxAge: not null, NoCache: false }, $"{complete.Headers.CacheControl}");
 
-            var grant = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}/playback");
-            var url = grant.GetProperty("url").GetString()!;
-            using var anonymous = new HttpClient();
-            var master = await anonymous.GetStringAsync(url);
-            var firstChild = new Uri(new Uri(url), master.Split('\n').First(l => l.Length > 0 && !l.StartsWith('#')).Trim());
-            using var media = await anonymous.GetAsync(firstChild);
-            var growing = await media.Content.ReadAsStringAsync();
-            Assert.Contains("#EXT-X-PLAYLIST-TYPE:EVENT", growing, StringComparison.Ordinal);
-            Assert.DoesNotContain("#EXT-X-ENDLIST", growing, StringComparison.Ordinal);
-            Assert.Equal("no-cache", media.Headers.CacheControl?.ToString());
-            Assert.Contains("sig=", growing, StringComparison.Ordinal); // segment URLs signed as for a Ready video
-
-            var decoded = await DecodeAsync(url);
-            var ready = await WaitForAsync(client, videoId, s => s.GetProperty("status").GetString() == "Ready");
-
-            // Started while produced (the playlist had no ENDLIST), yet every frame of every rendition, in order, no gap.
-            Assert.True(ready.GetProperty("readyAt").GetDateTimeOffset() > playableAt);
-            var videoStreams = decoded.Where(s => s.Value.Video).ToList();
-            Assert.Equal(ready.GetProperty("renditions").GetArrayLength(), videoStreams.Count);
-            Assert.All(videoStreams, s =>
-            {
-                Assert.Equal(Seconds * FrameRate, s.Value.Frames);
-                Assert.Equal(0, s.Value.Gaps);
-                Assert.Equal(Seconds, s.Value.Frames * s.Value.FrameDuration, 2);
-            });
-
-            // Once Ready, the same playlist is complete (VOD, ENDLIST) and cacheable again.
-            using var complete = await anonymous.GetAsync(firstChild);
-            var text = await complete.Content.ReadAsStringAsync();
-            Assert.Contains("#EXT-X-PLAYLIST-TYPE:VOD", text, StringComparison.Ordinal);
-            Assert.Contains("#EXT-X-ENDLIST", text, StringComparison.Ordinal);
-            Assert.True(complete.Headers.CacheControl is { Private: true, MaxAge: not null, NoCache: false }, $"{complete.Headers.CacheControl}");
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        // Loading the completed playlist dropped the cached master: it now carries the measured bandwidths, not the bounds.
+        var measured = HlsPlaylists.ParseMaster(await anonymous.GetStringAsync(url)).Select(v => long.Parse(v.Attributes["BANDWIDTH"], CultureInfo.InvariantCulture)).Order();
+        Assert.Equal(ready.GetProperty("renditions").EnumerateArray().Select(r => r.GetProperty("bandwidth").GetInt64()).Order(), measured);
+        Assert.NotEqual(HlsPlaylists.ParseMaster(run.Master).Select(v => long.Parse(v.Attributes["BANDWIDTH"], CultureInfo.InvariantCulture)).Order(), measured);
     }
 
     [Fact]
     public async Task PlayableClip_EncodeDiesAfterwards_FailedWithReasonAndPlaybackStops()
     {
-        var work = Directory.CreateTempSubdirectory("play-then-fail-").FullName;
+        await using var run = await PlayableAsync("play-then-fail-");
+        var (client, anonymous, videoId, work, child, app) = (run.Client, run.Anonymous, run.VideoId, run.Work, run.FirstChild, run.App);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(child)).StatusCode);
+
+        // Playable, and the paced encode has seconds to go: its ffmpeg dies (the OOM killer, an operator).
+        var transcodes = Reliability.MediaProcesses.Find(Path.Combine(work, "media-work"), videoId).Where(p => p.IsTranscode).ToList();
+        Assert.True(transcodes.Count == 1, $"transcodes: {transcodes.Count}; media processes: {string.Join(" | ", Reliability.MediaProcesses.Find(work).Select(p => string.Join(' ', p.Arguments)))}; status {await client.GetStringAsync($"/api/videos/{videoId}")}");
+        Assert.True(transcodes[0].Kill());
+
+        var failed = await WaitForAsync(client, videoId, s => s.GetProperty("status").GetString() == "Failed");
+        Assert.Contains("SIGKILL", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.False(failed.GetProperty("playable").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, failed.GetProperty("playableAt").ValueKind);
+
+        using var refused = await client.GetAsync($"/api/videos/{videoId}/playback");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal("Failed", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+
+        // A player that already had the URL loses the growing playlist within a reload (its template lives 1 s).
+        var clock = Stopwatch.StartNew();
+        HttpStatusCode code;
+        while ((code = (await anonymous.GetAsync(child)).StatusCode) != HttpStatusCode.NotFound && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, code);
+        Assert.NotNull(await app.Services.GetRequiredService<Serverless.Storage.IBlobStore>()
+            .GetInfoAsync(Serverless.Pipeline.MediaLayout.UploadsContainer, Serverless.Pipeline.MediaLayout.Source(videoId), default)); // the upload is kept
+    }
+
+    /// <summary>
+    /// An app whose ffmpeg is paced, a clip uploaded through it, and what a player holds once the status says playable:
+    /// the signed URL, the master it served then, and the first rendition's playlist URL.
+    /// </summary>
+    private async Task<ProducedClip> PlayableAsync(string name)
+    {
+        var work = Directory.CreateTempSubdirectory(name).FullName;
+        var app = StartApp(work, PacedFfmpeg.Create(work));
+        var client = Client(app);
+        var anonymous = new HttpClient();
+        var run = new ProducedClip(work, app, client, anonymous);
         try
         {
-            await using var app = StartApp(work, PacedFfmpeg.Create(work));
-            using var client = Client(app);
-            var videoId = await UploadAsync(client, work);
-
-            await WaitForAsync(client, videoId, s => s.GetProperty("playable").GetBoolean());
-            var grant = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}/playback");
-            var url = grant.GetProperty("url").GetString()!;
-            using var anonymous = new HttpClient();
-            var master = await anonymous.GetStringAsync(url);
-            var child = new Uri(new Uri(url), master.Split('\n').First(l => l.Length > 0 && !l.StartsWith('#')).Trim());
-            Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(child)).StatusCode);
-
-            // Playable, and the paced encode has seconds to go: its ffmpeg dies (the OOM killer, an operator).
-            var transcodes = Reliability.MediaProcesses.Find(Path.Combine(work, "media-work"), videoId).Where(p => p.IsTranscode).ToList();
-            Assert.True(transcodes.Count == 1, $"transcodes: {transcodes.Count}; media processes: {string.Join(" | ", Reliability.MediaProcesses.Find(work).Select(p => string.Join(' ', p.Arguments)))}; status {await client.GetStringAsync($"/api/videos/{videoId}")}");
-            Assert.True(transcodes[0].Kill());
-
-            var failed = await WaitForAsync(client, videoId, s => s.GetProperty("status").GetString() == "Failed");
-            Assert.Contains("SIGKILL", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
-            Assert.False(failed.GetProperty("playable").GetBoolean());
-            Assert.Equal(JsonValueKind.Null, failed.GetProperty("playableAt").ValueKind);
-
-            using var refused = await client.GetAsync($"/api/videos/{videoId}/playback");
-            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
-            Assert.Equal("Failed", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
-
-            // A player that already had the URL loses the growing playlist within a reload (its template lives 1 s).
-            var clock = Stopwatch.StartNew();
-            HttpStatusCode code;
-            while ((code = (await anonymous.GetAsync(child)).StatusCode) != HttpStatusCode.NotFound && clock.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                await Task.Delay(200);
-            }
-
-            Assert.Equal(HttpStatusCode.NotFound, code);
-            Assert.NotNull(await app.Services.GetRequiredService<Serverless.Storage.IBlobStore>()
-                .GetInfoAsync(Serverless.Pipeline.MediaLayout.UploadsContainer, Serverless.Pipeline.MediaLayout.Source(videoId), default)); // the upload is kept
+            run.VideoId = await UploadAsync(client, work);
+            run.Playable = await WaitForAsync(client, run.VideoId, s => s.GetProperty("playable").GetBoolean());
+            var grant = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{run.VideoId}/playback");
+            run.Url = grant.GetProperty("url").GetString()!;
+            run.Master = await anonymous.GetStringAsync(run.Url);
+            run.FirstChild = new Uri(new Uri(run.Url), run.Master.Split('\n').First(l => l.Length > 0 && !l.StartsWith('#')).Trim());
+            return run;
         }
-        finally
+        catch
         {
+            await run.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed class ProducedClip(string work, FunctionsAppFactory app, HttpClient client, HttpClient anonymous) : IAsyncDisposable
+    {
+        public string Work => work;
+
+        public FunctionsAppFactory App => app;
+
+        public HttpClient Client => client;
+
+        public HttpClient Anonymous => anonymous;
+
+        public string VideoId { get; set; } = string.Empty;
+
+        public JsonElement Playable { get; set; }
+
+        public string Url { get; set; } = string.Empty;
+
+        public string Master { get; set; } = string.Empty;
+
+        public Uri FirstChild { get; set; } = null!;
+
+        public async ValueTask DisposeAsync()
+        {
+            anonymous.Dispose();
+            client.Dispose();
+            await app.DisposeAsync();
             Directory.Delete(work, recursive: true);
         }
     }
