@@ -7,14 +7,40 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Serverless.IntegrationTests.Infrastructure;
 
-/// <summary>A real Azurite process on free loopback ports with its data in a temp folder (kept across a stop and restart).</summary>
+/// <summary>
+/// A real Azurite process on free loopback ports with its data in a temp folder (kept across a stop and restart). Besides
+/// the well-known <c>devstoreaccount1</c> it serves <see cref="ExtraAccounts"/> more storage accounts (Azurite's
+/// <c>AZURITE_ACCOUNTS</c>), each as separate as two accounts in Azure: <see cref="NewAccount"/> hands out the next one, so
+/// many test apps share one emulator process without seeing each other's containers, queues, tables or task hubs.
+/// </summary>
 public sealed class AzuriteProcess : IAsyncLifetime
 {
     public const string AccountName = "devstoreaccount1";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    /// <summary>The key of every extra account (a test value, base64 of 64 bytes).</summary>
+    public const string ExtraAccountKey = "dGVzdC1henVyaXRlLWFjY291bnQta2V5LTAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc=";
+
     private Process? _process;
     private string? _location;
+    private int _accountsHandedOut;
+
+    /// <summary>How many accounts besides <c>devstoreaccount1</c> the emulator serves (<c>t001</c>, <c>t002</c>, …).</summary>
+    public int ExtraAccounts { get; init; }
+
+    /// <summary>The next unused extra account (thread-safe).</summary>
+    public AzuriteAccount NewAccount()
+    {
+        var number = Interlocked.Increment(ref _accountsHandedOut);
+        if (number > ExtraAccounts)
+        {
+            throw new InvalidOperationException($"This Azurite serves {ExtraAccounts} extra accounts and all are handed out; raise ExtraAccounts.");
+        }
+
+        return new AzuriteAccount(this, ExtraAccountName(number), ExtraAccountKey);
+    }
+
+    private static string ExtraAccountName(int number) => "t" + number.ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Keep data in memory only (<c>--inMemoryPersistence</c>): no periodic snapshots of a growing database to disk. Not for stop/restart.</summary>
     public bool InMemory { get; init; }
@@ -69,9 +95,9 @@ public sealed class AzuriteProcess : IAsyncLifetime
 
     public int TablePort { get; private set; }
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol={Scheme};AccountName={AccountName};AccountKey={AccountKey};" +
-        $"BlobEndpoint={BlobServiceUri};QueueEndpoint={QueueServiceUri};TableEndpoint={TableServiceUri};";
+    public string ConnectionString => new AzuriteAccount(this, AccountName, AccountKey).ConnectionString;
+
+    internal string Endpoint(int port, string account) => $"{Scheme}://127.0.0.1:{port}/{account}";
 
     public async Task InitializeAsync()
     {
@@ -148,13 +174,20 @@ public sealed class AzuriteProcess : IAsyncLifetime
         QueuePort = queue;
         TablePort = table;
         _location ??= Directory.CreateTempSubdirectory("azurite-").FullName;
-        var exe = Environment.GetEnvironmentVariable("AZURITE_PATH") ?? "azurite";
+        var exe = Executable;
         var psi = new ProcessStartInfo(exe)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (ExtraAccounts > 0)
+        {
+            psi.Environment["AZURITE_ACCOUNTS"] = string.Join(';', Enumerable.Range(1, ExtraAccounts)
+                .Select(n => $"{ExtraAccountName(n)}:{ExtraAccountKey}")
+                .Prepend($"{AccountName}:{AccountKey}"));
+        }
+
         foreach (var arg in new[]
         {
             "--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose",
@@ -248,6 +281,12 @@ public sealed class AzuriteProcess : IAsyncLifetime
         }
     }
 
+    /// <summary><c>AZURITE_PATH</c>, else the one <c>./dev.sh</c> installs into <c>.local/</c>, else <c>azurite</c> on the PATH.</summary>
+    public static string Executable =>
+        Environment.GetEnvironmentVariable("AZURITE_PATH") is { Length: > 0 } path ? path
+        : File.Exists(Infra.RepoFiles.Path(".local", "azurite", "node_modules", ".bin", "azurite")) ? Infra.RepoFiles.Path(".local", "azurite", "node_modules", ".bin", "azurite")
+        : "azurite";
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -256,16 +295,34 @@ public sealed class AzuriteProcess : IAsyncLifetime
     }
 }
 
+/// <summary>One storage account of an <see cref="AzuriteProcess"/>: its connection string and service endpoints.</summary>
+public sealed record AzuriteAccount(AzuriteProcess Process, string Name, string Key)
+{
+    public Uri BlobServiceUri => new(Process.Endpoint(Process.BlobPort, Name));
+
+    public Uri QueueServiceUri => new(Process.Endpoint(Process.QueuePort, Name));
+
+    public Uri TableServiceUri => new(Process.Endpoint(Process.TablePort, Name));
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol={BlobServiceUri.Scheme};AccountName={Name};AccountKey={Key};" +
+        $"BlobEndpoint={BlobServiceUri};QueueEndpoint={QueueServiceUri};TableEndpoint={TableServiceUri};";
+}
+
 /// <summary>
-/// The Azurite shared by the whole test run (started once, killed at exit). Test classes take it as an
-/// <see cref="IClassFixture{TFixture}"/> and run in parallel; each uses its own ids or names so they do not
-/// collide. Tests that stop storage start their own <see cref="AzuriteProcess"/>.
+/// A storage account of its own on the Azurite shared by the whole test run (one process, started once, killed at exit).
+/// Test classes take it as an <see cref="IClassFixture{TFixture}"/> (or a collection fixture) and run in parallel, each in
+/// its own account, as separate as two storage accounts in Azure. Tests that stop storage start their own
+/// <see cref="AzuriteProcess"/>.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
+    /// <summary>Accounts the shared emulator serves: one per fixture and per test that asks for one, with room to spare.</summary>
+    private const int Accounts = 400;
+
     private static readonly Lazy<Task<AzuriteProcess>> Shared = new(async () =>
     {
-        var process = new AzuriteProcess();
+        var process = new AzuriteProcess { ExtraAccounts = Accounts };
         await process.InitializeAsync();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => process.KillAtExit();
         return process;
@@ -273,9 +330,19 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public AzuriteProcess Process { get; private set; } = null!;
 
-    public string ConnectionString => Process.ConnectionString;
+    /// <summary>This fixture's own account.</summary>
+    public AzuriteAccount Account { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Process = await Shared.Value;
+    public string ConnectionString => Account.ConnectionString;
+
+    /// <summary>A fresh account on the shared emulator, for a test (or an app) that needs storage nobody else uses.</summary>
+    public static async Task<AzuriteAccount> NewAccountAsync() => (await Shared.Value).NewAccount();
+
+    public async Task InitializeAsync()
+    {
+        Process = await Shared.Value;
+        Account = Process.NewAccount();
+    }
 
     public Task DisposeAsync() => Task.CompletedTask;
 }

@@ -13,20 +13,20 @@ namespace Serverless.IntegrationTests.Pipeline;
 
 /// <summary>Upload → local runtime → durable pipeline → Ready, through the HTTP API, on real Azurite and ffmpeg.</summary>
 /// <remarks>
-/// These tests read the orchestration of a video from their app's task hub, so they have an Azurite of their own: on the
-/// run's shared one, another test class's app may take the upload event from the shared queue and run the video in its hub.
+/// These tests read the orchestration of a video from their app's task hub, so they have a storage account of their own:
+/// in a shared one, another test class's app could take the upload event from the shared queue and run the video in its hub.
 /// </remarks>
 public sealed class PipelineEndToEndTests : IAsyncLifetime
 {
-    private readonly AzuriteProcess _azurite = new();
+    private AzuriteAccount _storage = null!;
     private FunctionsAppFactory _app = null!;
     private string _work = null!;
 
     public async Task InitializeAsync()
     {
-        await _azurite.InitializeAsync();
+        _storage = await AzuriteFixture.NewAccountAsync();
         _work = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
-        _app = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?>
+        _app = new FunctionsAppFactory(_storage.ConnectionString, new Dictionary<string, string?>
         {
             ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
             ["Pipeline:ProgressIntervalSeconds"] = "0.1",
@@ -37,7 +37,6 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
         Directory.Delete(_work, recursive: true);
     }
 
@@ -131,7 +130,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     {
         // The Functions host refuses bodies over its own limit (100 MiB) before the function runs; the route states and
         // enforces that limit itself, before reading the body, and points at the direct upload.
-        await using var app = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?>
+        await using var app = new FunctionsAppFactory(_storage.ConnectionString, new Dictionary<string, string?>
         {
             ["LocalRuntime:Enabled"] = "false",
             ["Pipeline:MaxMultipartUploadBytes"] = "4096",
@@ -218,11 +217,11 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         var blobs = _app.Services.GetRequiredService<IBlobStore>();
         var source = (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default))!;
         await queues.EnqueueAsync(
-            PipelineOptions.UploadQueue,
+            FunctionsAppFactory.UploadQueue,
             Serverless.LocalHost.Runtime.BlobCreatedEvents.Create(blobs.GetBlobUri(MediaLayout.UploadsContainer, source.Name), MediaLayout.UploadsContainer, source, DateTimeOffset.UtcNow),
             null,
             default);
-        await Eventually.TrueAsync(async () => await queues.GetApproximateCountAsync(PipelineOptions.UploadQueue, default) == 0, TimeSpan.FromSeconds(60), "the event was consumed");
+        await Eventually.TrueAsync(async () => await queues.GetApproximateCountAsync(FunctionsAppFactory.UploadQueue, default) == 0, TimeSpan.FromSeconds(60), "the event was consumed");
         var again = await durable.GetInstanceAsync(videoId);
         Assert.Equal((first.CreatedAt, Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed), (again!.CreatedAt, again.RuntimeStatus));
         var entry = await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
@@ -230,7 +229,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
 
         // A reprocess is a new instance of the same id, run once more to Ready.
         var operatorClient = _app.CreateClient().AsOperator();
-        Assert.Equal(HttpStatusCode.Accepted, (await operatorClient.PostAsync($"/api/admin/videos/{videoId}/reprocess", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await operatorClient.PostAsync($"/api/operator/videos/{videoId}/reprocess", null)).StatusCode);
         await Eventually.TrueAsync(async () => (await durable.GetInstanceAsync(videoId))!.CreatedAt > first.CreatedAt, TimeSpan.FromSeconds(60), "a new instance started");
         Assert.Equal("Ready", (await WaitForTerminal(client, videoId)).GetProperty("status").GetString());
         var reprocessed = await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);

@@ -15,21 +15,20 @@ namespace Serverless.IntegrationTests.Pipeline;
 /// <summary>The sweep on its own storage, with no Durable worker running (nothing consumes the task hub), under a fake clock.</summary>
 public sealed class PipelineSweepTests : IAsyncLifetime
 {
-    private readonly AzuriteProcess _azurite = new();
+    private AzuriteAccount _storage = null!;
     private readonly FakeTime _time = new(DateTimeOffset.UtcNow);
     private WebApplicationFactory<Program> _app = null!;
 
     public async Task InitializeAsync()
     {
-        await _azurite.InitializeAsync();
-        _app = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" })
+        _storage = await AzuriteFixture.NewAccountAsync();
+        _app = new FunctionsAppFactory(_storage.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" })
             .WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(_time)));
     }
 
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
     }
 
     [Fact]

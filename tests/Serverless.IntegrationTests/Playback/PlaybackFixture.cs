@@ -25,8 +25,11 @@ public sealed class PlaybackFixture : IAsyncLifetime
 
     public string ConnectionString => _azurite.ConnectionString;
 
-    /// <summary>Azurite's blob endpoint, e.g. <c>http://127.0.0.1:10000/devstoreaccount1</c>.</summary>
-    public string BaseBlobUri() => $"http://127.0.0.1:{_azurite.Process.BlobPort}/{AzuriteProcess.AccountName}";
+    /// <summary>The account's blob endpoint, e.g. <c>http://127.0.0.1:10000/t007</c>.</summary>
+    public string BaseBlobUri() => _azurite.Account.BlobServiceUri.AbsoluteUri.TrimEnd('/');
+
+    /// <summary>The storage account the app writes to.</summary>
+    public string AccountName => _azurite.Account.Name;
 
     /// <summary>The generated HLS files, relative to the video's <c>hls/</c> folder, and the poster.</summary>
     public string HlsFolder => Path.Combine(_work, "hls");

@@ -70,7 +70,7 @@ public sealed class PlaybackTests(PlaybackFixture fixture) : IClassFixture<Playb
         Assert.InRange(media.Headers.CacheControl!.MaxAge!.Value.TotalSeconds, 1, 300);
         var segments = UriLines(mediaText).Append(MapUri(mediaText)).Select(u => new Uri(u)).ToList();
         Assert.Equal(3, segments.Count);
-        var blobBase = $"/{AzuriteProcess.AccountName}/{MediaLayout.Container}/{videoId}/hls/180p/";
+        var blobBase = $"/{fixture.AccountName}/{MediaLayout.Container}/{videoId}/hls/180p/";
         Assert.All(segments, s => Assert.StartsWith(blobBase, s.AbsolutePath, StringComparison.Ordinal));
         foreach (var segment in segments)
         {

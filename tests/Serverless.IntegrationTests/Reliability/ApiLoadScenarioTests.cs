@@ -51,7 +51,7 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
         var run = Guid.NewGuid().ToString("N")[..8];
         // Hundreds of thousands of event rows: Azurite's disk persistence snapshots its whole database periodically,
         // which stalls the emulator (not a property of Azure Storage); this scenario never restarts it, so memory only.
-        await using var env = await ReliabilityEnvironment.StartAsync(inMemoryStorage: true);
+        await using var env = await ReliabilityEnvironment.StartAsync(ownAzurite: true, inMemoryStorage: true);
         var app = await env.StartAppAsync("a", new Dictionary<string, string>
         {
             // Nothing crashes here: production liveness settings, so a busy worker is never mistaken for a dead one.
@@ -115,7 +115,7 @@ public sealed class ApiLoadScenarioTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.Accepted, seeded.StatusCode);
         }
 
-        var retrain = await admin.PostAsync("/api/admin/recommendations/retrain", null);
+        var retrain = await admin.PostAsync("/api/operator/recommendations/retrain", null);
         var report = await retrain.Content.ReadFromJsonAsync<JsonElement>(Json);
         Assert.True(retrain.StatusCode == HttpStatusCode.OK, report.ToString());
         var model = report.GetProperty("status").GetString();

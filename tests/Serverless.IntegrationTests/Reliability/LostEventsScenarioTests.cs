@@ -31,7 +31,7 @@ public sealed class LostEventsScenarioTests(ITestOutputHelper output)
         await using var env = await ReliabilityEnvironment.StartAsync();
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2));
         var uploads = new List<UploadedVideo>();
-        await using (var uploader = new FunctionsAppFactory(env.Azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" }))
+        await using (var uploader = new FunctionsAppFactory(env.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false" }))
         {
             var client = uploader.CreateClient().As("lost");
             for (var i = 0; i < count; i++)

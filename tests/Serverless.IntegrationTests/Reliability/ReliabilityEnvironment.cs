@@ -17,8 +17,9 @@ public sealed record UploadedVideo(string VideoId, string User, bool ExpectFailu
 public sealed record AuditResult(int Ready, int FailedExpected, int FailedUnexpected, int Lost, int Duplicated, IReadOnlyList<string> Problems);
 
 /// <summary>
-/// One scenario's world: its own Azurite (so a scenario may stop it and so the audit sees only its own blobs and
-/// messages), work folders per app instance, and the app started as real processes that can be killed.
+/// One scenario's world: a storage account of its own (so the audit sees only its own blobs and messages; on an Azurite of
+/// its own when the scenario stops storage or measures the emulator), work folders per app instance, and the app started
+/// as real processes that can be killed.
 /// </summary>
 public sealed class ReliabilityEnvironment : IAsyncDisposable
 {
@@ -40,23 +41,39 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
     private readonly HashSet<string> _workDirectories = new(StringComparer.Ordinal);
     private FunctionsAppFactory? _reader;
 
-    private ReliabilityEnvironment(AzuriteProcess azurite, string root)
+    private readonly bool _ownsAzurite;
+
+    private ReliabilityEnvironment(AzuriteAccount storage, bool ownsAzurite, string root)
     {
-        Azurite = azurite;
+        Storage = storage;
+        _ownsAzurite = ownsAzurite;
         Root = root;
     }
 
-    public AzuriteProcess Azurite { get; }
+    /// <summary>The scenario's storage account.</summary>
+    public AzuriteAccount Storage { get; }
+
+    /// <summary>The emulator serving <see cref="Storage"/>: the scenario's own when it asked for one (it may stop it then).</summary>
+    public AzuriteProcess Azurite => Storage.Process;
+
+    public string ConnectionString => Storage.ConnectionString;
 
     /// <summary>Temp root of this scenario: <c>work/{instance}</c> are the apps' work folders.</summary>
     public string Root { get; }
 
-    /// <param name="inMemoryStorage">Azurite without disk persistence (a scenario that never restarts it and writes a lot).</param>
-    public static async Task<ReliabilityEnvironment> StartAsync(bool inMemoryStorage = false)
+    /// <param name="ownAzurite">An Azurite of the scenario's own (it stops storage, or measures the emulator's CPU).</param>
+    /// <param name="inMemoryStorage">That Azurite without disk persistence (a scenario that never restarts it and writes a lot).</param>
+    public static async Task<ReliabilityEnvironment> StartAsync(bool ownAzurite = false, bool inMemoryStorage = false)
     {
+        var root = Directory.CreateTempSubdirectory("reliability-").FullName;
+        if (!ownAzurite)
+        {
+            return new ReliabilityEnvironment(await AzuriteFixture.NewAccountAsync(), ownsAzurite: false, root);
+        }
+
         var azurite = new AzuriteProcess { InMemory = inMemoryStorage };
         await azurite.InitializeAsync();
-        return new ReliabilityEnvironment(azurite, Directory.CreateTempSubdirectory("reliability-").FullName);
+        return new ReliabilityEnvironment(new AzuriteAccount(azurite, AzuriteProcess.AccountName, AzuriteProcess.AccountKey), ownsAzurite: true, root);
     }
 
     public string WorkDirectory(string instance) => Path.Combine(Root, "work", instance);
@@ -74,7 +91,7 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
         }
 
         _workDirectories.Add(all["Media:WorkDirectory"]);
-        var app = await AppProcess.StartAsync(Azurite.ConnectionString, all);
+        var app = await AppProcess.StartAsync(ConnectionString, all);
         _apps.Add(app);
         return app;
     }
@@ -84,7 +101,7 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
     {
         get
         {
-            _reader ??= new FunctionsAppFactory(Azurite.ConnectionString, new Dictionary<string, string?>
+            _reader ??= new FunctionsAppFactory(ConnectionString, new Dictionary<string, string?>
             {
                 ["LocalRuntime:Enabled"] = "false",
                 ["Media:WorkDirectory"] = Path.Combine(Root, "reader"),
@@ -382,7 +399,11 @@ public sealed class ReliabilityEnvironment : IAsyncDisposable
             await _reader.DisposeAsync();
         }
 
-        await Azurite.DisposeAsync();
+        if (_ownsAzurite)
+        {
+            await Azurite.DisposeAsync();
+        }
+
         try
         {
             Directory.Delete(Root, recursive: true);

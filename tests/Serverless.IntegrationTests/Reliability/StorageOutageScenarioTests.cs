@@ -32,7 +32,7 @@ public sealed class StorageOutageScenarioTests(ITestOutputHelper output)
     {
         var profile = ReliabilityProfile.Current;
         var run = "out" + Guid.NewGuid().ToString("N")[..8];
-        await using var env = await ReliabilityEnvironment.StartAsync();
+        await using var env = await ReliabilityEnvironment.StartAsync(ownAzurite: true);
         var app = await env.StartAppAsync("a", new Dictionary<string, string>
         {
             // Step retries faster than production, so the scenario's recovery takes seconds; everything else as in production.

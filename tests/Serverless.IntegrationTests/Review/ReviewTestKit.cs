@@ -73,18 +73,16 @@ internal static class ReviewTestKit
 }
 
 /// <summary>
-/// An app with the review on, against the fake WeChat, on an Azurite of its own: on the run's shared one, another class's
+/// An app with the review on, against the fake WeChat, in a storage account of its own: in a shared one, another class's
 /// app (review off) could take an upload event and publish the video unchecked. Pushes go to this app.
 /// </summary>
 internal sealed class ReviewApp : IAsyncDisposable
 {
-    private readonly AzuriteProcess _azurite;
     private readonly FakeWeChat _wechat;
     private readonly string _work;
 
-    private ReviewApp(AzuriteProcess azurite, FakeWeChat wechat, string work, FunctionsAppFactory app)
+    private ReviewApp(FakeWeChat wechat, string work, FunctionsAppFactory app)
     {
-        _azurite = azurite;
         _wechat = wechat;
         _work = work;
         App = app;
@@ -94,20 +92,18 @@ internal sealed class ReviewApp : IAsyncDisposable
 
     public static async Task<ReviewApp> StartAsync(FakeWeChat wechat, double deadlineMinutes, bool safeMode = false)
     {
-        var azurite = new AzuriteProcess();
-        await azurite.InitializeAsync();
+        var storage = await AzuriteFixture.NewAccountAsync();
         var work = Directory.CreateTempSubdirectory("review-").FullName;
-        var app = new FunctionsAppFactory(azurite.ConnectionString, ReviewTestKit.Settings(wechat, work, deadlineMinutes, safeMode));
+        var app = new FunctionsAppFactory(storage.ConnectionString, ReviewTestKit.Settings(wechat, work, deadlineMinutes, safeMode));
         wechat.PushTo = app.CreateClient();
         wechat.SafeMode = safeMode;
-        return new ReviewApp(azurite, wechat, work, app);
+        return new ReviewApp(wechat, work, app);
     }
 
     public async ValueTask DisposeAsync()
     {
         _wechat.PushTo = null;
         await App.DisposeAsync();
-        await _azurite.DisposeAsync();
         Directory.Delete(_work, recursive: true);
     }
 }
