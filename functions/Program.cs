@@ -10,7 +10,7 @@ internal static class Program
     {
         var builder = FunctionsApplication.CreateBuilder(args);
         builder.ConfigureFunctionsWebApplication();
-        builder.AddServerlessApp(behindFunctionsHost: true);
+        builder.AddServerlessApp();
         builder.UseServerlessMiddleware();
         builder.Build().Run();
     }

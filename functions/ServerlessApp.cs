@@ -27,12 +27,13 @@ public static class ServerlessApp
     public static IReadOnlyList<Type> Middleware { get; } = [typeof(EdgeMiddleware)];
 
     /// <summary>The areas' services, options and storage resources, the edge, and the Durable task hub's name.</summary>
-    /// <param name="behindFunctionsHost">True in the isolated worker (HTTP arrives proxied by the Functions host); false in the local host.</param>
-    public static IHostApplicationBuilder AddServerlessApp(this IHostApplicationBuilder builder, bool behindFunctionsHost)
+    public static IHostApplicationBuilder AddServerlessApp(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        // First: the containers, queues and tables exist before any other background service starts.
+        // First: the settings the host reads in trigger attributes are set, and the containers, queues and tables exist
+        // before any other background service starts.
+        builder.Services.AddHostedService<BindingSettingsCheck>();
         builder.Services.AddHostedService<StorageStartup>();
         builder.AddStorage();
         builder.AddIdentity();
@@ -44,7 +45,6 @@ public static class ServerlessApp
 
         var services = builder.Services;
         services.AddOptions<WebOptions>().BindConfiguration(WebOptions.SectionName);
-        services.AddSingleton(new EdgeHosting(behindFunctionsHost));
         services.AddSingleton<FunctionEdgeRules>();
         foreach (var type in Middleware)
         {

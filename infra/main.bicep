@@ -63,6 +63,14 @@ param settingsOverrides object = {}
 @description('Browser origins allowed to call the API (CORS, enforced by the Functions host), e.g. a web demo; empty: none.')
 param webOrigins array = []
 
+@description('The queue Event Grid delivers the uploads container\'s BlobCreated events to (app setting Pipeline__UploadQueue, read by the host for OnVideoUploaded).')
+param uploadQueueName string = 'video-uploads'
+
+@description('The Durable task hub (app setting AzureFunctionsJobHost__extensions__durableTask__hubName, over host.json\'s VideoPipeline): its queues, tables and container in the account.')
+@minLength(3)
+@maxLength(45)
+param taskHubName string = 'VideoPipeline'
+
 var suffix = uniqueString(resourceGroup().id, appName, environmentName)
 var names = {
   storage: take('${appName}${environmentName}${suffix}', 24)
@@ -89,7 +97,7 @@ var containers = [
 
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
 var queues = [
-  'video-uploads' // Event Grid BlobCreated events for the uploads container (OnVideoUploaded)
+  uploadQueueName // Event Grid BlobCreated events for the uploads container (OnVideoUploaded, %Pipeline:UploadQueue%)
 ]
 
 // Tables (alphanumeric names).
@@ -112,7 +120,7 @@ var tables = [
 var blobCreatedRoutes = [
   {
     container: 'uploads'
-    queue: 'video-uploads'
+    queue: uploadQueueName
   }
 ]
 
@@ -166,6 +174,7 @@ var appSettings = {
   Edge__UploadPermitsPerMinutePerIp: '120'
   Edge__EventPermitsPerMinutePerUser: '300'
   Edge__EventPermitsPerMinutePerIp: '1200'
+  Edge__ClientAddressHeader: 'CLIENT-IP' // the App Service front end writes the client's ip:port here, overwriting what a client sends (per-IP limits)
   Edge__CorsOrigins: join(webOrigins, ',') // the host enforces CORS in Azure (functionapp.bicep siteConfig.cors); kept equal for the record
   Web__DemoPage: 'false' // the local demo page; not in the deployment package
   Web__OpenApiDocument: 'true'
@@ -193,8 +202,11 @@ var appSettings = {
   Pipeline__StuckAfterSeconds: '900'
   Pipeline__UploadExpiryMinutes: '1440'
   Pipeline__ProgressIntervalSeconds: '2'
-  Pipeline__SweepSchedule: '0 */1 * * * *' // also read by the host for SweepPipelines/function.json (%Pipeline__SweepSchedule%)
-  Recommendations__RetrainSchedule: '0 0 * * * *' // also read by the host for RetrainRecommender/function.json (%Recommendations__RetrainSchedule%)
+  // Read by the Functions host in trigger attributes (%Section:Key%, the key of the app setting Section__Key): no default there.
+  Pipeline__SweepSchedule: '0 */1 * * * *' // SweepPipelines' timer
+  Recommendations__RetrainSchedule: '0 0 * * * *' // RetrainRecommender's timer
+  Pipeline__UploadQueue: uploadQueueName // OnVideoUploaded's queue trigger
+  AzureFunctionsJobHost__extensions__durableTask__hubName: taskHubName // the Durable task hub (host.json's hubName otherwise)
   RecommenderEvents__MaxBatchSize: '100'
   RecommenderEvents__MaxClockSkewMinutes: '10'
   RecommenderEvents__MaxEventAgeDays: '7'

@@ -3,8 +3,8 @@
 
 Usage: publish-templates.py BASE_URL OPERATOR_KEY
 
-Through the operator API, as an operator would: registers the resources (PUT /api/admin/template-assets), then for
-each template reads its staging copy (GET /api/admin/templates/{id}); a missing one is created, one that differs from
+Through the operator API, as an operator would: registers the resources (PUT /api/operator/template-assets), then for
+each template reads its staging copy (GET /api/operator/templates/{id}); a missing one is created, one that differs from
 the file is replaced with If-Match set to the ETag just read, an identical one is left alone; then it is published
 (POST .../publish with the same If-Match: an unchanged online revision answers changed=false). A second run changes
 nothing and does not fail.
@@ -58,7 +58,7 @@ def main():
 
     with open(os.path.join(FOLDER, "assets.json"), encoding="utf-8") as f:
         assets = json.load(f)
-    status, _, problem = call(base, key, "PUT", "/api/admin/template-assets", assets)
+    status, _, problem = call(base, key, "PUT", "/api/operator/template-assets", assets)
     if status != 200:
         fail("Registering the template resources", status, problem)
     print(f"    {len(assets['assets'])} resources registered")
@@ -67,18 +67,18 @@ def main():
         with open(path, encoding="utf-8") as f:
             template = json.load(f)
         id = template["id"]
-        status, headers, body = call(base, key, "GET", f"/api/admin/templates/{id}")
+        status, headers, body = call(base, key, "GET", f"/api/operator/templates/{id}")
         if status == 404:
-            status, headers, body = call(base, key, "PUT", f"/api/admin/templates/{id}", template)
+            status, headers, body = call(base, key, "PUT", f"/api/operator/templates/{id}", template)
             action = "created"
         elif status == 200 and not same(body["template"], template):
-            status, headers, body = call(base, key, "PUT", f"/api/admin/templates/{id}", template, if_match=headers["ETag"])
+            status, headers, body = call(base, key, "PUT", f"/api/operator/templates/{id}", template, if_match=headers["ETag"])
             action = "updated"
         elif status == 200:
             action = "unchanged"
         if status not in (200, 201):
             fail(f"Saving template {id} ({os.path.basename(path)})", status, body)
-        status, _, published = call(base, key, "POST", f"/api/admin/templates/{id}/publish", if_match=headers["ETag"])
+        status, _, published = call(base, key, "POST", f"/api/operator/templates/{id}/publish", if_match=headers["ETag"])
         if status != 200:
             fail(f"Publishing template {id}", status, published)
         online = "published" if published["changed"] else "already online"

@@ -23,7 +23,7 @@ internal sealed partial class PipelineFunctions(PipelineStarter starter, Pipelin
     /// </summary>
     [Function(OnVideoUploaded)]
     public async Task OnVideoUploadedAsync(
-        [QueueTrigger(PipelineOptions.UploadQueue, Connection = "AzureWebJobsStorage")] QueueMessage message,
+        [QueueTrigger(BindingSettings.UploadQueueExpression, Connection = "AzureWebJobsStorage")] QueueMessage message,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {
@@ -47,7 +47,7 @@ internal sealed partial class PipelineFunctions(PipelineStarter starter, Pipelin
     /// <summary>Starts uploads whose event was lost, fails uploads that never arrived and pipelines that ended unrecorded.</summary>
     [Function(SweepPipelines)]
     public async Task SweepPipelinesAsync(
-        [TimerTrigger("%Pipeline__SweepSchedule%")] TimerInfo timer,
+        [TimerTrigger(BindingSettings.SweepScheduleExpression)] TimerInfo timer,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
     {

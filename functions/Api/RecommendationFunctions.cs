@@ -55,12 +55,12 @@ internal sealed class RecommendationFunctions(
     [Function(RecommendationsApi.RetrainRecommenderNow)]
     [Authorize(Policy = AuthPolicies.Operator)]
     public async Task<IResult> RetrainNowAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "admin/recommendations/retrain")] HttpRequest req, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/recommendations/retrain")] HttpRequest req, CancellationToken cancellationToken) =>
         await RecommendationsApi.RetrainAsync(trainer, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Retrains the models from the event tables (<c>%Recommendations__RetrainSchedule%</c>, hourly by default); one instance at a time.</summary>
+    /// <summary>Retrains the models from the event tables (<c>Recommendations__RetrainSchedule</c>, hourly in the sample settings and the Bicep); one instance at a time.</summary>
     [Function(RetrainTimer)]
-    public async Task RetrainOnScheduleAsync([TimerTrigger("%Recommendations__RetrainSchedule%")] TimerInfo timer, CancellationToken cancellationToken)
+    public async Task RetrainOnScheduleAsync([TimerTrigger(BindingSettings.RetrainScheduleExpression)] TimerInfo timer, CancellationToken cancellationToken)
     {
         var report = await trainer.TrainAsync("timer", cancellationToken).ConfigureAwait(false);
         if (report.Status == TrainingStatus.Failed)

@@ -30,7 +30,7 @@ internal sealed class ReviewAdminFunctions(ReviewApi review)
 {
     [Function("AdminReviews")]
     public async Task<IResult> ListAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/reviews")] HttpRequest req, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/reviews")] HttpRequest req, CancellationToken cancellationToken)
     {
         if (!HttpBinding.TryQueryInt(req, "count", out var count, out var problem))
         {
@@ -42,7 +42,7 @@ internal sealed class ReviewAdminFunctions(ReviewApi review)
 
     [Function("AdminReviewDecision")]
     public async Task<IResult> DecideAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "admin/videos/{videoId}/review")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/videos/{videoId}/review")] HttpRequest req,
         string videoId,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)

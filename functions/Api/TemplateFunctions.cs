@@ -43,26 +43,26 @@ internal sealed class TemplateAdminFunctions(ITemplateLibrary library, IOnlineLi
 {
     [Function("AdminTemplatesGet")]
     public async Task<IResult> GetStagingAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/templates/{id}")] HttpRequest req, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "operator/templates/{id}")] HttpRequest req, string id, CancellationToken cancellationToken) =>
         await TemplatesApi.GetStaging(req.HttpContext, id, library, cancellationToken).ConfigureAwait(false);
 
     [Function("AdminTemplatesPut")]
     public async Task<IResult> PutStagingAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "admin/templates/{id}")] HttpRequest req, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "operator/templates/{id}")] HttpRequest req, string id, CancellationToken cancellationToken) =>
         await TemplatesApi.PutStaging(req.HttpContext, id, library, cancellationToken).ConfigureAwait(false);
 
     [Function("AdminTemplatePublish")]
     public async Task<IResult> PublishAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "admin/templates/{id}/publish")] HttpRequest req, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/templates/{id}/publish")] HttpRequest req, string id, CancellationToken cancellationToken) =>
         await TemplatesApi.Publish(req.HttpContext, id, library, online, cancellationToken).ConfigureAwait(false);
 
     [Function("AdminTemplateUnpublish")]
     public async Task<IResult> UnpublishAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "admin/templates/{id}/unpublish")] HttpRequest req, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/templates/{id}/unpublish")] HttpRequest req, string id, CancellationToken cancellationToken) =>
         await TemplatesApi.Unpublish(id, library, online, cancellationToken).ConfigureAwait(false);
 
     [Function("AdminTemplateAssets")]
     public async Task<IResult> PutAssetsAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "admin/template-assets")] HttpRequest req, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "operator/template-assets")] HttpRequest req, CancellationToken cancellationToken) =>
         await TemplatesApi.PutAssets(req.HttpContext, registry, cancellationToken).ConfigureAwait(false);
 }

@@ -56,7 +56,7 @@ internal sealed class VideoFunctions(UploadService uploads, IVideoCatalog catalo
     [Function("ReprocessVideo")]
     [Authorize(Policy = AuthPolicies.Operator)]
     public async Task<IResult> ReprocessVideoAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "admin/videos/{videoId}/reprocess")] HttpRequest req,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/videos/{videoId}/reprocess")] HttpRequest req,
         string videoId,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken) =>

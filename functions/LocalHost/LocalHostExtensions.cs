@@ -17,7 +17,7 @@ namespace Serverless.LocalHost;
 public static class LocalHostExtensions
 {
     /// <summary>The Functions host's own request body limit (its default, 100 MiB): no function is handed a larger body.</summary>
-    public const long HostRequestBodyLimitBytes = 100L * 1024 * 1024;
+    public const long HostRequestBodyLimitBytes = HostRequestLimit.Bytes;
 
     public const string CorsPolicy = "host-cors";
 
@@ -102,7 +102,7 @@ public static class LocalHostExtensions
         if (app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.ParseCorsOrigins().Count > 0)
         {
             // Operator routes are never called from a browser.
-            app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api/admin", StringComparison.OrdinalIgnoreCase), b => b.UseCors(CorsPolicy));
+            app.UseWhen(c => !c.Request.Path.StartsWithSegments("/api/operator", StringComparison.OrdinalIgnoreCase), b => b.UseCors(CorsPolicy));
         }
 
         app.UseDemoPage();
@@ -124,6 +124,11 @@ public static class LocalHostExtensions
                 .Select(x => x.ToUpperInvariant()).ToArray();
             app.MapMethods(pattern, methods, async context =>
             {
+                if (!HostRequestLimit.Admit(context))
+                {
+                    return;
+                }
+
                 var result = await invoker.InvokeAsync(function, context.RequestServices, new FunctionInput(context.Request, context), context.RequestAborted)
                     .ConfigureAwait(false);
                 if (result is IResult answer)

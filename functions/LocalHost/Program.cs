@@ -4,7 +4,7 @@ using Serverless.LocalHost;
 // The local host: the function app's [Function] methods on Azurite, where no Functions host can be installed.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddLocalHost();
-builder.AddServerlessApp(behindFunctionsHost: false);
+builder.AddServerlessApp();
 
 var app = builder.Build();
 app.UseLocalHost();

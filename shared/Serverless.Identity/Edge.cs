@@ -47,13 +47,6 @@ public static class RateLimitPolicies
     }
 }
 
-/// <summary>
-/// Whether the process answers HTTP behind the Functions host (the isolated worker, whose requests the host proxies from
-/// loopback and whose client address is the right-most entry the front end appended to <c>X-Forwarded-For</c>), or
-/// directly (the local host, where that header is the client's own word and never trusted).
-/// </summary>
-public sealed record EdgeHosting(bool BehindFunctionsHost);
-
 public static class SecurityHeaders
 {
     /// <summary>Sets the headers on the response when it starts (so error answers carry them too).</summary>
@@ -94,7 +87,7 @@ public sealed class EdgeRateLimits : IAsyncDisposable
 {
     private readonly PartitionedRateLimiter<HttpContext> _limiter;
 
-    public EdgeRateLimits(IOptions<EdgeOptions> options, EdgeHosting hosting)
+    public EdgeRateLimits(IOptions<EdgeOptions> options)
     {
         var edge = options.Value;
         _limiter = PartitionedRateLimiter.CreateChained(
@@ -124,7 +117,7 @@ public sealed class EdgeRateLimits : IAsyncDisposable
                 };
                 return permits == 0
                     ? RateLimitPartition.GetNoLimiter(string.Empty)
-                    : RateLimitPartition.GetTokenBucketLimiter(policy + "|ip|" + ClientAddress.Of(context, hosting.BehindFunctionsHost), _ => PerMinute(permits));
+                    : RateLimitPartition.GetTokenBucketLimiter(policy + "|ip|" + ClientAddress.Of(context, edge.ClientAddressHeader), _ => PerMinute(permits));
             }));
     }
 
@@ -186,27 +179,26 @@ public sealed class EdgeRateLimits : IAsyncDisposable
 }
 
 /// <summary>
-/// The client's address for per-IP limits. Behind the Functions host (the worker's HTTP requests are proxied by it) the TCP peer is the host itself, so
-/// the address the Azure front end appended to <c>X-Forwarded-For</c> (the right-most non-loopback entry) is used.
+/// The client's address for per-IP limits: the TCP peer as this process sees it, or the address in the header a trusted
+/// front end writes (<see cref="EdgeOptions.ClientAddressHeader"/>) when one is configured. Under the Functions host the
+/// peer is already the client's: the host forwards each request to the worker with <c>X-Forwarded-For</c> set (not
+/// appended) to the address it saw, and the worker's ASP.NET Core integration turns that into the connection's remote
+/// address, so a client's own <c>X-Forwarded-For</c> never reaches this code. In Azure the host sits behind the App
+/// Service front end, which writes <c>CLIENT-IP</c> (<c>ip:port</c>, overwriting any value the client sent); the Bicep
+/// names that header. Where no such front end exists (locally) a client could write the header itself, so none is named.
 /// </summary>
 internal static class ClientAddress
 {
-    public static string Of(HttpContext context, bool behindFunctionsHost)
+    public static string Of(HttpContext context, string? trustedHeader)
     {
-        var peer = context.Connection.RemoteIpAddress;
-        if (behindFunctionsHost && (peer is null || IPAddress.IsLoopback(peer)))
+        if (!string.IsNullOrEmpty(trustedHeader)
+            && context.Request.Headers[trustedHeader] is { Count: > 0 } values
+            && TryParseAddress(values[0]!.Trim(), out var declared))
         {
-            var forwarded = context.Request.Headers["X-Forwarded-For"].ToString();
-            foreach (var entry in forwarded.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Reverse())
-            {
-                if (TryParseAddress(entry, out var address) && !IPAddress.IsLoopback(address))
-                {
-                    return Normalize(address);
-                }
-            }
+            return Normalize(declared);
         }
 
-        return peer is null ? "unknown" : Normalize(peer);
+        return context.Connection.RemoteIpAddress is { } peer ? Normalize(peer) : "unknown";
     }
 
     private static bool TryParseAddress(string entry, out IPAddress address) =>

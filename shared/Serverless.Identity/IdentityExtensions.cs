@@ -10,8 +10,7 @@ public static class IdentityExtensions
 {
     /// <summary>
     /// Registers sign-in (WeChat <c>code2Session</c> and the Development-only <c>dev:</c> codes), bearer-token and operator-key
-    /// authentication, the <see cref="AuthPolicies"/> every area uses, and the edge's rate limits. The host registers
-    /// <see cref="EdgeHosting"/>.
+    /// authentication, the <see cref="AuthPolicies"/> every area uses, and the edge's rate limits.
     /// </summary>
     public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
     {

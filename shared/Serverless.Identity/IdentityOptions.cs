@@ -79,6 +79,14 @@ public sealed class EdgeOptions
     [Range(1, 1000000)]
     public int EventPermitsPerMinutePerIp { get; set; } = 1200;
 
+    /// <summary>
+    /// A request header that a trusted front end writes with the client's address (<c>ip</c> or <c>ip:port</c>), used for the
+    /// per-IP limits instead of the connection's peer: <c>CLIENT-IP</c> behind the App Service front end (the Bicep sets
+    /// it), which overwrites what a client sends. Empty (the default, and locally, where a client could write any header):
+    /// the peer address.
+    /// </summary>
+    public string ClientAddressHeader { get; set; } = string.Empty;
+
     /// <summary>Origins allowed by CORS (comma-separated, e.g. the web demo's). Empty (the default): no CORS.</summary>
     public string CorsOrigins { get; set; } = string.Empty;
 

@@ -25,16 +25,15 @@ public static class PipelineExtensions
             .Validate(o => o.UploadExpiryMinutes > o.UploadUrlMinutes,
                 "Pipeline__UploadExpiryMinutes must exceed Pipeline__UploadUrlMinutes (an upload still allowed to arrive would be failed).")
             .ValidateOnStart();
-        builder.AddSettingDefaults(new Dictionary<string, string?> { ["Pipeline:SweepSchedule"] = new PipelineOptions().SweepSchedule });
         builder.Services.AddStorageResources(
             new StorageResource(StorageResourceKind.Container, MediaLayout.UploadsContainer),
             new StorageResource(StorageResourceKind.Container, MediaLayout.Container),
-            new StorageResource(StorageResourceKind.Queue, PipelineOptions.UploadQueue),
             new StorageResource(StorageResourceKind.Table, VideoRepository.Table),
             new StorageResource(StorageResourceKind.Table, VideoRepository.ReadyIndexTable),
             new StorageResource(StorageResourceKind.Table, PipelineSlots.Table),
             new StorageResource(StorageResourceKind.Container, MediaLayout.ReviewContainer));
-        builder.Services.AddSingleton(new BlobCreatedSubscription(MediaLayout.UploadsContainer, PipelineOptions.UploadQueue));
+        builder.Services.AddSingleton(sp => new StorageResource(StorageResourceKind.Queue, sp.GetRequiredService<IOptions<PipelineOptions>>().Value.UploadQueue));
+        builder.Services.AddSingleton(sp => new BlobCreatedSubscription(MediaLayout.UploadsContainer, sp.GetRequiredService<IOptions<PipelineOptions>>().Value.UploadQueue));
         builder.Services.AddSingleton<VideoRepository>();
         builder.Services.AddSingleton<IVideoCatalog>(sp => sp.GetRequiredService<VideoRepository>());
         builder.Services.AddSingleton<UploadService>();

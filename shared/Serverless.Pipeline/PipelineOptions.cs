@@ -5,9 +5,6 @@ namespace Serverless.Pipeline;
 /// <summary>Uploads and the processing pipeline (section <c>Pipeline</c>).</summary>
 public sealed class PipelineOptions
 {
-    /// <summary>Queue that receives Event Grid BlobCreated events for the uploads container (named in OnVideoUploaded/function.json and Bicep).</summary>
-    public const string UploadQueue = "video-uploads";
-
     public const string SectionName = "Pipeline";
 
     /// <summary>Largest upload accepted, in bytes. Default 1 GiB.</summary>
@@ -63,9 +60,20 @@ public sealed class PipelineOptions
     [Range(0.1, 60)]
     public double ProgressIntervalSeconds { get; set; } = 2;
 
-    /// <summary>NCRONTAB schedule of the stuck-work sweep (6 fields, seconds first). Default every minute.</summary>
+    /// <summary>
+    /// NCRONTAB schedule of the stuck-work sweep (6 fields, seconds first; <c>0 */1 * * * *</c>, every minute, in the
+    /// sample settings and the Bicep). No default: the Functions host reads it for the timer trigger.
+    /// </summary>
     [Required]
-    public string SweepSchedule { get; set; } = "0 */1 * * * *";
+    public string SweepSchedule { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The queue Event Grid delivers the uploads container's BlobCreated events to (<c>video-uploads</c> in the sample
+    /// settings and the Bicep, whose subscription delivers there). No default: the Functions host reads it for the queue trigger.
+    /// </summary>
+    [Required]
+    [RegularExpression("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", ErrorMessage = "Pipeline__UploadQueue must be a storage queue name (3-63 lowercase letters, digits and single hyphens).")]
+    public string UploadQueue { get; set; } = string.Empty;
 
     public IReadOnlyList<string> ContentTypes =>
         AllowedContentTypes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -23,19 +22,12 @@ namespace Serverless.Recommendations;
 
 public static class RecommendationsExtensions
 {
-    /// <summary>The NCRONTAB schedule setting of the retraining timer (default hourly).</summary>
-    public const string RetrainScheduleSetting = "Recommendations:RetrainSchedule";
-    public const string DefaultRetrainSchedule = "0 0 * * * *";
-
     /// <summary>
     /// Registers the Recommendations area: events API, feedback weighting, training (timer + operator endpoint), serving
     /// with hot reload. Reads the pipeline's catalog through <see cref="IVideoDirectory"/>.
     /// </summary>
     public static IHostApplicationBuilder AddRecommendations(this IHostApplicationBuilder builder)
     {
-        // The timer's schedule defaults to hourly; any configured value (app settings, local.settings.json) overrides it.
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = [new(RetrainScheduleSetting, DefaultRetrainSchedule)] });
-
         var services = builder.Services;
         Bind<EventsOptions>(services, EventsOptions.SectionName);
         Bind<FeedbackOptions>(services, FeedbackOptions.SectionName);

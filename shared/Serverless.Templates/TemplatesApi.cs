@@ -189,7 +189,7 @@ internal static class TemplatesApi
         {
             case SaveStatus.PreconditionRequired:
                 return Problems.Create(StatusCodes.Status428PreconditionRequired, ProblemPrefix + "precondition-required", "Precondition required.",
-                    $"Template '{id}' exists: send If-Match with its ETag (GET /api/admin/templates/{id}) so no edit is lost.");
+                    $"Template '{id}' exists: send If-Match with its ETag (GET /api/operator/templates/{id}) so no edit is lost.");
             case SaveStatus.PreconditionFailed:
                 return Problems.PreconditionFailed(ProblemPrefix + "precondition-failed", $"Template '{id}' changed since that ETag; reload it and edit again.");
         }

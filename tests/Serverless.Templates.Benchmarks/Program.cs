@@ -123,25 +123,25 @@ static async Task SeedAsync(HttpClient http, int count)
         .Append(new { url = "https://cdn.example.com/music/track.m4a", sha256 = Sha("music"), length = 1_000_000, kind = "music" })
         .Append(new { url = "https://cdn.example.com/stickers/pop.png", sha256 = Sha("pop"), length = 4000, kind = "image" })
         .ToList();
-    (await http.PutAsJsonAsync("/api/admin/template-assets", new { assets })).EnsureSuccessStatusCode();
+    (await http.PutAsJsonAsync("/api/operator/template-assets", new { assets })).EnsureSuccessStatusCode();
     var clock = Stopwatch.StartNew();
     var done = 0;
     await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
     {
         var id = $"bench-{i:D5}";
         var json = TemplateJson(id, i, shaders);
-        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/templates/{id}") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/operator/templates/{id}") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         put.Headers.TryAddWithoutValidation("If-Match", "*");
         var response = await http.SendAsync(put, ct);
         if (response.StatusCode == HttpStatusCode.PreconditionFailed)
         {
             // A fresh library: create instead of overwrite.
-            using var create = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/templates/{id}") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+            using var create = new HttpRequestMessage(HttpMethod.Put, $"/api/operator/templates/{id}") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
             response = await http.SendAsync(create, ct);
         }
 
         EnsureSuccess(response, await response.Content.ReadAsStringAsync(ct));
-        var published = await http.PostAsync($"/api/admin/templates/{id}/publish", null, ct);
+        var published = await http.PostAsync($"/api/operator/templates/{id}/publish", null, ct);
         EnsureSuccess(published, await published.Content.ReadAsStringAsync(ct));
         if (Interlocked.Increment(ref done) % 250 == 0)
         {

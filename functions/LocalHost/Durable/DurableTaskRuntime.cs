@@ -76,9 +76,9 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
         // A second start of a running video's instance is refused (never two pipelines for one video).
         ThrowExceptionOnInvalidDedupeStatus = true,
 
-        // ffmpeg takes both cores: a few activities at a time per instance; orchestrator episodes are cheap.
-        MaxConcurrentTaskActivityWorkItems = 2,
-        MaxConcurrentTaskOrchestrationWorkItems = 16,
+        // host.json's maxConcurrentActivityFunctions / maxConcurrentOrchestratorFunctions, as the extension passes them on.
+        MaxConcurrentTaskActivityWorkItems = hub.MaxConcurrentActivityFunctions,
+        MaxConcurrentTaskOrchestrationWorkItems = hub.MaxConcurrentOrchestratorFunctions,
         LoggerFactory = loggerFactory,
     };
 

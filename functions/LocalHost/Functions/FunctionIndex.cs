@@ -77,6 +77,7 @@ public sealed class FunctionIndex
         }
 
         problems.AddRange(functions.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' is declared {g.Count()} times"));
+        problems.AddRange(RouteProblems(functions.Where(f => f.Kind == LocalFunctionKind.Http).ToList()));
         if (problems.Count > 0)
         {
             throw new InvalidOperationException("The local host cannot run every function of the app: " + string.Join("; ", problems) + ".");
@@ -145,6 +146,39 @@ public sealed class FunctionIndex
 
         return new LocalFunction(name, kind, method, trigger);
     }
+
+    /// <summary>
+    /// The Functions host's route checks (ScriptHost.ValidateHttpFunction and HttpRoutesConflict): a route (the function's
+    /// name when none is given) beginning with <c>admin</c> or <c>runtime</c> is reserved for the host's own endpoints, and two
+    /// functions may not share a route with a method in common. The host puts such a function in error; here the start fails.
+    /// </summary>
+    internal static IEnumerable<string> RouteProblems(IReadOnlyList<LocalFunction> http)
+    {
+        foreach (var function in http)
+        {
+            var route = RouteOf(function).ToLowerInvariant();
+            if (route.StartsWith("admin", StringComparison.Ordinal) || route.StartsWith("runtime", StringComparison.Ordinal))
+            {
+                yield return $"'{function.Name}': the route '{RouteOf(function)}' conflicts with the Functions host's built-in routes (admin…, runtime…): the host puts the function in error";
+            }
+        }
+
+        for (var i = 0; i < http.Count; i++)
+        {
+            for (var j = i + 1; j < http.Count; j++)
+            {
+                if (string.Equals(RouteOf(http[i]), RouteOf(http[j]), StringComparison.OrdinalIgnoreCase) && MethodsIntersect(http[i].Http!.Methods, http[j].Http!.Methods))
+                {
+                    yield return $"'{http[j].Name}': its route '{RouteOf(http[j])}' conflicts with the route of '{http[i].Name}'";
+                }
+            }
+        }
+    }
+
+    private static string RouteOf(LocalFunction function) => (function.Http!.Route is { Length: > 0 } route ? route : function.Name).Trim('/');
+
+    private static bool MethodsIntersect(string[]? a, string[]? b) =>
+        a is not { Length: > 0 } || b is not { Length: > 0 } || a.Intersect(b, StringComparer.OrdinalIgnoreCase).Any();
 
     private static LocalFunctionKind? KindOf(ParameterInfo parameter) =>
         parameter.GetCustomAttribute<HttpTriggerAttribute>() is not null ? LocalFunctionKind.Http

@@ -65,7 +65,11 @@ public sealed partial record HostJson(string RoutePrefix, QueueHostSettings Queu
         return settings;
     }
 
-    /// <summary>Replaces <c>%Name%</c> with the app setting, as the Functions host does for binding expressions.</summary>
+    /// <summary>
+    /// Replaces <c>%Name%</c> with the app setting, as the Functions host's name resolver does for binding expressions: the
+    /// key as written, looked up in configuration (where an app setting <c>A__B</c> is the key <c>A:B</c>). No fallback from
+    /// one spelling to the other and no app default: what the host cannot resolve fails here too.
+    /// </summary>
     public static string Resolve(string value, IConfiguration configuration, string function)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -73,8 +77,9 @@ public sealed partial record HostJson(string RoutePrefix, QueueHostSettings Queu
         return SettingExpression().Replace(value, m =>
         {
             var key = m.Groups[1].Value;
-            return configuration[key] ?? configuration[key.Replace("__", ":", StringComparison.Ordinal)]
-                ?? throw new InvalidOperationException($"The function '{function}' refers to the setting '{key}', which is not set.");
+            return configuration[key] is { Length: > 0 } value
+                ? value
+                : throw new InvalidOperationException($"The function '{function}' refers to the setting '{key}', which is not set ('%{key}%' does not resolve to a value).");
         });
     }
 

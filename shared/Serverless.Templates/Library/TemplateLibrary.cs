@@ -185,7 +185,7 @@ internal sealed partial class TemplateLibrary(
         var references = TemplateValidator.Resources(template).ToList();
         var known = await assets.FindAsync(references.Select(r => r.Url), cancellationToken).ConfigureAwait(false);
         var missing = references.Where(r => !known.ContainsKey(r.Url))
-            .Select(r => new TemplateError(r.Path, "no content hash registered for this URL (PUT /api/admin/template-assets)"))
+            .Select(r => new TemplateError(r.Path, "no content hash registered for this URL (PUT /api/operator/template-assets)"))
             .Take(TemplateLimits.MaxReportedErrors)
             .ToList();
         if (missing.Count > 0)

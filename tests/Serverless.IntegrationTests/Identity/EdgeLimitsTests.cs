@@ -51,14 +51,37 @@ public sealed class EdgeLimitsTests(AzuriteFixture azurite) : IClassFixture<Azur
         Assert.Equal("nosniff", videos.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
+    /// <summary>
+    /// A body over the Functions host's own limit (100 MiB) is refused by the host before any function or worker middleware
+    /// runs: its HTTP binding fails reading it and it answers 500 with no body (what the host built from its source does;
+    /// the real-host suite checks it there). The local host answers the same, so a client that sends such a body fails here
+    /// as it would in Azure (before, the local host handed it to the function, which answered 413).
+    /// </summary>
+    [Fact]
+    public async Task RealServer_BodyOverTheHostsLimit_RefusedAsTheFunctionsHostDoesBeforeTheFunction()
+    {
+        await using var app = await AppProcess.StartAsync(azurite.ConnectionString, new Dictionary<string, string> { ["LocalRuntime:Enabled"] = "false" });
+        using var careful = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(2) }) { BaseAddress = app.BaseAddress };
+        careful.DefaultRequestHeaders.ExpectContinue = true;
+        var body = new UnsentBody("{}", declaredLength: 100L * 1024 * 1024 + 1);
+
+        using var response = await careful.PostAsync("/api/events", body);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.False(body.Sent, "the host asked for a body over its limit");
+    }
+
     /// <summary>A JSON body that records whether the client ever started sending it.</summary>
     private sealed class UnsentBody : HttpContent
     {
         private readonly byte[] _bytes;
+        private readonly long? _declaredLength;
 
-        public UnsentBody(string json)
+        public UnsentBody(string json, long? declaredLength = null)
         {
             _bytes = Encoding.UTF8.GetBytes(json);
+            _declaredLength = declaredLength;
             Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         }
 
@@ -72,7 +95,7 @@ public sealed class EdgeLimitsTests(AzuriteFixture azurite) : IClassFixture<Azur
 
         protected override bool TryComputeLength(out long length)
         {
-            length = _bytes.Length;
+            length = _declaredLength ?? _bytes.Length;
             return true;
         }
     }

@@ -14,7 +14,7 @@ using Serverless.Storage;
 namespace Serverless.IntegrationTests.Identity;
 
 /// <summary>
-/// The app with its own Azurite (so nothing else writes to it), two signed-in users, alice's upload waiting for its file,
+/// The app with a storage account of its own (so nothing else writes to it), two signed-in users, alice's upload waiting for its file,
 /// one stored event, and a snapshot of everything stored: every hostile request must leave the snapshot as it was.
 /// </summary>
 public sealed class HostileFixture : IAsyncLifetime
@@ -22,7 +22,7 @@ public sealed class HostileFixture : IAsyncLifetime
     public static readonly string[] Tables = [VideoRepository.Table, VideoRepository.ReadyIndexTable, "RecEvents", "RecUserEvents", "Templates", "TemplateAssets", "TemplateActivity"];
     public static readonly string[] Containers = [MediaLayout.UploadsContainer, MediaLayout.Container, "templates"];
 
-    private readonly AzuriteProcess _azurite = new();
+    private AzuriteAccount _storage = null!;
 
     public FunctionsAppFactory App { get; private set; } = null!;
 
@@ -39,8 +39,8 @@ public sealed class HostileFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await _azurite.InitializeAsync();
-        App = new FunctionsAppFactory(_azurite.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false", ["Review:PushToken"] = "hostile-push-token", ["WeChat:AppId"] = "wxhostileappid" });
+        _storage = await AzuriteFixture.NewAccountAsync();
+        App = new FunctionsAppFactory(_storage.ConnectionString, new Dictionary<string, string?> { ["LocalRuntime:Enabled"] = "false", ["Review:PushToken"] = "hostile-push-token", ["WeChat:AppId"] = "wxhostileappid" });
         var client = App.CreateClient();
         AliceToken = (await client.SignInAsync("alice")).Token;
         BobToken = (await client.SignInAsync("bob")).Token;
@@ -54,11 +54,7 @@ public sealed class HostileFixture : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
     }
 
-    public async Task DisposeAsync()
-    {
-        await App.DisposeAsync();
-        await _azurite.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await App.DisposeAsync();
 
     public static object Event(string id, string videoId, double watched) =>
         new { eventId = id, type = "view", videoId, watchedSeconds = watched, occurredAt = DateTimeOffset.UtcNow.ToString("O") };
@@ -151,13 +147,13 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
         new("body user id without a token", 401, f => Send(HttpMethod.Post, "/api/uploads", null, JsonBody(new { fileName = "a.mp4", contentType = "video/mp4", sizeBytes = 10, ownerId = "dev-bob" }))),
 
         // Operator routes.
-        new("user token on an operator route", 401, f => Send(HttpMethod.Post, "/api/admin/recommendations/retrain", f.AliceToken, null)),
-        new("wrong operator key", 401, f => Raw(HttpMethod.Post, "/api/admin/recommendations/retrain", r => r.Headers.Add("x-functions-key", "test-operator-kez"))),
-        new("operator key with different case", 401, f => Raw(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/reprocess", r => r.Headers.Add("x-functions-key", FunctionsAppFactory.OperatorKey.ToUpperInvariant()))),
-        new("operator key as a query string", 401, f => Raw(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/reprocess?code=" + FunctionsAppFactory.OperatorKey, _ => { })),
+        new("user token on an operator route", 401, f => Send(HttpMethod.Post, "/api/operator/recommendations/retrain", f.AliceToken, null)),
+        new("wrong operator key", 401, f => Raw(HttpMethod.Post, "/api/operator/recommendations/retrain", r => r.Headers.Add("x-functions-key", "test-operator-kez"))),
+        new("operator key with different case", 401, f => Raw(HttpMethod.Post, "/api/operator/videos/" + f.AliceVideo + "/reprocess", r => r.Headers.Add("x-functions-key", FunctionsAppFactory.OperatorKey.ToUpperInvariant()))),
+        new("operator key as a query string", 401, f => Raw(HttpMethod.Post, "/api/operator/videos/" + f.AliceVideo + "/reprocess?code=" + FunctionsAppFactory.OperatorKey, _ => { })),
         new("operator key on a user route", 401, f => Raw(HttpMethod.Get, "/api/videos", r => r.Headers.Add("x-functions-key", FunctionsAppFactory.OperatorKey))),
-        new("reprocess a video still uploading", 409, f => Raw(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/reprocess", r => r.Headers.Add("x-functions-key", FunctionsAppFactory.OperatorKey))),
-        new("reprocess a path-traversal id", 404, f => Raw(HttpMethod.Post, "/api/admin/videos/..%2F..%2Fmedia/reprocess", r => r.Headers.Add("x-functions-key", FunctionsAppFactory.OperatorKey))),
+        new("reprocess a video still uploading", 409, f => Raw(HttpMethod.Post, "/api/operator/videos/" + f.AliceVideo + "/reprocess", r => r.Headers.Add("x-functions-key", FunctionsAppFactory.OperatorKey))),
+        new("reprocess a path-traversal id", 404, f => Raw(HttpMethod.Post, "/api/operator/videos/..%2F..%2Fmedia/reprocess", r => r.Headers.Add("x-functions-key", FunctionsAppFactory.OperatorKey))),
 
         // Other users' videos.
         new("bob reads alice's unpublished video", 404, f => Get("/api/videos/" + f.AliceVideo, f.BobToken)),
@@ -229,15 +225,15 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
         new("template recommendations for 0 images", 400, f => Get("/api/templates/recommendations?imageCount=0", f.AliceToken)),
         new("timeline of an unknown template", 404, f => Send(HttpMethod.Post, "/api/templates/no-such-template/timeline", f.AliceToken, JsonBody(new { imageCount = 3 }))),
         new("timeline with deeply nested JSON", 400, f => Send(HttpMethod.Post, "/api/templates/t1/timeline", f.AliceToken, new StringContent(new string('{', 3000), Encoding.UTF8, Json))),
-        new("template admin write with a user token", 401, f => Send(HttpMethod.Put, "/api/admin/templates/t1", f.AliceToken, JsonBody(new { id = "t1" }))),
-        new("template admin write with malformed JSON", 400, f => Operator(HttpMethod.Put, "/api/admin/templates/t1", new StringContent("{\"id\":", Encoding.UTF8, Json))),
-        new("template admin write to a traversal id", 400, f => Operator(HttpMethod.Put, "/api/admin/templates/..%2F..%2Fx", JsonBody(new { id = "../../x" }))),
-        new("publish an unknown template", 404, f => Operator(HttpMethod.Post, "/api/admin/templates/no-such-template/publish", null)),
-        new("review decision with malformed JSON", 400, f => Operator(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/review", new StringContent("{\"decision\":", Encoding.UTF8, Json))),
-        new("review decision for an unknown video", 404, f => Operator(HttpMethod.Post, "/api/admin/videos/" + new string('a', 32) + "/review", JsonBody(new { decision = "approve" }))),
-        new("review decision on a video not in review", 409, f => Operator(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/review", JsonBody(new { decision = "approve" }))),
-        new("review decision with a user token", 401, f => Send(HttpMethod.Post, "/api/admin/videos/" + f.AliceVideo + "/review", f.AliceToken, JsonBody(new { decision = "approve" }))),
-        new("review queue with count 0", 400, f => Operator(HttpMethod.Get, "/api/admin/reviews?count=0", null)),
+        new("template admin write with a user token", 401, f => Send(HttpMethod.Put, "/api/operator/templates/t1", f.AliceToken, JsonBody(new { id = "t1" }))),
+        new("template admin write with malformed JSON", 400, f => Operator(HttpMethod.Put, "/api/operator/templates/t1", new StringContent("{\"id\":", Encoding.UTF8, Json))),
+        new("template admin write to a traversal id", 400, f => Operator(HttpMethod.Put, "/api/operator/templates/..%2F..%2Fx", JsonBody(new { id = "../../x" }))),
+        new("publish an unknown template", 404, f => Operator(HttpMethod.Post, "/api/operator/templates/no-such-template/publish", null)),
+        new("review decision with malformed JSON", 400, f => Operator(HttpMethod.Post, "/api/operator/videos/" + f.AliceVideo + "/review", new StringContent("{\"decision\":", Encoding.UTF8, Json))),
+        new("review decision for an unknown video", 404, f => Operator(HttpMethod.Post, "/api/operator/videos/" + new string('a', 32) + "/review", JsonBody(new { decision = "approve" }))),
+        new("review decision on a video not in review", 409, f => Operator(HttpMethod.Post, "/api/operator/videos/" + f.AliceVideo + "/review", JsonBody(new { decision = "approve" }))),
+        new("review decision with a user token", 401, f => Send(HttpMethod.Post, "/api/operator/videos/" + f.AliceVideo + "/review", f.AliceToken, JsonBody(new { decision = "approve" }))),
+        new("review queue with count 0", 400, f => Operator(HttpMethod.Get, "/api/operator/reviews?count=0", null)),
         new("WeChat push without a signature", 400, f => Send(HttpMethod.Post, "/api/wechat/push", null, new StringContent("{\"MsgType\":\"event\"}", Encoding.UTF8, Json))),
         new("WeChat URL check with a forged signature", 403, f => Get("/api/wechat/push?signature=" + new string('0', 40) + "&timestamp=1&nonce=2&echostr=x", null)),
 

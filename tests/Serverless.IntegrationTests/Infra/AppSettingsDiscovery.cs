@@ -94,11 +94,15 @@ public static partial class AppSettingsDiscovery
         return result.DistinctBy(s => s.Name.ToUpperInvariant()).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>The settings named by <c>%Setting%</c> in the functions' trigger attributes (queue names, schedules).</summary>
+    /// <summary>
+    /// The settings named by <c>%Section:Key%</c> in the functions' trigger attributes (queue names, schedules), as app
+    /// setting names (<c>Section__Key</c>: the host's configuration key of that app setting is <c>Section:Key</c>).
+    /// </summary>
     public static IReadOnlyList<DiscoveredSetting> TriggerSettings() =>
         new FunctionIndex().Functions
             .SelectMany(f => new[] { f.Queue?.QueueName, f.Timer?.Schedule }.OfType<string>()
-                .SelectMany(expression => SettingExpression().Matches(expression).Select(m => new DiscoveredSetting(m.Groups[1].Value, $"the trigger of {f.Name}"))))
+                .SelectMany(expression => SettingExpression().Matches(expression)
+                    .Select(m => new DiscoveredSetting(m.Groups[1].Value.Replace(":", "__", StringComparison.Ordinal), $"the trigger of {f.Name}"))))
             .DistinctBy(s => s.Name.ToUpperInvariant())
             .ToList();
 

@@ -176,6 +176,10 @@ public static partial class FunctionBindingRules
         {
             problems.Add($"{where}: route '{route}' must not start with '/' or 'api/' (host.json routePrefix adds api/)");
         }
+        else if (route.Trim('/').StartsWith("admin", StringComparison.OrdinalIgnoreCase) || route.Trim('/').StartsWith("runtime", StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add($"{where}: route '{route}' conflicts with the Functions host's built-in routes (it reserves routes beginning admin or runtime, and puts the function in error)");
+        }
 
         if (!binding.TryGetProperty("methods", out var methods) || methods.ValueKind != JsonValueKind.Array || methods.GetArrayLength() == 0)
         {
@@ -232,7 +236,17 @@ public static partial class FunctionBindingRules
         var ok = true;
         var resolved = SettingExpression().Replace(value, m =>
         {
-            if (settings.TryGetValue(m.Groups[1].Value, out var setting) && setting is not null)
+            // The host looks the expression up as a configuration key, where the app setting A__B is the key A:B: an
+            // expression written with '__' never resolves under the Functions host.
+            var key = m.Groups[1].Value;
+            if (key.Contains("__", StringComparison.Ordinal))
+            {
+                ok = false;
+                problems.Add($"{where}: '%{key}%' never resolves under the Functions host (it reads configuration keys, where the app setting {key} is {key.Replace("__", ":", StringComparison.Ordinal)}): write '%{key.Replace("__", ":", StringComparison.Ordinal)}%'");
+                return m.Value;
+            }
+
+            if (settings.TryGetValue(key.Replace(":", "__", StringComparison.Ordinal), out var setting) && setting is not null)
             {
                 return setting;
             }

@@ -44,8 +44,8 @@ public sealed class FunctionMetadataTests
     {
         var settings = new Dictionary<string, string?> { ["Jobs__Schedule"] = "0 */5 * * * *", ["Jobs__Queue"] = "work-items" };
 
-        Assert.Empty(FunctionBindingRules.Check("Q", """{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg","queueName":"%Jobs__Queue%"}]}""", settings).Problems);
-        Assert.Empty(FunctionBindingRules.Check("T", """{"bindings":[{"type":"timerTrigger","direction":"in","name":"timer","schedule":"%Jobs__Schedule%"}]}""", settings).Problems);
+        Assert.Empty(FunctionBindingRules.Check("Q", """{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg","queueName":"%Jobs:Queue%"}]}""", settings).Problems);
+        Assert.Empty(FunctionBindingRules.Check("T", """{"bindings":[{"type":"timerTrigger","direction":"in","name":"timer","schedule":"%Jobs:Schedule%"}]}""", settings).Problems);
         Assert.Empty(FunctionBindingRules.Check("H", """
             {"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":"videos/{id}","methods":["get"]},
                          {"type":"http","direction":"out","name":"res"}]}
@@ -57,7 +57,7 @@ public sealed class FunctionMetadataTests
     {
         var settings = new Dictionary<string, string?> { ["Jobs__Queue"] = "work-items" };
 
-        var usage = FunctionBindingRules.Check("Q", """{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg","queueName":"%Jobs__Queue%"}]}""", settings).Usage;
+        var usage = FunctionBindingRules.Check("Q", """{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg","queueName":"%Jobs:Queue%"}]}""", settings).Usage;
 
         Assert.Equal(["work-items"], usage.TriggerQueues);
     }
@@ -66,12 +66,15 @@ public sealed class FunctionMetadataTests
     [InlineData("""{"bindings":[{"type":"serviceBusTriggerX","direction":"in","name":"m"}]}""", "type is not one")]
     [InlineData("""{"bindings":[]}""", "exactly one trigger")]
     [InlineData("""{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"Bad_Queue"}]}""", "not a valid queue name")]
-    [InlineData("""{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"%Missing__Queue%"}]}""", "Missing__Queue")]
+    [InlineData("""{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"%Missing:Queue%"}]}""", "Missing:Queue")]
+    [InlineData("""{"bindings":[{"type":"timerTrigger","direction":"in","name":"t","schedule":"%Jobs__Schedule%"}]}""", "never resolves under the Functions host")]
     [InlineData("""{"bindings":[{"type":"queueTrigger","direction":"out","name":"m","queueName":"jobs"}]}""", "direction 'out'")]
     [InlineData("""{"bindings":[{"type":"timerTrigger","direction":"in","name":"t","schedule":"*/5 * * * *"}]}""", "6-field")]
     [InlineData("""{"bindings":[{"type":"timerTrigger","direction":"in","name":"t","schedule":"0 0 25 * * *"}]}""", "not a valid NCRONTAB")]
     [InlineData("""{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":"api/videos","methods":["get"]},{"type":"http","direction":"out","name":"res"}]}""", "must not start with")]
     [InlineData("""{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":"videos","methods":["get"]}]}""", "one 'http' output binding")]
+    [InlineData("""{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":"admin/videos","methods":["get"]},{"type":"http","direction":"out","name":"res"}]}""", "built-in routes")]
+    [InlineData("""{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":"runtimeinfo","methods":["get"]},{"type":"http","direction":"out","name":"res"}]}""", "built-in routes")]
     [InlineData("""{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"user","route":"videos","methods":["get"]},{"type":"http","direction":"out","name":"res"}]}""", "authLevel 'user'")]
     [InlineData("""{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous","route":"videos","methods":["fetch"]},{"type":"http","direction":"out","name":"res"}]}""", "not an HTTP method")]
     [InlineData("""{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"jobs"},{"type":"timerTrigger","direction":"in","name":"t","schedule":"0 0 * * * *"}]}""", "exactly one trigger")]

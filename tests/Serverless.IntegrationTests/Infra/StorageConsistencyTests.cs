@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions;
 using Serverless.LocalHost.Functions;
+using Serverless.LocalHost.Runtime;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Storage;
 
@@ -50,8 +52,10 @@ public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixt
     public void QueueTriggers_QueueAndPoisonQueue_AreInBicep()
     {
         var templates = InfraTemplates.Load();
+        var configuration = _app.Services.GetRequiredService<IConfiguration>();
         var queues = _app.Services.GetRequiredService<FunctionIndex>().OfKind(LocalFunctionKind.Queue)
-            .SelectMany(f => new[] { f.Queue!.QueueName, f.Queue.QueueName + "-poison" });
+            .Select(f => HostJson.Resolve(f.Queue!.QueueName, configuration, f.Name))
+            .SelectMany(q => new[] { q, q + "-poison" });
 
         var missing = queues.Where(q => !templates.Queues.Contains(q, StringComparer.Ordinal)).ToList();
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Serverless.Functions;
 
 namespace Serverless.IntegrationTests.Infrastructure;
 
@@ -24,8 +25,13 @@ public sealed class FunctionsAppFactory(
 
     public const string UserIdKey = "dGVzdC11c2VyLWlkLWtleS0wMTIzNDU2Nzg5LWFiY2RlZg==";
 
-    /// <summary>Settings every test app starts with (the rate limits are high so tests never throttle each other's sign-ins).</summary>
-    public static IReadOnlyDictionary<string, string> DefaultSettings { get; } = new Dictionary<string, string>
+    /// <summary>
+    /// Settings every test app starts with: the ones the Functions host reads in trigger attributes as the sample settings
+    /// give them (<see cref="BindingSettings"/>), and test keys; the rate limits are high so tests never throttle each
+    /// other's sign-ins.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> DefaultSettings { get; } = new Dictionary<string, string>(
+        BindingSettings.All.Select(key => KeyValuePair.Create(key, Infra.RepoFiles.SampleSettings()[key.Replace(":", "__", StringComparison.Ordinal)]!)))
     {
         ["Identity:AllowDevelopmentSignIn"] = "true",
         ["Identity:OperatorKeys"] = OperatorKey,
@@ -38,6 +44,9 @@ public sealed class FunctionsAppFactory(
         ["Edge:EventPermitsPerMinutePerIp"] = "100000",
         ["Review:Enabled"] = "false", // the review's own tests turn it on, with a fake WeChat
     };
+
+    /// <summary>The upload queue of test apps (the sample settings' <c>Pipeline__UploadQueue</c>).</summary>
+    public static string UploadQueue => DefaultSettings[BindingSettings.UploadQueue];
 
     /// <summary>The playback-token signing key of test apps (base64 of 32 bytes).</summary>
     public const string PlaybackSigningKey = "dGVzdC1wbGF5YmFjay1zaWduaW5nLWtleS0zMi1ieXRlcyE=";

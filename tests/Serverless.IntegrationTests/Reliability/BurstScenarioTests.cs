@@ -45,8 +45,8 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
             ReliabilityEnvironment.UploadAsync(clients[i % clients.Length], $"burst-{i % clients.Length}", i % 10 == 9 ? bad : good, expectFailure: i % 10 == 9)));
 
         // Deliberately malformed messages on the upload queue: they must end in its poison queue, nothing else may.
-        await env.Queues.EnqueueAsync(PipelineOptions.UploadQueue, "{\"not\":\"an event\"}", null, default);
-        await env.Queues.EnqueueAsync(PipelineOptions.UploadQueue, "not json", null, default);
+        await env.Queues.EnqueueAsync(FunctionsAppFactory.UploadQueue, "{\"not\":\"an event\"}", null, default);
+        await env.Queues.EnqueueAsync(FunctionsAppFactory.UploadQueue, "not json", null, default);
 
         var drained = await env.WaitForTerminalAsync(uploads.Select(u => u.VideoId), TimeSpan.FromSeconds(120 + (count * 8)));
         await WaitForPoisonAsync(env, expected: 2, TimeSpan.FromSeconds(60));
@@ -104,7 +104,7 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
         while (DateTime.UtcNow < deadline)
         {
             var total = 0;
-            foreach (var queue in new[] { PipelineOptions.UploadQueue })
+            foreach (var queue in new[] { FunctionsAppFactory.UploadQueue })
             {
                 try
                 {

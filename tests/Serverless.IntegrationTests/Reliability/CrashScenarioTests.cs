@@ -236,7 +236,7 @@ public sealed class CrashScenarioTests(ITestOutputHelper output)
         for (var i = 0; i < 2; i++)
         {
             var clock = Stopwatch.StartNew();
-            var complete = await operatorClient.PostAsync("/api/admin/recommendations/retrain", null);
+            var complete = await operatorClient.PostAsync("/api/operator/recommendations/retrain", null);
             warmUp = clock.Elapsed;
             if (await ReadPointerAsync(env) is null)
             {
@@ -245,7 +245,7 @@ public sealed class CrashScenarioTests(ITestOutputHelper output)
         }
 
         var before = await ReadPointerAsync(env);
-        return new RetrainProbe(before, warmUp, operatorClient.PostAsync("/api/admin/recommendations/retrain", null));
+        return new RetrainProbe(before, warmUp, operatorClient.PostAsync("/api/operator/recommendations/retrain", null));
     }
 
     private static async Task<string?> ReadPointerAsync(ReliabilityEnvironment env) =>

@@ -96,19 +96,19 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
         var other = App.CreateClient().As("viewer3");
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
         var operators = App.CreateClient().AsOperator();
-        var queue = await operators.GetFromJsonAsync<JsonElement>("/api/admin/reviews?count=100");
+        var queue = await operators.GetFromJsonAsync<JsonElement>("/api/operator/reviews?count=100");
         var item = queue.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("videoId").GetString() == videoId);
         Assert.Equal(inReview.GetProperty("error").GetString(), item.GetProperty("reason").GetString());
-        Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().As("viewer3").GetAsync("/api/admin/reviews")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await operators.PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "reject" })).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await operators.PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "maybe" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().As("viewer3").GetAsync("/api/operator/reviews")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await operators.PostAsJsonAsync($"/api/operator/videos/{videoId}/review", new { decision = "reject" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await operators.PostAsJsonAsync($"/api/operator/videos/{videoId}/review", new { decision = "maybe" })).StatusCode);
 
-        using var approve = await operators.PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "approve" });
+        using var approve = await operators.PostAsJsonAsync($"/api/operator/videos/{videoId}/review", new { decision = "approve" });
         Assert.Equal(HttpStatusCode.Accepted, approve.StatusCode);
 
         await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "Ready");
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
-        using var again = await operators.PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "approve" });
+        using var again = await operators.PostAsJsonAsync($"/api/operator/videos/{videoId}/review", new { decision = "approve" });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }
 
@@ -120,7 +120,7 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
         var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
         await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "InReview");
 
-        using var reject = await App.CreateClient().AsOperator().PostAsJsonAsync($"/api/admin/videos/{videoId}/review", new { decision = "reject", reason = "advertising in the soundtrack" });
+        using var reject = await App.CreateClient().AsOperator().PostAsJsonAsync($"/api/operator/videos/{videoId}/review", new { decision = "reject", reason = "advertising in the soundtrack" });
         Assert.Equal(HttpStatusCode.Accepted, reject.StatusCode);
 
         var rejected = await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "Rejected");

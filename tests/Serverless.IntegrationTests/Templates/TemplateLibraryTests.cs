@@ -88,14 +88,14 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
         var id = UniqueId("gone");
         var published = await PutAndPublishAsync(admin, id, Template(id));
 
-        var response = await admin.PostAsync($"/api/admin/templates/{id}/unpublish", null);
+        var response = await admin.PostAsync($"/api/operator/templates/{id}/unpublish", null);
         response.EnsureSuccessStatusCode();
 
         var delta = await ManifestAsync(client, published);
         Assert.Equal([id], RemovedIds(delta));
         Assert.Empty(UpsertIds(delta));
         Assert.DoesNotContain(id, UpsertIds(await ManifestAsync(client)));
-        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"/api/admin/templates/{id}/unpublish", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"/api/operator/templates/{id}/unpublish", null)).StatusCode);
         var timeline = await client.PostAsJsonAsync($"/api/templates/{id}/timeline", new { imageCount = 2 });
         Assert.Equal(HttpStatusCode.NotFound, timeline.StatusCode);
     }
@@ -117,7 +117,7 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
 
         var versions = await Task.WhenAll(ids.Select(async id =>
         {
-            var response = await admin.PostAsync($"/api/admin/templates/{id}/publish", null);
+            var response = await admin.PostAsync($"/api/operator/templates/{id}/publish", null);
             response.EnsureSuccessStatusCode();
             return (await response.Content.ReadFromJsonAsync<JsonObject>())!["libraryVersion"]!.GetValue<long>();
         }));
@@ -142,10 +142,10 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
         Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
         Assert.Equal("\"r2\"", updated.Headers.ETag!.Tag);
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await PutAsync(admin, id, Template(id), "\"r1\"")).StatusCode);
-        var get = await admin.GetAsync($"/api/admin/templates/{id}");
+        var get = await admin.GetAsync($"/api/operator/templates/{id}");
         Assert.Equal("\"r2\"", get.Headers.ETag!.Tag);
         Assert.Equal("fashion", (await get.Content.ReadFromJsonAsync<JsonObject>())!["template"]!["category"]!.GetValue<string>());
-        using var stale = new HttpRequestMessage(HttpMethod.Post, $"/api/admin/templates/{id}/publish");
+        using var stale = new HttpRequestMessage(HttpMethod.Post, $"/api/operator/templates/{id}/publish");
         stale.Headers.TryAddWithoutValidation("If-Match", "\"r1\"");
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await admin.SendAsync(stale)).StatusCode);
     }
@@ -173,7 +173,7 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(path, ErrorPaths(await ProblemAsync(response)));
-        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/admin/templates/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/operator/templates/{id}")).StatusCode);
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
         Assert.Contains("nodes", ErrorPaths(await ProblemAsync(manyResponse)));
         Assert.Equal(HttpStatusCode.BadRequest, (await PutAsync(admin, id, "{\"id\":")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await PutAsync(admin, id, Template("other-id"))).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/admin/templates/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/operator/templates/{id}")).StatusCode);
     }
 
     [Fact]
@@ -208,7 +208,7 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
         var id = UniqueId("asset");
         (await PutAsync(admin, id, Template(id).Replace(Music, "https://cdn.example.com/music/" + id + ".m4a", StringComparison.Ordinal))).EnsureSuccessStatusCode();
 
-        var response = await admin.PostAsync($"/api/admin/templates/{id}/publish", null);
+        var response = await admin.PostAsync($"/api/operator/templates/{id}/publish", null);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(["music.url"], ErrorPaths(await ProblemAsync(response)));
@@ -257,7 +257,7 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
         var upserts = (await ManifestAsync(client, before))["upserts"]!.AsArray().ToDictionary(t => t!["id"]!.GetValue<string>());
         Assert.Equal((1, 500), (upserts[loop]!["minImageCount"]!.GetValue<int>(), upserts[loop]!["maxImageCount"]!.GetValue<int>()));
         Assert.Equal((1, 3), (upserts[three]!["minImageCount"]!.GetValue<int>(), upserts[three]!["maxImageCount"]!.GetValue<int>()));
-        var staged = (await admin.GetFromJsonAsync<JsonObject>($"/api/admin/templates/{loop}"))!["template"]!.AsObject();
+        var staged = (await admin.GetFromJsonAsync<JsonObject>($"/api/operator/templates/{loop}"))!["template"]!.AsObject();
         Assert.False(staged.ContainsKey("maxImageCount"));
 
         var twenty = await client.PostAsJsonAsync($"/api/templates/{loop}/timeline", new { imageCount = 20 });
@@ -287,15 +287,15 @@ public sealed class TemplateLibraryTests(AzuriteFixture azurite)
         var anonymous = app.CreateClient();
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/templates/manifest")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/api/admin/templates/x/publish", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/api/operator/templates/x/publish", null)).StatusCode);
         var user = app.CreateClient().As("mallory");
-        Assert.NotEqual(HttpStatusCode.OK, (await user.PostAsync("/api/admin/templates/x/publish", null)).StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, (await user.PostAsync("/api/operator/templates/x/publish", null)).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await user.GetAsync("/api/templates/manifest?since=-1")).StatusCode);
     }
 
     private static async Task<long> PutAndPublishAsyncExisting(HttpClient admin, string id)
     {
-        var published = await admin.PostAsync($"/api/admin/templates/{id}/publish", null);
+        var published = await admin.PostAsync($"/api/operator/templates/{id}/publish", null);
         published.EnsureSuccessStatusCode();
         return (await published.Content.ReadFromJsonAsync<JsonObject>())!["libraryVersion"]!.GetValue<long>();
     }

@@ -49,13 +49,13 @@ internal static class TemplateTestData
             length = 100,
             kind = u.EndsWith(".png", StringComparison.Ordinal) ? "image" : u.EndsWith(".m4a", StringComparison.Ordinal) ? "music" : "shader",
         });
-        var response = await admin.PutAsJsonAsync("/api/admin/template-assets", new { assets });
+        var response = await admin.PutAsJsonAsync("/api/operator/template-assets", new { assets });
         response.EnsureSuccessStatusCode();
     }
 
     public static async Task<HttpResponseMessage> PutAsync(HttpClient admin, string id, string json, string? ifMatch = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/admin/templates/{id}") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"/api/operator/templates/{id}") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
         if (ifMatch is not null)
         {
             request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
@@ -67,7 +67,7 @@ internal static class TemplateTestData
     public static async Task<long> PutAndPublishAsync(HttpClient admin, string id, string json)
     {
         (await PutAsync(admin, id, json)).EnsureSuccessStatusCode();
-        var published = await admin.PostAsync($"/api/admin/templates/{id}/publish", null);
+        var published = await admin.PostAsync($"/api/operator/templates/{id}/publish", null);
         published.EnsureSuccessStatusCode();
         return (await published.Content.ReadFromJsonAsync<JsonObject>())!["libraryVersion"]!.GetValue<long>();
     }

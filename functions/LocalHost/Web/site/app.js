@@ -292,7 +292,7 @@ function renderGallery(cache) {
   gallery.replaceChildren();
   const list = Object.values(cache.templates);
   if (!list.length) {
-    gallery.append(Object.assign(document.createElement('span'), { className: 'muted small', textContent: 'No template is online: operators publish them through /api/admin/templates.' }));
+    gallery.append(Object.assign(document.createElement('span'), { className: 'muted small', textContent: 'No template is online: operators publish them through /api/operator/templates.' }));
   }
   for (const template of list) {
     const card = document.createElement('div');
