@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using Serverless.Http;
 using Serverless.Identity;
+using Serverless.Pipeline;
 using Serverless.LocalHost.Durable;
 using Serverless.LocalHost.Functions;
 using Serverless.LocalHost.Runtime;
@@ -29,25 +30,14 @@ public static class LocalHostExtensions
     public static WebApplicationBuilder AddLocalHost(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (LocalSettings.Find(builder.Environment.ContentRootPath) is { } settingsPath)
-        {
-            var sources = builder.Configuration.Sources;
-            var envIndex = sources.ToList().FindIndex(s => s is EnvironmentVariablesConfigurationSource { Prefix: null or "" });
-            sources.Insert(envIndex < 0 ? sources.Count : envIndex, new MemoryConfigurationSource { InitialData = LocalSettings.Read(settingsPath) });
-        }
-
+        builder.AddLocalSettings();
         var services = builder.Services;
         services.AddProblemDetails();
         services.AddSingleton(_ => HostJson.Read(HostJson.DefaultPath));
         services.AddSingleton<FunctionIndex>();
         services.AddSingleton<FunctionInvoker>();
-        services.AddOptions<LocalRuntimeOptions>()
-            .BindConfiguration(LocalRuntimeOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        services.AddStorageResources(
-            new StorageResource(StorageResourceKind.Container, LocalRuntime.HostContainer),
-            new StorageResource(StorageResourceKind.Table, LocalRuntime.WatchTable));
+        services.AddStorageResources(new StorageResource(StorageResourceKind.Container, LocalRuntime.HostContainer));
+        services.AddUploadsWatcher();
         builder.AddDurableTaskRuntime();
         services.AddSingleton<QueueWakeups>();
         services.AddSingleton<IQueueObserver>(sp => sp.GetRequiredService<QueueWakeups>());
@@ -69,6 +59,43 @@ public static class LocalHostExtensions
                 .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
         builder.AddDemoPage();
         return builder;
+    }
+
+    /// <summary>
+    /// Event Grid's part alone, for the Functions host on Azurite (<c>Serverless.LocalHost --event-grid</c>): the app's
+    /// settings as the local host reads them, its storage connection, and <see cref="UploadsWatcher"/> raising BlobCreated
+    /// into the app's upload queue. No functions run in this process.
+    /// </summary>
+    public static HostApplicationBuilder AddEventGridOnly(this HostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddLocalSettings();
+        builder.AddStorage();
+        builder.Services.AddUploadEvents();
+        builder.Services.AddHostedService<ProvisionOnStart>(); // as the app's StorageStartup does: the queue and tables exist first
+        builder.Services.AddUploadsWatcher();
+        return builder;
+    }
+
+    /// <summary>Every <c>Values</c> entry of local.settings.json as configuration, below environment variables and the command line.</summary>
+    private static void AddLocalSettings(this IHostApplicationBuilder builder)
+    {
+        if (LocalSettings.Find(builder.Environment.ContentRootPath) is { } settingsPath)
+        {
+            var sources = builder.Configuration.Sources;
+            var envIndex = sources.ToList().FindIndex(s => s is EnvironmentVariablesConfigurationSource { Prefix: null or "" });
+            sources.Insert(envIndex < 0 ? sources.Count : envIndex, new MemoryConfigurationSource { InitialData = LocalSettings.Read(settingsPath) });
+        }
+    }
+
+    private static void AddUploadsWatcher(this IServiceCollection services)
+    {
+        services.AddOptions<LocalRuntimeOptions>()
+            .BindConfiguration(LocalRuntimeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddStorageResources(new StorageResource(StorageResourceKind.Table, UploadsWatcher.WatchTable));
+        services.AddHostedService<UploadsWatcher>();
     }
 
     /// <summary>

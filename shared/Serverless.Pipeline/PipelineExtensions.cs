@@ -26,14 +26,12 @@ public static class PipelineExtensions
                 "Pipeline__UploadExpiryMinutes must exceed Pipeline__UploadUrlMinutes (an upload still allowed to arrive would be failed).")
             .ValidateOnStart();
         builder.Services.AddStorageResources(
-            new StorageResource(StorageResourceKind.Container, MediaLayout.UploadsContainer),
             new StorageResource(StorageResourceKind.Container, MediaLayout.Container),
             new StorageResource(StorageResourceKind.Table, VideoRepository.Table),
             new StorageResource(StorageResourceKind.Table, VideoRepository.ReadyIndexTable),
             new StorageResource(StorageResourceKind.Table, PipelineSlots.Table),
             new StorageResource(StorageResourceKind.Container, MediaLayout.ReviewContainer));
-        builder.Services.AddSingleton(sp => new StorageResource(StorageResourceKind.Queue, sp.GetRequiredService<IOptions<PipelineOptions>>().Value.UploadQueue));
-        builder.Services.AddSingleton(sp => new BlobCreatedSubscription(MediaLayout.UploadsContainer, sp.GetRequiredService<IOptions<PipelineOptions>>().Value.UploadQueue));
+        builder.Services.AddUploadEvents();
         builder.Services.AddSingleton<VideoRepository>();
         builder.Services.AddSingleton<IVideoCatalog>(sp => sp.GetRequiredService<VideoRepository>());
         builder.Services.AddSingleton<UploadService>();
@@ -59,4 +57,22 @@ public static class PipelineExtensions
         builder.Services.AddHostedService<WorkFolderCleanup>();
         return builder;
     }
+
+    /// <summary>
+    /// Where upload events arrive: the uploads container's BlobCreated events go to the upload queue
+    /// (<c>Pipeline__UploadQueue</c>), which exists. Event Grid routes them in Azure (Bicep), the uploads watcher locally.
+    /// </summary>
+    public static IServiceCollection AddUploadEvents(this IServiceCollection services)
+    {
+        services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.SectionName);
+        services.AddStorageResources(new StorageResource(StorageResourceKind.Container, MediaLayout.UploadsContainer));
+        services.AddSingleton(sp => new StorageResource(StorageResourceKind.Queue, UploadQueue(sp)));
+        services.AddSingleton(sp => new BlobCreatedSubscription(MediaLayout.UploadsContainer, UploadQueue(sp)));
+        return services;
+    }
+
+    private static string UploadQueue(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<PipelineOptions>>().Value.UploadQueue is { Length: > 0 } queue
+            ? queue
+            : throw new InvalidOperationException("Pipeline__UploadQueue is not set: the queue the uploads container's BlobCreated events go to.");
 }

@@ -10,10 +10,10 @@ using TriggerMessage = Azure.Storage.Queues.Models.QueueMessage;
 namespace Serverless.LocalHost.Runtime;
 
 /// <summary>
-/// Stands in for the Functions host's queue and timer triggers and for Event Grid: runs the app's queue- and
-/// timer-triggered functions from their trigger attributes — queue listeners with Functions' retry and poison semantics
-/// (host.json's <c>extensions.queues</c>), NCRONTAB timers held to one instance by a blob lease — and an uploads-container
-/// watcher that raises Event Grid BlobCreated events.
+/// Stands in for the Functions host's queue and timer triggers: runs the app's queue- and timer-triggered functions from
+/// their trigger attributes — queue listeners with Functions' retry and poison semantics (host.json's
+/// <c>extensions.queues</c>), NCRONTAB timers held to one instance by a blob lease. Event Grid's part is
+/// <see cref="UploadsWatcher"/>'s.
 /// </summary>
 internal sealed partial class LocalRuntime(
     FunctionIndex index,
@@ -23,19 +23,14 @@ internal sealed partial class LocalRuntime(
     IConfiguration configuration,
     IQueueStore queues,
     IBlobStore blobs,
-    ITableStore tables,
     IStorageProvisioner provisioner,
     QueueWakeups wakeups,
-    IEnumerable<BlobCreatedSubscription> subscriptions,
     IOptions<LocalRuntimeOptions> options,
     TimeProvider time,
     ILogger<LocalRuntime> logger) : BackgroundService
 {
     /// <summary>Where timer locks live, as the Functions host keeps them.</summary>
     public const string HostContainer = "azure-webjobs-hosts";
-
-    /// <summary>Blobs the watcher has already announced.</summary>
-    public const string WatchTable = "LocalRuntimeUploads";
 
     /// <summary>The queue- and timer-triggered functions this process listens for (empty until it started).</summary>
     public IReadOnlyList<string> Listening { get; private set; } = [];
@@ -64,13 +59,8 @@ internal sealed partial class LocalRuntime(
             loops.Add(RunTimerLoopAsync(function, HostJson.Resolve(function.Timer!.Schedule, configuration, function.Name), stoppingToken));
         }
 
-        foreach (var subscription in subscriptions.Distinct())
-        {
-            loops.Add(RunWatcherAsync(subscription, stoppingToken));
-        }
-
         Listening = [.. index.OfKind(LocalFunctionKind.Queue).Concat(index.OfKind(LocalFunctionKind.Timer)).Select(f => f.Name)];
-        LogStarted(Listening.Count, subscriptions.Count());
+        LogStarted(Listening.Count);
         await Task.WhenAll(loops).ConfigureAwait(false);
     }
 
@@ -262,62 +252,6 @@ internal sealed partial class LocalRuntime(
         }
     }
 
-    private async Task RunWatcherAsync(BlobCreatedSubscription subscription, CancellationToken stoppingToken)
-    {
-        var interval = TimeSpan.FromSeconds(options.Value.UploadWatchIntervalSeconds);
-        var announced = new HashSet<string>(StringComparer.Ordinal);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await foreach (var blob in blobs.ListAsync(subscription.Container, null, stoppingToken).ConfigureAwait(false))
-                {
-                    if (blob.Length == 0 && blob.ContentType is null)
-                    {
-                        continue;
-                    }
-
-                    var key = $"{blob.Name}@{blob.ETag}";
-                    if (announced.Contains(key))
-                    {
-                        continue;
-                    }
-
-                    var rowKey = WatchRowKey(blob);
-                    try
-                    {
-                        // Claim first, so instances sharing the storage announce each blob once. A crash between the
-                        // claim and the send loses this event; the pipeline's sweep starts uploads whose event was lost.
-                        await tables.InsertAsync(
-                            WatchTable,
-                            new TableRow(subscription.Container, rowKey, new Dictionary<string, object?> { ["Blob"] = blob.Name, ["ETag"] = blob.ETag }),
-                            stoppingToken).ConfigureAwait(false);
-                        var evt = BlobCreatedEvents.Create(blobs.GetBlobUri(subscription.Container, blob.Name), subscription.Container, blob, time.GetUtcNow());
-                        await queues.EnqueueAsync(subscription.Queue, evt, null, stoppingToken).ConfigureAwait(false);
-                        LogAnnounced(subscription.Container, blob.Name);
-                    }
-                    catch (StorageConflictException)
-                    {
-                        // Another instance announced it.
-                    }
-
-                    announced.Add(key);
-                }
-
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (StorageException ex)
-            {
-                LogQueueUnavailable(subscription.Container, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken).ConfigureAwait(false);
-            }
-        }
-    }
-
     /// <summary>One invocation in its own DI scope, through the app's worker middleware.</summary>
     private async Task InvokeAsync(LocalFunction function, object trigger, IReadOnlyDictionary<string, object?> bindingData, CancellationToken stoppingToken)
     {
@@ -326,17 +260,11 @@ internal sealed partial class LocalRuntime(
         await invoker.InvokeAsync(function, scope.ServiceProvider, new FunctionInput(trigger, BindingData: bindingData), stoppingToken).ConfigureAwait(false);
     }
 
-    internal static string WatchRowKey(BlobItemInfo blob)
-    {
-        var bytes = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{blob.Name}\n{blob.ETag}"));
-        return Convert.ToHexString(bytes);
-    }
-
     private Task EnsureQueueAsync(string queue, CancellationToken cancellationToken) =>
         provisioner.EnsureAsync(new StorageResource(StorageResourceKind.Queue, queue), cancellationToken);
 
-    [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Local runtime started: {Functions} queue and timer functions, {Watchers} upload watchers")]
-    private partial void LogStarted(int functions, int watchers);
+    [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Local runtime started: {Functions} queue and timer functions")]
+    private partial void LogStarted(int functions);
 
     [LoggerMessage(EventId = 121, Level = LogLevel.Information, Message = "Local runtime disabled by configuration")]
     private partial void LogDisabled();
@@ -359,6 +287,4 @@ internal sealed partial class LocalRuntime(
     [LoggerMessage(EventId = 128, Level = LogLevel.Debug, Message = "Invoking {Function}")]
     private partial void LogInvoking(string function);
 
-    [LoggerMessage(EventId = 127, Level = LogLevel.Information, Message = "BlobCreated raised for {Container}/{Blob}")]
-    private partial void LogAnnounced(string container, string blob);
 }

@@ -1,31 +1,26 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.Json;
+
+using Serverless.IntegrationTests.RealHost;
 
 namespace Serverless.IntegrationTests.Infra;
 
 /// <summary>
-/// Runs infra/publish.sh and checks the package has the shape the Functions host runs for an isolated-worker app:
-/// host.json, functions.metadata (the functions of this build), worker.config.json and the worker executable it names
-/// (executable, also inside the zip), extensions.json and .azurefunctions/, and ffmpeg/ffprobe under tools/. ffmpeg/ffprobe come from this machine's install through FFMPEG_DIR (the script's bring-your-own path), so the
-/// test needs no download; the npm fallback is the same copy step from another folder.
+/// The package infra/publish.sh builds (once per test run, <see cref="DeploymentPackage"/>: the one the real-host suite
+/// runs) has the shape the Functions host runs for an isolated-worker app: host.json, functions.metadata (the functions of
+/// this build), worker.config.json and the worker executable it names (executable, also inside the zip), extensions.json
+/// and .azurefunctions/, and ffmpeg/ffprobe under tools/. ffmpeg/ffprobe come from this machine's install through
+/// FFMPEG_DIR (the script's bring-your-own path), so the test needs no download; the npm fallback is the same copy step
+/// from another folder.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class DeploymentPackageTests : IDisposable
+public sealed class DeploymentPackageTests
 {
-    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("package-");
-
-    public void Dispose() => _work.Delete(recursive: true);
-
     [Fact]
     public async Task PublishScript_WithFfmpegDir_ProducesHostReadyPackageAndZip()
     {
-        var package = Path.Combine(_work.FullName, "package");
-        var zip = Path.Combine(_work.FullName, "package.zip");
+        var (package, zip) = await DeploymentPackage.GetAsync();
 
-        var (exitCode, output) = await RunAsync(RepoFiles.Path("infra", "publish.sh"), ["-o", package, "--zip", zip], FfmpegDirectory());
-
-        Assert.True(exitCode == 0, output);
         Assert.Equal(RepoFiles.ReadText("host.json"), File.ReadAllText(Path.Combine(package, "host.json")));
         var packaged = JsonDocument.Parse(File.ReadAllText(Path.Combine(package, "functions.metadata"))).RootElement.EnumerateArray()
             .Select(f => f.GetProperty("name").GetString()!).Order(StringComparer.Ordinal);
@@ -45,7 +40,7 @@ public sealed class DeploymentPackageTests : IDisposable
         }
 
         Assert.False(File.Exists(Path.Combine(package, "local.settings.json")));
-        var (ffmpegExit, ffmpegOutput) = await RunAsync(Path.Combine(package, "tools", "ffmpeg"), ["-hide_banner", "-version"], null);
+        var (ffmpegExit, ffmpegOutput) = await DeploymentPackage.Run(Path.Combine(package, "tools", "ffmpeg"), ["-hide_banner", "-version"]);
         Assert.True(ffmpegExit == 0, ffmpegOutput);
 
         using var archive = ZipFile.OpenRead(zip);
@@ -57,49 +52,5 @@ public sealed class DeploymentPackageTests : IDisposable
             var mode = (entry.ExternalAttributes >> 16) & 0b001_001_001;
             Assert.True(mode != 0, $"{file} lost its executable bit in the zip");
         }
-    }
-
-    /// <summary>The folder holding this machine's ffmpeg and ffprobe (they are installed on every dev and CI machine).</summary>
-    private static string FfmpegDirectory()
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries);
-        return path.FirstOrDefault(dir => File.Exists(Path.Combine(dir, "ffmpeg")) && File.Exists(Path.Combine(dir, "ffprobe")))
-            ?? throw new InvalidOperationException("ffmpeg and ffprobe are not on PATH (apt-get install ffmpeg).");
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, string? ffmpegDir)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoFiles.Root,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        if (ffmpegDir is not null)
-        {
-            start.Environment["FFMPEG_DIR"] = ffmpegDir;
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish within 15 minutes.");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

@@ -45,8 +45,8 @@ public sealed class LostEventsScenarioTests(ITestOutputHelper output)
         await foreach (var blob in env.Blobs.ListAsync(MediaLayout.UploadsContainer, null, default))
         {
             await tables.InsertAsync(
-                LocalRuntime.WatchTable,
-                new TableRow(MediaLayout.UploadsContainer, LocalRuntime.WatchRowKey(blob), new Dictionary<string, object?> { ["Blob"] = blob.Name, ["ETag"] = blob.ETag }),
+                UploadsWatcher.WatchTable,
+                new TableRow(MediaLayout.UploadsContainer, UploadsWatcher.WatchRowKey(blob), new Dictionary<string, object?> { ["Blob"] = blob.Name, ["ETag"] = blob.ETag }),
                 default);
         }
 
