@@ -2,6 +2,7 @@
 # Developer entry point. Two commands for a fresh machine (README.md):
 #   ./dev.sh run    install what is missing, start Azurite and the function app, publish the sample templates, take a sample
 #                   clip to a signed playback URL as the demo page's default user, keep serving
+#                   (--real-host: the deployment package under the Azure Functions host instead of the local host)
 #   ./dev.sh test   install what is missing and run every test
 #   ./dev.sh reliability   (on demand) the reliability scenarios at full size, then their table (README, "Reliability")
 set -euo pipefail
@@ -131,6 +132,64 @@ ensure_dotnet() {
   command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet on PATH)." >&2; exit 1; }
 }
 
+# The Azure Functions host for the real-host suite and `run --real-host`: FUNCTIONS_HOST_DIR (a folder with run-host.sh),
+# else Core Tools' func on the PATH, else ../shared/functions-host beside the repository (built from the host's source).
+find_functions_host() {
+  if [ -n "${FUNCTIONS_HOST_DIR:-}" ]; then
+    [ -f "$FUNCTIONS_HOST_DIR/run-host.sh" ] || { echo "FUNCTIONS_HOST_DIR=$FUNCTIONS_HOST_DIR has no run-host.sh" >&2; return 1; }
+    echo "run-host:$FUNCTIONS_HOST_DIR/run-host.sh"
+  elif command -v func >/dev/null; then
+    echo "func:$(command -v func)"
+  elif [ -f "$ROOT/../shared/functions-host/run-host.sh" ]; then
+    echo "run-host:$(cd "$ROOT/../shared/functions-host" && pwd)/run-host.sh"
+  else
+    return 1
+  fi
+}
+
+# Runs a command in a session of its own, then stops whatever it left running there (an emulator, an app, ffmpeg,
+# Chromium) and names it: a test command leaves no process behind, and a leak is reported so it gets fixed.
+run_contained() {
+  local sidfile status=0 left
+  sidfile=$(mktemp)
+  setsid --wait bash -c 'echo $$ >"$0"; exec "$@"' "$sidfile" "$@" || status=$?
+  local sid; sid=$(cat "$sidfile"); rm -f "$sidfile"
+  left=$(ps -eo pid=,sid=,args= | awk -v s="$sid" '$2 == s { $2 = ""; print }')
+  if [ -n "$left" ]; then
+    echo "Processes the tests left running (stopped now; a leak to fix):" >&2
+    echo "$left" | cut -c1-160 | sed 's/^/    /' >&2
+    pkill -KILL -s "$sid" 2>/dev/null || true
+  fi
+  return $status
+}
+
+# The ten slowest test classes of the run's TRX files: wall time from the class's first test start to its last test end
+# (class fixtures start before the first test and are not in it), and the sum of its tests' own durations.
+print_slowest_classes() {
+  python3 - "$1" <<'PY'
+import glob, re, sys
+from datetime import datetime
+def when(t): return datetime.fromisoformat(re.sub(r'(\.\d{6})\d*', r'\1', t))
+classes = {}
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    text = open(path, encoding="utf-8").read()
+    owner = dict(re.findall(r'<UnitTest name="[^"]*" storage="[^"]*" id="([^"]+)">\s*<Execution[^>]*/>\s*<TestMethod [^>]*className="([^"]+)"', text))
+    for m in re.finditer(r'<UnitTestResult ([^>]*)>', text):
+        a = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        if "startTime" not in a: continue
+        h, mi, se = a["duration"].split(":")
+        c = classes.setdefault(owner.get(a["testId"], "?"), [None, None, 0.0, 0])
+        start, end = when(a["startTime"]), when(a["endTime"])
+        c[0] = start if c[0] is None or start < c[0] else c[0]
+        c[1] = end if c[1] is None or end > c[1] else c[1]
+        c[2] += int(h) * 3600 + int(mi) * 60 + float(se); c[3] += 1
+rows = sorted(((v[1] - v[0]).total_seconds(), v[2], v[3], k) for k, v in classes.items())[-10:][::-1]
+print("\nThe ten slowest test classes (wall: first test start to last test end; tests: sum of their durations):")
+for wall, total, count, name in rows:
+    print(f"  {wall:7.1f} s wall  {total:7.1f} s tests  {count:4d} tests  {name.replace('Serverless.', '')}")
+PY
+}
+
 wait_for_port() { # host port seconds
   for _ in $(seq 1 $(( $3 * 10 ))); do
     (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && { exec 3>&-; return 0; }
@@ -141,18 +200,31 @@ wait_for_port() { # host port seconds
 
 cmd_test() {
   ensure_dotnet; ensure_ffmpeg; ensure_libgomp; ensure_azurite; ensure_web; ensure_chromium; ensure_bicep
-  local results="$LOCAL/test-results"
+  local results="$LOCAL/test-results" started=$SECONDS filter="" host
   rm -rf "$results"
   export TEST_RESULTS_DIR="$results"
   local status=0
+  # The real-host suite needs an Azure Functions host. CI must have one; elsewhere its absence is said loudly.
+  if host=$(find_functions_host); then
+    log "Azure Functions host for the real-host suite: ${host#*:}"
+    case "$host" in run-host:*) export FUNCTIONS_HOST_DIR; FUNCTIONS_HOST_DIR=$(dirname "${host#run-host:}") ;; esac
+  elif [ "${CI:-}" = "true" ]; then
+    echo "CI needs an Azure Functions host for the real-host suite and found none (FUNCTIONS_HOST_DIR, func, ../shared/functions-host)." >&2
+    return 1
+  else
+    printf '\033[1;31m%s\033[0m\n' "!! No Azure Functions host found: the real-host suite (tests/Serverless.IntegrationTests/RealHost) does NOT run." \
+      "!! Get one: set FUNCTIONS_HOST_DIR to a folder with run-host.sh (../shared/functions-host has one), or install" \
+      "!! Azure Functions Core Tools (func). Everything else runs." >&2
+    filter="Category!=RealHost"
+  fi
   check_infra || status=$?
   log "Building"
   dotnet build Serverless.sln -c Release -nologo -clp:ErrorsOnly
   log "Unit tests"
-  dotnet test tests/Serverless.UnitTests -c Release --no-build -nologo \
+  run_contained dotnet test tests/Serverless.UnitTests -c Release --no-build -nologo \
     --logger "console;verbosity=normal" --logger "trx;LogFileName=unit.trx" --results-directory "$results" || status=$?
-  log "Integration and end-to-end tests (real Azurite, real ffmpeg)"
-  dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo \
+  log "Integration and end-to-end tests (real Azurite, real ffmpeg, the real Functions host)"
+  run_contained dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo ${filter:+--filter "$filter"} \
     --logger "console;verbosity=normal" --logger "trx;LogFileName=integration.trx" --results-directory "$results" || status=$?
   check_miniprogram || status=$?
   python3 - "$results" <<'PY'
@@ -167,6 +239,8 @@ for path in glob.glob(sys.argv[1] + "/*.trx"):
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
   print_reliability_table "$results/reliability.jsonl"
+  print_slowest_classes "$results"
+  echo "Test command: $(( SECONDS - started )) s after the installs."
   return $status
 }
 
@@ -211,6 +285,8 @@ operator_key() {
 }
 
 cmd_run() {
+  local real_host=0
+  [ "${1:-}" = "--real-host" ] && real_host=1
   ensure_dotnet; ensure_ffmpeg; ensure_libgomp; ensure_azurite; ensure_web
   [ -f local.settings.json ] || { log "Creating local.settings.json from local.settings.sample.json"; cp local.settings.sample.json local.settings.json; }
   local port=${PORT:-7071}
@@ -227,12 +303,31 @@ cmd_run() {
   fi
   log "Building the function app"
   dotnet build functions/LocalHost -c Release -nologo -clp:ErrorsOnly
-  log "Starting the function app on http://127.0.0.1:$port (log: .local/logs/app.log)"
-  ASPNETCORE_ENVIRONMENT=Development dotnet run --project functions/LocalHost -c Release --no-build --no-launch-profile -- --urls "http://127.0.0.1:$port" \
-    >"$LOCAL/logs/app.log" 2>&1 &
-  pids+=($!)
-  local app=$!
-  for _ in $(seq 1 120); do
+  local app
+  if [ $real_host -eq 1 ]; then
+    local host
+    host=$(find_functions_host) || { echo "No Azure Functions host found: set FUNCTIONS_HOST_DIR to a folder with run-host.sh (../shared/functions-host has one), or install Azure Functions Core Tools (func)." >&2; exit 1; }
+    log "Building the deployment package (infra/publish.sh, ffmpeg from this machine) into .local/package"
+    FFMPEG_DIR=$(dirname "$(command -v ffmpeg)") infra/publish.sh -o "$LOCAL/package" >"$LOCAL/logs/publish.log" 2>&1 \
+      || { tail -20 "$LOCAL/logs/publish.log" >&2; exit 1; }
+    # The app settings as the host takes them in Azure: every Values entry of local.settings.json, as environment variables.
+    eval "$(python3 -c 'import json, shlex; [print("export " + k + "=" + shlex.quote(str(v))) for k, v in json.load(open("local.settings.json"))["Values"].items()]')"
+    log "Starting Event Grid's part (the uploads watcher alone: Serverless.LocalHost --event-grid; log: .local/logs/event-grid.log)"
+    dotnet functions/LocalHost/bin/Release/net10.0/Serverless.LocalHost.dll --event-grid >"$LOCAL/logs/event-grid.log" 2>&1 &
+    pids+=($!)
+    log "Starting the package under the Azure Functions host (${host#*:}) on http://127.0.0.1:$port (log: .local/logs/app.log)"
+    case "$host" in
+      run-host:*) bash "${host#run-host:}" "$LOCAL/package" "$port" >"$LOCAL/logs/app.log" 2>&1 & ;;
+      func:*) (cd "$LOCAL/package" && exec "${host#func:}" host start --port "$port") >"$LOCAL/logs/app.log" 2>&1 & ;;
+    esac
+  else
+    log "Starting the function app on the local host, http://127.0.0.1:$port (log: .local/logs/app.log)"
+    ASPNETCORE_ENVIRONMENT=Development dotnet run --project functions/LocalHost -c Release --no-build --no-launch-profile -- --urls "http://127.0.0.1:$port" \
+      >"$LOCAL/logs/app.log" 2>&1 &
+  fi
+  app=$!
+  pids+=($app)
+  for _ in $(seq 1 240); do
     curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
     kill -0 "$app" 2>/dev/null || { tail -40 "$LOCAL/logs/app.log" >&2; exit 1; }
     sleep 0.5
@@ -240,13 +335,17 @@ cmd_run() {
   log "Publishing the sample motion templates (samples/templates/, seed 004's examples) through the operator API"
   python3 "$ROOT/scripts/publish-templates.py" "http://127.0.0.1:$port" "$(operator_key)"
   bash "$ROOT/scripts/sample-run.sh" "http://127.0.0.1:$port"
-  log "Serving on http://127.0.0.1:$port: demo page at /, API description at /api/openapi/v1.json (Ctrl+C stops the app and Azurite)"
+  if [ $real_host -eq 1 ]; then
+    log "Serving under the Azure Functions host on http://127.0.0.1:$port/api/... (the demo page is the local host's: ./dev.sh run); Ctrl+C stops it"
+  else
+    log "Serving on http://127.0.0.1:$port: demo page at /, API description at /api/openapi/v1.json (Ctrl+C stops the app and Azurite)"
+  fi
   wait "$app"
 }
 
 case "${1:-}" in
   test) cmd_test ;;
-  run) cmd_run ;;
+  run) cmd_run "${2:-}" ;;
   reliability) cmd_reliability ;;
-  *) echo "usage: ./dev.sh run | test | reliability" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh run [--real-host] | test | reliability" >&2; exit 2 ;;
 esac
