@@ -272,8 +272,10 @@ cmd_reliability() {
   dotnet build tests/Serverless.IntegrationTests -c Release -nologo -clp:ErrorsOnly
   log "Reliability scenarios, profile $RELIABILITY_PROFILE (real app processes, real Azurite, real ffmpeg; about 30 min at full size)"
   local status=0
-  dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo --filter "Category=Reliability" \
-    --logger "console;verbosity=normal" --logger "trx;LogFileName=reliability.trx" --results-directory "$results" || status=$?
+  # One scenario at a time, nothing else running, so the figures are the app's (in ./dev.sh test they run beside the rest).
+  run_contained dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo --filter "Category=Reliability" \
+    --logger "console;verbosity=normal" --logger "trx;LogFileName=reliability.trx" --results-directory "$results" \
+    -- xUnit.ParallelizeTestCollections=false || status=$?
   echo "$(date -u +%Y-%m-%d) ./dev.sh reliability (RELIABILITY_PROFILE=$RELIABILITY_PROFILE), $(nproc) cores"
   print_reliability_table "$results/reliability.jsonl"
   return $status

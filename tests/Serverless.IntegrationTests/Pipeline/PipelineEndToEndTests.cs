@@ -16,35 +16,19 @@ namespace Serverless.IntegrationTests.Pipeline;
 /// These tests read the orchestration of a video from their app's task hub, so they have a storage account of their own:
 /// in a shared one, another test class's app could take the upload event from the shared queue and run the video in its hub.
 /// </remarks>
-public sealed class PipelineEndToEndTests : IAsyncLifetime
+public sealed class PipelineEndToEndTests(PipelineApp fixture) : IClassFixture<PipelineApp>
 {
-    private AzuriteAccount _storage = null!;
-    private FunctionsAppFactory _app = null!;
-    private string _work = null!;
+    private FunctionsAppFactory App => fixture.App;
 
-    public async Task InitializeAsync()
-    {
-        _storage = await AzuriteFixture.NewAccountAsync();
-        _work = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
-        _app = new FunctionsAppFactory(_storage.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
-            ["Pipeline:ProgressIntervalSeconds"] = "0.1",
-            ["Media:WorkDirectory"] = Path.Combine(_work, "media-work"),
-        });
-    }
+    private AzuriteAccount Storage => fixture.Storage;
 
-    public async Task DisposeAsync()
-    {
-        await _app.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
+    private string Work => fixture.Work;
 
     [Fact]
     public async Task DirectUpload_LandscapeClip_BecomesReadyWithValidHls()
     {
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(640, 360, 3));
-        var client = _app.CreateClient().As("alice");
+        var client = App.CreateClient().As("alice");
 
         var created = await CreateUpload(client, clip);
         using (var http = new HttpClient())
@@ -70,7 +54,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         Assert.NotEmpty(renditions);
         Assert.All(renditions, r => Assert.True(r.GetProperty("height").GetInt32() <= 360));
 
-        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        var blobs = App.Services.GetRequiredService<IBlobStore>();
         var master = await blobs.ReadTextAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default);
         Assert.NotNull(master);
         var variants = HlsPlaylists.ParseMaster(master);
@@ -103,7 +87,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     {
         // Stored landscape with rotation metadata and no audio, as phones record portrait.
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2, FrameRate: 25, Audio: false, Rotation: 90));
-        var client = _app.CreateClient().As("bob");
+        var client = App.CreateClient().As("bob");
         var created = await CreateUpload(client, clip);
         var videoId = created.GetProperty("videoId").GetString()!;
 
@@ -118,7 +102,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
 
         Assert.Equal("Ready", status.GetProperty("status").GetString());
         Assert.All(status.GetProperty("renditions").EnumerateArray(), r => Assert.True(r.GetProperty("height").GetInt32() > r.GetProperty("width").GetInt32()));
-        var master = await _app.Services.GetRequiredService<IBlobStore>().ReadTextAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default);
+        var master = await App.Services.GetRequiredService<IBlobStore>().ReadTextAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default);
         Assert.DoesNotContain("mp4a", master, StringComparison.Ordinal);
 
         var again = await client.PostAsync($"/api/uploads/{videoId}/file", new MultipartFormDataContent { { new ByteArrayContent([1, 2, 3]), "file", "x.mp4" } });
@@ -130,7 +114,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     {
         // The Functions host refuses bodies over its own limit (100 MiB) before the function runs; the route states and
         // enforces that limit itself, before reading the body, and points at the direct upload.
-        await using var app = new FunctionsAppFactory(_storage.ConnectionString, new Dictionary<string, string?>
+        await using var app = new FunctionsAppFactory(Storage.ConnectionString, new Dictionary<string, string?>
         {
             ["LocalRuntime:Enabled"] = "false",
             ["Pipeline:MaxMultipartUploadBytes"] = "4096",
@@ -152,9 +136,9 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Upload_TextFileRenamedMp4_FailsWithReasonAndKeepsOriginal()
     {
-        var path = Path.Combine(_work, "notes.mp4");
+        var path = Path.Combine(Work, "notes.mp4");
         await File.WriteAllTextAsync(path, "these are my holiday notes, not a video\n");
-        var client = _app.CreateClient().As("carol");
+        var client = App.CreateClient().As("carol");
         var created = await CreateUpload(client, path);
         var videoId = created.GetProperty("videoId").GetString()!;
         using (var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(path)), "file", "notes.mp4" } })
@@ -166,11 +150,11 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
 
         Assert.Equal("Failed", status.GetProperty("status").GetString());
         Assert.False(string.IsNullOrWhiteSpace(status.GetProperty("error").GetString()));
-        var original = await _app.Services.GetRequiredService<IBlobStore>().GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default);
+        var original = await App.Services.GetRequiredService<IBlobStore>().GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default);
         Assert.Equal(new FileInfo(path).Length, original?.Length);
 
         // Bad input is not a transient fault: probed once, never retried.
-        var entry = await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
+        var entry = await App.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
         Assert.Equal(1, entry!.State![PipelineStep.ProbeSource].Attempts);
     }
 
@@ -179,7 +163,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     {
         // A tap on the record button: 15 frames, no audio. ffmpeg alone writes EXT-X-TARGETDURATION:0 for it.
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(640, 360, 0.5, FrameRate: 30, Audio: false));
-        var client = _app.CreateClient().As("tapper");
+        var client = App.CreateClient().As("tapper");
         var created = await CreateUpload(client, clip);
         var videoId = created.GetProperty("videoId").GetString()!;
         await PutFile(created.GetProperty("uploadUrl").GetString()!, clip);
@@ -187,7 +171,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         var status = await WaitForTerminal(client, videoId);
 
         Assert.True(status.GetProperty("status").GetString() == "Ready", status.ToString());
-        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        var blobs = App.Services.GetRequiredService<IBlobStore>();
         foreach (var rendition in status.GetProperty("renditions").EnumerateArray())
         {
             var text = await blobs.ReadTextAsync(MediaLayout.Container, MediaLayout.RenditionPlaylist(videoId, rendition.GetProperty("name").GetString()!), default);
@@ -201,20 +185,20 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     public async Task UploadEventDeliveredAgain_AfterReady_StartsNothingAndReprocessRunsOnce()
     {
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2));
-        var client = _app.CreateClient().As("dave");
+        var client = App.CreateClient().As("dave");
         var created = await CreateUpload(client, clip);
         var videoId = created.GetProperty("videoId").GetString()!;
         await PutFile(created.GetProperty("uploadUrl").GetString()!, clip);
         Assert.Equal("Ready", (await WaitForTerminal(client, videoId)).GetProperty("status").GetString());
-        var durable = _app.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
+        var durable = App.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
         // Ready is written by the publish activity; the orchestration then frees its slot and completes.
         using var completion = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var first = await durable.WaitForInstanceCompletionAsync(videoId, completion.Token);
         Assert.Equal(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed, first.RuntimeStatus);
 
         // Event Grid delivers at least once: the same BlobCreated again, consumed, starts no second run.
-        var queues = _app.Services.GetRequiredService<IQueueStore>();
-        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        var queues = App.Services.GetRequiredService<IQueueStore>();
+        var blobs = App.Services.GetRequiredService<IBlobStore>();
         var source = (await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default))!;
         await queues.EnqueueAsync(
             FunctionsAppFactory.UploadQueue,
@@ -224,15 +208,15 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         await Eventually.TrueAsync(async () => await queues.GetApproximateCountAsync(FunctionsAppFactory.UploadQueue, default) == 0, TimeSpan.FromSeconds(60), "the event was consumed");
         var again = await durable.GetInstanceAsync(videoId);
         Assert.Equal((first.CreatedAt, Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed), (again!.CreatedAt, again.RuntimeStatus));
-        var entry = await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
+        var entry = await App.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
         Assert.All(entry!.State!.Steps.Values, s => Assert.Equal((StepStatus.Succeeded, 1), (s.Status, s.Attempts)));
 
         // A reprocess is a new instance of the same id, run once more to Ready.
-        var operatorClient = _app.CreateClient().AsOperator();
+        var operatorClient = App.CreateClient().AsOperator();
         Assert.Equal(HttpStatusCode.Accepted, (await operatorClient.PostAsync($"/api/operator/videos/{videoId}/reprocess", null)).StatusCode);
         await Eventually.TrueAsync(async () => (await durable.GetInstanceAsync(videoId))!.CreatedAt > first.CreatedAt, TimeSpan.FromSeconds(60), "a new instance started");
         Assert.Equal("Ready", (await WaitForTerminal(client, videoId)).GetProperty("status").GetString());
-        var reprocessed = await _app.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
+        var reprocessed = await App.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
         Assert.All(reprocessed!.State!.Steps.Values, s => Assert.Equal((StepStatus.Succeeded, 1), (s.Status, s.Attempts)));
     }
 
@@ -243,8 +227,8 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         // ffmpeg still encodes. On a loaded machine the poll can miss that window; then the video is deleted anyway and
         // the race tried again.
         var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 30, FrameRate: 15));
-        var client = _app.CreateClient().As("grace");
-        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+        var client = App.CreateClient().As("grace");
+        var blobs = App.Services.GetRequiredService<IBlobStore>();
         var caught = false;
         for (var round = 0; round < 4 && !caught; round++)
         {
@@ -270,7 +254,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
             // The running step finishes (or fails) on its own; once its work folder is gone it has stored whatever it
             // was going to store. Before the fix its renditions stayed in the media container, reachable by nobody.
             clock.Restart();
-            var work = Path.Combine(_work, "media-work");
+            var work = Path.Combine(Work, "media-work");
             while (Directory.Exists(work) && Directory.EnumerateDirectories(work, videoId, SearchOption.AllDirectories).Any(d => Directory.EnumerateFileSystemEntries(d).Any()))
             {
                 Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), "the transcode never ended");
@@ -301,7 +285,7 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     [InlineData("""not json""", 400)]
     public async Task CreateUpload_BadRequest_AnswersProblem(string body, int expected)
     {
-        var client = _app.CreateClient().As("dave");
+        var client = App.CreateClient().As("dave");
 
         var response = await client.PostAsync("/api/uploads", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
@@ -312,14 +296,14 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task GetVideo_SomeoneElsesUnpublishedVideo_NotFound()
     {
-        var owner = _app.CreateClient().As("erin");
+        var owner = App.CreateClient().As("erin");
         var created = await owner.PostAsJsonAsync("/api/uploads", new { fileName = "a.mp4", contentType = "video/mp4", sizeBytes = 100 });
         var videoId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("videoId").GetString();
 
         Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync($"/api/videos/{videoId}")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _app.CreateClient().As("frank").GetAsync($"/api/videos/{videoId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await App.CreateClient().As("frank").GetAsync($"/api/videos/{videoId}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync("/api/videos/not-an-id")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _app.CreateClient().GetAsync($"/api/videos/{videoId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await App.CreateClient().GetAsync($"/api/videos/{videoId}")).StatusCode);
     }
 
     private static async Task PutFile(string uploadUrl, string path)
@@ -352,5 +336,33 @@ public sealed class PipelineEndToEndTests : IAsyncLifetime
         }
 
         throw new TimeoutException($"Video {videoId} did not finish within 120 s.");
+    }
+}
+
+/// <summary>One app for the class (each test uses its own users and videos), in a storage account of its own.</summary>
+public sealed class PipelineApp : IAsyncLifetime
+{
+    public AzuriteAccount Storage { get; private set; } = null!;
+
+    public FunctionsAppFactory App { get; private set; } = null!;
+
+    public string Work { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Storage = await AzuriteFixture.NewAccountAsync();
+        Work = Directory.CreateTempSubdirectory("pipeline-e2e-").FullName;
+        App = new FunctionsAppFactory(Storage.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
+            ["Pipeline:ProgressIntervalSeconds"] = "0.1",
+            ["Media:WorkDirectory"] = Path.Combine(Work, "media-work"),
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        Directory.Delete(Work, recursive: true);
     }
 }

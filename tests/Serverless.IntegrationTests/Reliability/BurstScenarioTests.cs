@@ -10,7 +10,6 @@ namespace Serverless.IntegrationTests.Reliability;
 /// Ready (or Failed for the deliberately bad ones) exactly once with complete outputs; the only poison messages are
 /// the deliberately malformed ones.
 /// </summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", "Reliability")]
 public sealed class BurstScenarioTests(ITestOutputHelper output)
 {

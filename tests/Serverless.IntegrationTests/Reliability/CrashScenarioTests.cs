@@ -15,7 +15,6 @@ namespace Serverless.IntegrationTests.Reliability;
 /// every video ends terminal once with complete outputs, nothing is left in the work folder (the killed process's ffmpeg
 /// keeps running: the restarted instance must deal with it), and the model pointer names a complete, loadable model.
 /// </summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", "Reliability")]
 public sealed class CrashScenarioTests(ITestOutputHelper output)
 {

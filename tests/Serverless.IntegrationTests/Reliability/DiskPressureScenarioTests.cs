@@ -17,7 +17,6 @@ namespace Serverless.IntegrationTests.Reliability;
 /// test fails saying so (<see cref="TmpfsMount"/>) rather than passing on the big disk. ffmpeg's own ENOSPC (the disk
 /// filling while it writes) is covered by <c>DiskFullTests</c> and the pipeline's reason for it by <c>DiskSpaceTests</c>.
 /// </remarks>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", "Reliability")]
 public sealed class DiskPressureScenarioTests(ITestOutputHelper output)
 {

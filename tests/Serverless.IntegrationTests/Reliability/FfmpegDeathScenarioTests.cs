@@ -11,7 +11,6 @@ namespace Serverless.IntegrationTests.Reliability;
 /// step retries and the video ends Ready with complete outputs; killed on every attempt, the video ends Failed after
 /// Pipeline:MaxStepAttempts with a reason naming the transcode, its original kept, no media and no temp files left.
 /// </summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", "Reliability")]
 public sealed class FfmpegDeathScenarioTests(ITestOutputHelper output)
 {

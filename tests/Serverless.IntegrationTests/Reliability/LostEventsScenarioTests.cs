@@ -18,7 +18,6 @@ namespace Serverless.IntegrationTests.Reliability;
 /// table) and the process dies before it sends the event. The test writes those claims itself while no app runs, then
 /// starts the app, with a sweep every 2 s.
 /// </remarks>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", "Reliability")]
 public sealed class LostEventsScenarioTests(ITestOutputHelper output)
 {

@@ -63,10 +63,3 @@ public static class ReliabilityReport
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 }
-
-/// <summary>Reliability scenarios run one at a time, after the parallel tests, so their figures are not skewed by other tests.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ReliabilityCollection
-{
-    public const string Name = "Reliability";
-}

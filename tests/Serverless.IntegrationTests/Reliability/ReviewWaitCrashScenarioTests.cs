@@ -13,7 +13,6 @@ namespace Serverless.IntegrationTests.Reliability;
 /// kill -9 while the content review waits for WeChat's verdicts (every sample submitted, no verdict yet): after the
 /// restart the orchestrations are still waiting, and the verdicts pushed then publish every video, no sample submitted twice.
 /// </summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", "Reliability")]
 public sealed class ReviewWaitCrashScenarioTests(ITestOutputHelper output) : IAsyncLifetime
 {

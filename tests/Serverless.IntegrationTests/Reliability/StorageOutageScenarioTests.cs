@@ -18,7 +18,6 @@ namespace Serverless.IntegrationTests.Reliability;
 /// exactly once, the HTTP API answers 503 + Retry-After (or a cached success) fast while storage is down, never a 500
 /// or a hang, and the app process survives.
 /// </summary>
-[Collection(ReliabilityCollection.Name)]
 [Trait("Category", "Reliability")]
 public sealed class StorageOutageScenarioTests(ITestOutputHelper output)
 {

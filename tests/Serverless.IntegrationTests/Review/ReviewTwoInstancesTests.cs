@@ -12,7 +12,6 @@ namespace Serverless.IntegrationTests.Review;
 /// Two local host processes review a burst of uploads with one WeChat access token, which expires in the middle of it:
 /// one renewal serves both processes, and every sample is still checked exactly once.
 /// </summary>
-[Collection(ReliabilityCollection.Name)]
 public sealed class ReviewTwoInstancesTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly FakeWeChat _wechat = new();

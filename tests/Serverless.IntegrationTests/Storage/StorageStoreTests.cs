@@ -90,7 +90,7 @@ public sealed class StorageStoreTests(AzuriteFixture plain, SecureAzuriteFixture
         // What the Functions queue trigger reads: the base64 of the UTF-8 body.
         var raw = Azurite(mode).Secure
             ? null
-            : (await new QueueClient(plain.ConnectionString, queue).PeekMessageAsync()).Value.Body.ToString();
+            : (await new QueueClient(Azurite(mode).ConnectionString, queue).PeekMessageAsync()).Value.Body.ToString();
         if (raw is not null)
         {
             Assert.Equal(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(body)), raw);
