@@ -22,6 +22,7 @@ public sealed class AzuriteProcess : IAsyncLifetime
     public const string ExtraAccountKey = "dGVzdC1henVyaXRlLWFjY291bnQta2V5LTAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc=";
 
     private Process? _process;
+    private int? _childId;
     private string? _location;
     private int _accountsHandedOut;
 
@@ -87,7 +88,7 @@ public sealed class AzuriteProcess : IAsyncLifetime
     }
 
     /// <summary>The emulator's process id while it runs.</summary>
-    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
+    public int? ProcessId => _process is { HasExited: false } && _childId is { } id ? id : null;
 
     public int BlobPort { get; private set; }
 
@@ -218,8 +219,15 @@ public sealed class AzuriteProcess : IAsyncLifetime
             psi.ArgumentList.Add(_location);
         }
 
-        _process = Process.Start(psi) ?? throw new InvalidOperationException("Azurite did not start.");
-        _process.OutputDataReceived += (_, _) => { };
+        // Bound to this test process: it ends with the run even if the run ends without its exit handlers.
+        _process = Process.Start(ParentBound.Wrap(psi)) ?? throw new InvalidOperationException("Azurite did not start.");
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (ParentBound.TryParseChild(e.Data, out var child))
+            {
+                _childId = child;
+            }
+        };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
