@@ -53,6 +53,13 @@ public sealed class PlayWhileProducedTests(AzuriteFixture azurite) : IClassFixtu
             Assert.Equal(Seconds, s.Value.Frames * s.Value.FrameDuration, 2);
         });
 
+        // Every rendition's audio decodes to the end too, and the poster of the grant is served.
+        var audioStreams = decoded.Where(s => !s.Value.Video).ToList();
+        Assert.Equal(videoStreams.Count, audioStreams.Count);
+        Assert.All(audioStreams, s => Assert.True(s.Value.Frames > Seconds * 40, $"{s.Value.Frames} audio frames"));
+        var grant = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}/playback");
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(grant.GetProperty("posterUrl").GetString())).StatusCode);
+
         // Once Ready, the same playlist is complete (VOD, ENDLIST) and cacheable again.
         using var complete = await anonymous.GetAsync(firstChild);
         var text = await complete.Content.ReadAsStringAsync();
