@@ -154,7 +154,8 @@ run_contained() {
   sidfile=$(mktemp)
   setsid --wait bash -c 'echo $$ >"$0"; exec "$@"' "$sidfile" "$@" || status=$?
   local sid; sid=$(cat "$sidfile"); rm -f "$sidfile"
-  left=$(ps -eo pid=,sid=,args= | awk -v s="$sid" '$2 == s { $2 = ""; print }')
+  # Exited children not yet reaped (state Z) are not running: only live processes count.
+  left=$(ps -eo pid=,sid=,stat=,args= | awk -v s="$sid" '$2 == s && $3 !~ /^Z/ { $2 = ""; $3 = ""; print }')
   if [ -n "$left" ]; then
     echo "Processes the tests left running (stopped now; a leak to fix):" >&2
     echo "$left" | cut -c1-160 | sed 's/^/    /' >&2
