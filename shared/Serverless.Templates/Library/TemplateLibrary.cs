@@ -91,6 +91,9 @@ internal sealed partial class TemplateLibrary(
 {
     private const int MaxAttempts = 20;
 
+    /// <summary>The attempt's mark on the online row and the head it wrote (see <see cref="CommitAsync"/>).</summary>
+    private const string CommitToken = "Commit";
+
     public async Task<StagedTemplate?> GetStagingAsync(string id, CancellationToken cancellationToken)
     {
         var row = await tables.GetAsync(TemplateStorage.LibraryTable, TemplateStorage.StagingPartition, id, cancellationToken).ConfigureAwait(false);
@@ -274,9 +277,13 @@ internal sealed partial class TemplateLibrary(
     internal static string ETagOf(long revision) => string.Create(CultureInfo.InvariantCulture, $"\"r{revision}\"");
 
     /// <summary>
-    /// Writes the online row stamped with the next library version, then moves the library head to that version,
-    /// both with ETag compare-and-swap; any interleaving retries from the top, so no publish is lost and every
-    /// committed change carries a version above any version a client saw before it.
+    /// Writes the online row stamped with the next library version, then moves the library head to that version, both
+    /// with ETag compare-and-swap; any interleaving retries from the top, so no publish is lost and every committed change
+    /// carries a version above any version a client saw before it. Each attempt marks both writes with a token of its own
+    /// (<c>Commit</c>): when storage applied a write but its answer was lost (the SDK retried the request and storage
+    /// refused the retry, 412 or 409), the next attempt finds its token and knows what happened — its head is in, so the
+    /// change is committed at that version; or only its row is, so the row is written again under the next version, never
+    /// taken for "already online".
     /// </summary>
     private async Task<PublishOutcome> CommitAsync(
         string id,
@@ -284,18 +291,22 @@ internal sealed partial class TemplateLibrary(
         Func<OnlineEntry?, (PublishStatus Status, Func<OnlineEntry?, Dictionary<string, object?>>? Properties)> decide,
         CancellationToken cancellationToken)
     {
-        Dictionary<string, object?>? written = null;
+        (string Token, long Version, Dictionary<string, object?> Values)? pending = null;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var head = await tables.GetAsync(TemplateStorage.LibraryTable, TemplateStorage.LibraryPartition, TemplateStorage.HeadRow, cancellationToken).ConfigureAwait(false);
             var version = head?.GetInt64("Version") ?? 0;
+            if (pending is { } committed && head?.GetString(CommitToken) == committed.Token)
+            {
+                return Committed(id, PublishStatus.Published, committed.Version, committed.Values);
+            }
+
             var onlineRow = await tables.GetAsync(TemplateStorage.LibraryTable, TemplateStorage.OnlinePartition, id, cancellationToken).ConfigureAwait(false);
             var online = onlineRow is null ? null : ToEntry(onlineRow);
 
-            // After a collision the row may hold this very change, not yet committed by the head: never take it for
-            // "already online", write it again under the next version.
-            var (status, properties) = written is not null && online is not null && IsSame(online, written)
-                ? (PublishStatus.Published, _ => written)
+            // The row may hold this very change, written by an earlier attempt but not committed by the head.
+            var (status, properties) = pending is { } ours && onlineRow?.GetString(CommitToken) == ours.Token
+                ? (PublishStatus.Published, _ => ours.Values)
                 : decide(online);
             if (properties is null)
             {
@@ -303,17 +314,21 @@ internal sealed partial class TemplateLibrary(
             }
 
             var next = version + 1;
-            var values = properties(online);
-            values["ChangedVersion"] = next;
-            values["PublishedAt"] = time.GetUtcNow();
+            var token = Guid.NewGuid().ToString("N");
+            var values = new Dictionary<string, object?>(properties(online))
+            {
+                ["ChangedVersion"] = next,
+                ["PublishedAt"] = time.GetUtcNow(),
+                [CommitToken] = token,
+            };
+            pending = (token, next, values);
             try
             {
                 var row = new TableRow(TemplateStorage.OnlinePartition, id, values, onlineRow?.ETag);
                 _ = onlineRow is null
                     ? await tables.InsertAsync(TemplateStorage.LibraryTable, row, cancellationToken).ConfigureAwait(false)
                     : await tables.ReplaceAsync(TemplateStorage.LibraryTable, row, cancellationToken).ConfigureAwait(false);
-                written = values;
-                var headRow = new TableRow(TemplateStorage.LibraryPartition, TemplateStorage.HeadRow, new Dictionary<string, object?> { ["Version"] = next }, head?.ETag);
+                var headRow = new TableRow(TemplateStorage.LibraryPartition, TemplateStorage.HeadRow, new Dictionary<string, object?> { ["Version"] = next, [CommitToken] = token }, head?.ETag);
                 _ = head is null
                     ? await tables.InsertAsync(TemplateStorage.LibraryTable, headRow, cancellationToken).ConfigureAwait(false)
                     : await tables.ReplaceAsync(TemplateStorage.LibraryTable, headRow, cancellationToken).ConfigureAwait(false);
@@ -325,17 +340,18 @@ internal sealed partial class TemplateLibrary(
                 continue;
             }
 
-            var committedRevision = (long)values["Revision"]!;
-            LogCommitted(id, committedRevision, next, (bool)values["Removed"]!);
-
-            return new PublishOutcome(status, next, committedRevision, []);
+            return Committed(id, status, next, values);
         }
 
         throw new StorageUnavailableException($"Publishing template '{id}' kept colliding with other publishes; retry.");
     }
 
-    private static bool IsSame(OnlineEntry online, Dictionary<string, object?> written) =>
-        online.Revision == (long)written["Revision"]! && online.Blob == (string)written["Blob"]! && online.Removed == (bool)written["Removed"]!;
+    private PublishOutcome Committed(string id, PublishStatus status, long version, Dictionary<string, object?> values)
+    {
+        var committedRevision = (long)values["Revision"]!;
+        LogCommitted(id, committedRevision, version, (bool)values["Removed"]!);
+        return new PublishOutcome(status, version, committedRevision, []);
+    }
 
     private static StagedTemplate ToStaged(MotionTemplate template, TableRow row, TableRow? online)
     {
