@@ -71,7 +71,7 @@ internal static class ReviewSampleArguments
         List<string> arguments =
         [
             "-hide_banner", "-nostats", "-v", "warning", "-y",
-            .. MediaInput.Arguments(input),
+            .. MediaInput.Source(input),
             "-map", "0:v:0", "-an", "-sn", "-dn",
             "-vf", string.Create(CultureInfo.InvariantCulture, $"{select},scale=w={width}:h={height},setsar=1"),
             "-fps_mode", "vfr",

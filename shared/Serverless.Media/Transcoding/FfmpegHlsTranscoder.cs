@@ -62,6 +62,13 @@ internal sealed partial class FfmpegHlsTranscoder(
         DiskSpace.ThrowIfFilledUp(request.OutputDirectory, outcome.StderrTail);
         if (outcome.ExitCode != 0)
         {
+            // The source opened as something else than a video container (it is not what was probed): bad input, for good.
+            if (outcome.StderrTail.Contains(FfprobeMediaProbe.FormatRefusedMarker, StringComparison.Ordinal)
+                && FfprobeMediaProbe.ClassifyBadInput(outcome.ExitCode, outcome.StderrTail) is { } refused)
+            {
+                throw new MediaRejectedException(refused);
+            }
+
             throw new FfmpegException(
                 $"ffmpeg exited with code {outcome.ExitCode}: {FfprobeMediaProbe.LastLine(outcome.StderrTail)}",
                 outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false);
@@ -159,7 +166,7 @@ internal sealed partial class FfmpegHlsTranscoder(
         files.AddRange(playlist.Segments.Select(s => Path.Combine(folder, s.Uri)));
         files.Add(playlistPath);
 
-        var report = await probe.ProbeReportAsync(playlistPath, cancellationToken).ConfigureAwait(false);
+        var report = await probe.ProbeOutputAsync(playlistPath, cancellationToken).ConfigureAwait(false);
         var (codecs, frameRate) = StreamCodecs.Read(report, rendition, request.Source);
         return new RenditionOutput(rendition, playlistPath, files, measurement.Peak, measurement.Average, codecs, frameRate);
     }

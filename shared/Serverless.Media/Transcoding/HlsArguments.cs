@@ -32,7 +32,7 @@ internal static class HlsArguments
             "-hide_banner", "-nostats", "-v", "warning", "-y",
             "-progress", "pipe:1",
         };
-        args.AddRange(MediaInput.Arguments(request.Input));
+        args.AddRange(MediaInput.Source(request.Input));
 
         args.Add("-filter_complex");
         args.Add(FilterGraph(request.Ladder, request.Source));
