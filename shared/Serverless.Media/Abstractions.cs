@@ -22,10 +22,10 @@ public sealed record Rendition(string Name, int Width, int Height, int VideoBitr
 public sealed record TranscodeRequest(string Input, string OutputDirectory, MediaInfo Source, IReadOnlyList<Rendition> Ladder, HlsSegmentFormat Format, double SegmentSeconds = 6, double KeyframeIntervalSeconds = 2)
 {
     /// <summary>
-    /// Also take the content check's samples (frames and audio chunks) from the same decode, into
-    /// <paramref name="OutputDirectory"/>/review/; null when no review follows.
+    /// Also take the content check's samples (frames at the plan's moments and scene changes, audio chunks) from the same
+    /// decode, into <paramref name="OutputDirectory"/>/review/; null when no review follows.
     /// </summary>
-    public Review.ReviewSampling? Review { get; init; }
+    public Review.ReviewPlan? Review { get; init; }
 }
 
 /// <summary>One produced rendition, with its bandwidths measured from the segments written.</summary>

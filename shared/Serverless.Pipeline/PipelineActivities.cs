@@ -115,8 +115,9 @@ internal sealed partial class PipelineActivities
             using var progress = new ProgressWriter(this, videoId, cancellationToken);
             var request = new TranscodeRequest(SourceUrl(videoId), work.Path, input.Source, input.Ladder, _mediaOptions.Value.SegmentFormat)
             {
-                // A content review follows: its samples come from this decode, the one the published renditions are made of.
-                Review = input.OwnerOnlyUntilPublished ? SamplingFor(_reviewOptions.Value) : null,
+                // A content review follows: its samples come from this decode, the one the published renditions are made of,
+                // its frames at moments drawn here (cryptographically random, anew for each run) that no uploader can know.
+                Review = input.OwnerOnlyUntilPublished ? ReviewPlan.Draw(input.Source, SamplingFor(_reviewOptions.Value)) : null,
             };
             var result = await _transcoder.TranscodeAsync(
                 request,

@@ -23,7 +23,10 @@ public sealed class ReviewOptions
     [Range(1, 4)]
     public int Scene { get; set; } = 4;
 
-    /// <summary>One frame is checked at least every this many seconds. Default 5.</summary>
+    /// <summary>
+    /// The clip is cut into intervals this long and one frame is checked at a random moment inside each (the moments cannot
+    /// be known by the uploader). Default 5.
+    /// </summary>
     [Range(1, 600)]
     public double FrameIntervalSeconds { get; set; } = 5;
 

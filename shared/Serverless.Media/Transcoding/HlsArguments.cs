@@ -117,10 +117,10 @@ internal static class HlsArguments
         if (request.Review is { } review)
         {
             var folder = Path.Combine(output, ReviewSampleArguments.Folder);
-            args.AddRange(ReviewSampleArguments.FrameOutput("[rv]", folder, review));
+            args.AddRange(ReviewSampleArguments.FrameOutput("[rv]", folder, review.Sampling));
             if (withAudio)
             {
-                args.AddRange(ReviewSampleArguments.AudioOutput(folder, review));
+                args.AddRange(ReviewSampleArguments.AudioOutput(folder, review.Sampling));
             }
         }
 
@@ -131,7 +131,7 @@ internal static class HlsArguments
     /// <c>[0:v:0]split=N+2[s0]…;[s0]scale=w=W:h=H,setsar=1[v0];…;[sN]…[pe];[sN+1]…[pr]</c>: one branch per rung (an <c>fps</c> cap
     /// goes before the scale), then the early and the representative poster, then (when asked) the review frames <c>[rv]</c>.
     /// </summary>
-    internal static string FilterGraph(IReadOnlyList<Rendition> ladder, MediaInfo source, ReviewSampling? review = null)
+    internal static string FilterGraph(IReadOnlyList<Rendition> ladder, MediaInfo source, ReviewPlan? review = null)
     {
         var branches = ladder.Count + (review is null ? 2 : 3);
         var sb = new StringBuilder();
