@@ -269,6 +269,8 @@ var appSettings = {
   Playback__SigningKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=PlaybackSigningKey)'
   Playback__PreviousSigningKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=PlaybackPreviousSigningKey)'
   Playback__TokenLifetimeMinutes: '10'
+  Playback__OwnerTokenLifetimeMinutes: '5' // a video not published yet plays for its owner alone, with shorter-lived tokens bound to them
+  Playback__VideoStateCacheSeconds: '2' // the playlist routes re-check the video's state at least this often: a rejection or a delete stops playback within it
   Playback__SegmentExpiryMarginSeconds: '60'
   Playback__SegmentExpiryGranularitySeconds: '30'
   Playback__PublicBaseUrl: '' // empty: playback URLs use the request's scheme and host

@@ -121,7 +121,12 @@ internal sealed partial class ReviewActivities(
         return saved is { Video.Status: VideoStatus.InReview };
     }
 
-    /// <summary>The video is never published; its media stays for an appeal and its owner reads why.</summary>
+    /// <summary>
+    /// The video is never published and its owner reads why. Its playback stops at once: the playlist routes answer 410 for
+    /// it, and its HLS files and poster leave the media container, so segment URLs already handed out stop working too. What
+    /// an appeal needs stays: the upload and the samples the check judged (the frames, the poster, the audio) in the private
+    /// review container.
+    /// </summary>
     public async Task<bool> RejectAsync(ReviewStatusInput input, CancellationToken cancellationToken)
     {
         var saved = await videos.UpdateAsync(
@@ -135,7 +140,13 @@ internal sealed partial class ReviewActivities(
                 : null,
             cancellationToken).ConfigureAwait(false);
         LogRejected(input.VideoId, input.Reason);
-        return saved is { Video.Status: VideoStatus.Rejected };
+        if (saved is not { Video.Status: VideoStatus.Rejected })
+        {
+            return false;
+        }
+
+        await blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.Prefix(input.VideoId), cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     [LoggerMessage(EventId = 260, Level = LogLevel.Information, Message = "Video {VideoId}: {Frames} frames and {AudioChunks} audio chunks from the transcode go to the content check")]
