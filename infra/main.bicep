@@ -148,7 +148,7 @@ var appSettings = {
   // mini-program's message server URL (set in the WeChat console with this Token and EncodingAESKey, data format JSON or XML).
   Review__Enabled: 'true'
   Review__PushToken: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatPushToken)'
-  // Safe mode (encrypted pushes); the secret holds a single space for plain mode.
+  // Safe mode (encrypted pushes), required with the review on: a plain push's signature does not cover its body.
   Review__EncodingAesKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatEncodingAesKey)'
   Review__Scene: '4' // 1 profile, 2 comment, 3 forum, 4 social log (users' posts)
   Review__FrameIntervalSeconds: '5'

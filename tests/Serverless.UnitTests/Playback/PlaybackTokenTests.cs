@@ -261,6 +261,21 @@ public sealed class PlaybackTokenTests
         Assert.True(valid || result.FailureMessage!.Contains("Playback__SigningKey is the development key", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Production", false)]
+    [InlineData("Development", true)]
+    public void Validator_PublishedKeyAsThePreviousOne_OnlyInDevelopment(string environment, bool valid)
+    {
+        var result = new PlaybackOptionsValidator(new TestEnvironment(environment))
+            .Validate(null, new PlaybackOptions { SigningKey = KeyB, PreviousSigningKey = DevelopmentKeys.PlaybackSigningKey });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("Playback__PreviousSigningKey is the development key", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     private PlaybackTokenService Service(string key, string? previous = null) =>
         new(Options.Create(new PlaybackOptions { SigningKey = key, PreviousSigningKey = previous ?? string.Empty }), _time);
 }
