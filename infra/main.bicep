@@ -54,6 +54,10 @@ param uploadsCoolAfterDays int = 30
 @minValue(0)
 param uploadsDeleteAfterDays int = 0
 
+@description('Days after they were written before the content review\'s samples (the frames, poster and audio WeChat judged, kept for appeals) are deleted.')
+@minValue(1)
+param reviewSamplesDeleteAfterDays int = 180
+
 @description('Object id of a user or group that may set Key Vault secrets (Key Vault Secrets Officer); empty to grant nothing.')
 param keyVaultOfficerPrincipalId string = ''
 
@@ -192,6 +196,7 @@ var appSettings = {
   Pipeline__RetryBaseDelaySeconds: '5'
   Pipeline__StuckAfterSeconds: '900'
   Pipeline__UploadExpiryMinutes: '1440'
+  Pipeline__BadUploadRetentionDays: '7' // the app deletes the upload of a video refused as bad input this long after (storage.bicep says what else is kept)
   Pipeline__ProgressIntervalSeconds: '2'
   Pipeline__SweepSchedule: '0 */1 * * * *' // also read by the host for SweepPipelines/function.json (%Pipeline__SweepSchedule%)
   Recommendations__RetrainSchedule: '0 0 * * * *' // also read by the host for RetrainRecommender/function.json (%Recommendations__RetrainSchedule%)
@@ -301,6 +306,8 @@ module storage 'modules/storage.bicep' = {
     uploadsContainer: 'uploads'
     uploadsCoolAfterDays: uploadsCoolAfterDays
     uploadsDeleteAfterDays: uploadsDeleteAfterDays
+    reviewContainer: 'review'
+    reviewSamplesDeleteAfterDays: reviewSamplesDeleteAfterDays
   }
 }
 

@@ -76,6 +76,14 @@ internal sealed partial class PipelineActivities
                     CultureInfo.InvariantCulture, $"The upload is {blob.Length} bytes; the limit is {limit} bytes."));
             }
 
+            // The upload URL cannot limit what is PUT to it: what arrived must not be more than what was declared.
+            var entry = await _videos.GetEntryAsync(videoId, cancellationToken).ConfigureAwait(false) ?? throw new VideoGoneException();
+            if (entry.DeclaredBytes > 0 && blob.Length > entry.DeclaredBytes)
+            {
+                throw new MediaRejectedException(string.Create(
+                    CultureInfo.InvariantCulture, $"The upload is {blob.Length} bytes, more than the {entry.DeclaredBytes} bytes declared when it was created."));
+            }
+
             var info = await _probe.ProbeAsync(SourceUrl(videoId), cancellationToken).ConfigureAwait(false);
             info = info with { SizeBytes = info.SizeBytes ?? blob.Length };
             if (SourcePolicy.Reject(info, _mediaOptions.Value) is { } reason)
@@ -202,7 +210,11 @@ internal sealed partial class PipelineActivities
                 ? null
                 : e with
                 {
-                    Video = e.Video with { Status = VideoStatus.Failed, Error = input.Reason, Stage = input.Step.ToString(), PlayableAt = null },
+                    Video = e.Video with
+                    {
+                        Status = VideoStatus.Failed, Error = input.Reason, Stage = input.Step.ToString(), PlayableAt = null,
+                        BadInputAt = input.BadInput ? _time.GetUtcNow() : null,
+                    },
                     State = e.State is { } s ? s.With(input.Step, s[input.Step] with { Status = StepStatus.Failed, CompletedAt = _time.GetUtcNow() }) : null,
                 },
             cancellationToken).ConfigureAwait(false);

@@ -20,7 +20,8 @@ public sealed record TranscodeOutput(IReadOnlyList<RenditionRecord> Renditions, 
 
 public sealed record PublishInput(string VideoId, IReadOnlyList<RenditionRecord> Renditions);
 
-public sealed record FailVideoInput(string VideoId, PipelineStep Step, string Reason);
+/// <param name="BadInput">The input itself was refused (not a retry that gave up): its upload is deleted after a retention.</param>
+public sealed record FailVideoInput(string VideoId, PipelineStep Step, string Reason, bool BadInput = false);
 
 /// <summary>
 /// The upload pipeline as a Durable orchestration (instance id = video id): probe → transcode the ladder (which publishes its
@@ -145,7 +146,8 @@ public static class VideoPipeline
                     case RetryDecision.Stop:
                         return new StepRun<T>(default, new PipelineOutcome(input.VideoId, VideoStatus.Deleted, failure.Reason));
                     case RetryDecision.Fail fail:
-                        await context.CallActivityAsync(ActivityNames.FailVideo, new FailVideoInput(input.VideoId, step, fail.Reason), FailVideoRetry).ConfigureAwait(true);
+                        await context.CallActivityAsync(
+                            ActivityNames.FailVideo, new FailVideoInput(input.VideoId, step, fail.Reason, failure.Kind == StepFailureKind.Rejected), FailVideoRetry).ConfigureAwait(true);
                         return new StepRun<T>(default, new PipelineOutcome(input.VideoId, VideoStatus.Failed, fail.Reason));
                 }
             }

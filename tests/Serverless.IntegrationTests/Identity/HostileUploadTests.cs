@@ -41,7 +41,7 @@ public sealed class HostileUploadFixture : IAsyncLifetime
 
 /// <summary>
 /// Hostile uploads through the upload URL, as a client can make them: files that steer ffmpeg to other addresses (an HLS
-/// playlist, an ffconcat list), files that are no video container (text, an image sequence).
+/// playlist, an ffconcat list), files that are no video container (text, an image sequence), and more bytes than declared.
 /// Each ends Failed at once (probed once, never retried) with a reason a person reads, its upload kept, and nothing but the
 /// uploaded bytes read: a canary listener on loopback, which the hostile files name, is never contacted.
 /// </summary>
@@ -71,6 +71,11 @@ public sealed class HostileUploadTests(HostileUploadFixture fixture) : IClassFix
             "image sequence (concatenated JPEGs)",
             _ => JpegSequence(),
             Reason: "image"),
+        new(
+            "file larger than declared",
+            _ => File.ReadAllBytes(TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2)).GetAwaiter().GetResult()),
+            DeclaredBytes: 4096,
+            Reason: "declared"),
     }.ToDictionary(c => c.Name);
 
     public static TheoryData<string> CaseNames => new(Cases.Keys);
