@@ -79,8 +79,8 @@ var names = {
 }
 
 // ---- Storage resources the code declares (AddStorageResources) and its function.json queues -------------------------
-// Containers: all private.
-var containers = [
+// Containers: all private. The app's identity has blob data on these (roles.bicep).
+var appContainers = [
   'uploads' // originals, one blob per video ({videoId}/source); raises BlobCreated (below)
   'media' // published HLS renditions, playlists, posters
   'azure-webjobs-hosts' // timer locks and host state (the Functions host and the local runtime both use it)
@@ -88,8 +88,17 @@ var containers = [
   'wechat' // the app's one WeChat access token, shared by every instance, and its refresh lease
   'models' // recommender model versions, training reports, the latest pointer and the retraining lock
   'templates' // motion templates: staging revisions and published documents (Serverless.Templates)
-  'deployments' // not used by the code: the Flex Consumption deployment package (functionAppConfig.deployment)
+  'azure-webjobs-secrets' // the Functions host's keys (its default secret storage)
+  // The Durable task hub's blobs (host.json extensions.durableTask.hubName, lower-cased): partition leases, large
+  // messages, the app lease. Declared here because the app's identity may not create containers (roles.bicep).
+  'videopipeline-leases'
+  'videopipeline-largemessages'
+  'videopipeline-applease'
 ]
+
+// Not used by the code: the Flex Consumption deployment package (functionAppConfig.deployment), the deployment identity's alone.
+var deploymentContainer = 'deployments'
+var containers = concat(appContainers, [deploymentContainer])
 
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
 var queues = [
@@ -340,7 +349,7 @@ module functionApp 'modules/functionapp.bicep' = {
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
     maximumInstances: maximumInstances
     storageAccountName: storage.outputs.name
-    deploymentContainer: 'deployments'
+    deploymentContainer: deploymentContainer
     corsOrigins: webOrigins
   }
 }
@@ -351,6 +360,9 @@ module roles 'modules/roles.bicep' = {
     principalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.name
     keyVaultName: vault.outputs.name
+    appContainers: appContainers
+    deploymentContainer: deploymentContainer
+    deploymentPrincipalId: functionApp.outputs.deploymentPrincipalId
   }
 }
 
