@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Serverless.Media.Review;
 
 /// <summary>How densely a clip is sampled for the content check.</summary>
-/// <param name="FrameIntervalSeconds">A frame at least this often (stretched for long clips so <paramref name="MaxFrames"/> covers the whole clip).</param>
-/// <param name="SceneChangeThreshold">Also a frame at each scene change scoring above this (ffmpeg's <c>scene</c>, 0–1).</param>
+/// <param name="FrameIntervalSeconds">The clip is cut into intervals this long, one frame taken at a random moment inside each (stretched
+/// for long clips so <paramref name="MaxFrames"/> covers the whole clip).</param>
+/// <param name="SceneChangeThreshold">Also a frame at each scene change scoring above this (ffmpeg's <c>scene</c>, 0–1), as the cap allows.</param>
 /// <param name="MaxFrames">Most frames taken.</param>
 /// <param name="AudioChunkSeconds">Length of each audio chunk.</param>
 public sealed record ReviewSampling(double FrameIntervalSeconds, double SceneChangeThreshold, int MaxFrames, int AudioChunkSeconds);
@@ -52,9 +53,9 @@ public sealed record ReviewSampleFiles(IReadOnlyList<string> Frames, IReadOnlyLi
 
 /// <summary>
 /// The review samples' part of the ladder transcode (<see cref="Transcoding.HlsArguments"/>): one more branch of the decoded
-/// picture's <c>split</c> picks frames through a <c>select</c> filter at the plan's unpredictable moments and at scene changes, and the decoded audio goes, beside the renditions' AAC,
-/// to MP3 chunks through the segment muxer. So the content check is asked about the very decode the published renditions
-/// are encoded from, never a second read of the source. Pure.
+/// picture's <c>split</c> picks frames through a <c>select</c> filter at the plan's unpredictable moments and at scene
+/// changes, and the decoded audio goes, beside the renditions' AAC, to MP3 chunks through the segment muxer. So the content
+/// check is asked about the very decode the published renditions are encoded from, never a second read of the source. Pure.
 /// </summary>
 internal static class ReviewSampleArguments
 {
