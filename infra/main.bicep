@@ -54,6 +54,10 @@ param uploadsCoolAfterDays int = 30
 @minValue(0)
 param uploadsDeleteAfterDays int = 0
 
+@description('Days after they were written before the content review\'s samples (the frames, poster and audio WeChat judged, kept for appeals) are deleted.')
+@minValue(1)
+param reviewSamplesDeleteAfterDays int = 180
+
 @description('Object id of a user or group that may set Key Vault secrets (Key Vault Secrets Officer); empty to grant nothing.')
 param keyVaultOfficerPrincipalId string = ''
 
@@ -83,8 +87,8 @@ var names = {
 }
 
 // ---- Storage resources the code declares (AddStorageResources) and its function.json queues -------------------------
-// Containers: all private.
-var containers = [
+// Containers: all private. The app's identity has blob data on these (roles.bicep).
+var appContainers = [
   'uploads' // originals, one blob per video ({videoId}/source); raises BlobCreated (below)
   'media' // published HLS renditions, playlists, posters
   'azure-webjobs-hosts' // timer locks and host state (the Functions host and the local runtime both use it)
@@ -92,8 +96,17 @@ var containers = [
   'wechat' // the app's one WeChat access token, shared by every instance, and its refresh lease
   'models' // recommender model versions, training reports, the latest pointer and the retraining lock
   'templates' // motion templates: staging revisions and published documents (Serverless.Templates)
-  'deployments' // not used by the code: the Flex Consumption deployment package (functionAppConfig.deployment)
+  'azure-webjobs-secrets' // the Functions host's keys (its default secret storage)
+  // The Durable task hub's blobs (host.json extensions.durableTask.hubName, lower-cased): partition leases, large
+  // messages, the app lease. Declared here because the app's identity may not create containers (roles.bicep).
+  'videopipeline-leases'
+  'videopipeline-largemessages'
+  'videopipeline-applease'
 ]
+
+// Not used by the code: the Flex Consumption deployment package (functionAppConfig.deployment), the deployment identity's alone.
+var deploymentContainer = 'deployments'
+var containers = concat(appContainers, [deploymentContainer])
 
 // Queues: each also gets its '<name>-poison' queue, where messages land after host.json maxDequeueCount deliveries.
 var queues = [
@@ -156,7 +169,7 @@ var appSettings = {
   // mini-program's message server URL (set in the WeChat console with this Token and EncodingAESKey, data format JSON or XML).
   Review__Enabled: 'true'
   Review__PushToken: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatPushToken)'
-  // Safe mode (encrypted pushes); the secret holds a single space for plain mode.
+  // Safe mode (encrypted pushes), required with the review on: a plain push's signature does not cover its body.
   Review__EncodingAesKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=WeChatEncodingAesKey)'
   Review__Scene: '4' // 1 profile, 2 comment, 3 forum, 4 social log (users' posts)
   Review__FrameIntervalSeconds: '5'
@@ -201,6 +214,7 @@ var appSettings = {
   Pipeline__RetryBaseDelaySeconds: '5'
   Pipeline__StuckAfterSeconds: '900'
   Pipeline__UploadExpiryMinutes: '1440'
+  Pipeline__BadUploadRetentionDays: '7' // the app deletes the upload of a video refused as bad input this long after (storage.bicep says what else is kept)
   Pipeline__ProgressIntervalSeconds: '2'
   // Read by the Functions host in trigger attributes (%Section:Key%, the key of the app setting Section__Key): no default there.
   Pipeline__SweepSchedule: '0 */1 * * * *' // SweepPipelines' timer
@@ -281,6 +295,8 @@ var appSettings = {
   Playback__SigningKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=PlaybackSigningKey)'
   Playback__PreviousSigningKey: '@Microsoft.KeyVault(VaultName=${names.keyVault};SecretName=PlaybackPreviousSigningKey)'
   Playback__TokenLifetimeMinutes: '10'
+  Playback__OwnerTokenLifetimeMinutes: '5' // a video not published yet plays for its owner alone, with shorter-lived tokens bound to them
+  Playback__VideoStateCacheSeconds: '2' // the playlist routes re-check the video's state at least this often: a rejection or a delete stops playback within it
   Playback__SegmentExpiryMarginSeconds: '60'
   Playback__SegmentExpiryGranularitySeconds: '30'
   Playback__PublicBaseUrl: '' // empty: playback URLs use the request's scheme and host
@@ -311,6 +327,8 @@ module storage 'modules/storage.bicep' = {
     uploadsContainer: 'uploads'
     uploadsCoolAfterDays: uploadsCoolAfterDays
     uploadsDeleteAfterDays: uploadsDeleteAfterDays
+    reviewContainer: 'review'
+    reviewSamplesDeleteAfterDays: reviewSamplesDeleteAfterDays
   }
 }
 
@@ -343,7 +361,7 @@ module functionApp 'modules/functionapp.bicep' = {
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
     maximumInstances: maximumInstances
     storageAccountName: storage.outputs.name
-    deploymentContainer: 'deployments'
+    deploymentContainer: deploymentContainer
     corsOrigins: webOrigins
   }
 }
@@ -354,6 +372,9 @@ module roles 'modules/roles.bicep' = {
     principalId: functionApp.outputs.principalId
     storageAccountName: storage.outputs.name
     keyVaultName: vault.outputs.name
+    appContainers: appContainers
+    deploymentContainer: deploymentContainer
+    deploymentPrincipalId: functionApp.outputs.deploymentPrincipalId
   }
 }
 

@@ -8,7 +8,8 @@ using Serverless.Playback;
 namespace Serverless.Functions.Api;
 
 /// <summary>Signed playback: the playback URL for a signed-in user, and the playlists its token opens.</summary>
-internal sealed class PlaybackFunctions(PlaybackService playback, IOptions<PlaybackOptions> options, IPlaybackTokens tokens, SignedPlaylists playlists, TimeProvider time)
+internal sealed class PlaybackFunctions(
+    PlaybackService playback, IOptions<PlaybackOptions> options, IPlaybackTokens tokens, PlaylistAccess access, SignedPlaylists playlists, TimeProvider time)
 {
     [Function(PlaybackApi.GetPlaybackFunction)]
     [Authorize(Policy = AuthPolicies.User)]
@@ -21,7 +22,7 @@ internal sealed class PlaybackFunctions(PlaybackService playback, IOptions<Playb
     [AllowAnonymous]
     public async Task<IResult> GetMasterPlaylistAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "play/{videoId}/master.m3u8")] HttpRequest req, string videoId, CancellationToken cancellationToken) =>
-        await PlaybackApi.GetMasterAsync(videoId, HttpBinding.Query(req, "token"), req.HttpContext, tokens, playlists, time, cancellationToken).ConfigureAwait(false);
+        await PlaybackApi.GetMasterAsync(videoId, HttpBinding.Query(req, "token"), req.HttpContext, tokens, access, playlists, time, cancellationToken).ConfigureAwait(false);
 
     [Function(PlaybackApi.MediaPlaylistFunction)]
     [AllowAnonymous]
@@ -30,5 +31,5 @@ internal sealed class PlaybackFunctions(PlaybackService playback, IOptions<Playb
         string videoId,
         string rendition,
         CancellationToken cancellationToken) =>
-        await PlaybackApi.GetMediaAsync(videoId, rendition, HttpBinding.Query(req, "token"), req.HttpContext, tokens, playlists, time, cancellationToken).ConfigureAwait(false);
+        await PlaybackApi.GetMediaAsync(videoId, rendition, HttpBinding.Query(req, "token"), req.HttpContext, tokens, access, playlists, time, cancellationToken).ConfigureAwait(false);
 }

@@ -17,7 +17,8 @@ namespace Serverless.Functions.Edge;
 /// What every HTTP function invocation passes through, under the Functions host and the local host alike: security
 /// headers, the request body limit, the rate limits, authentication and authorization by the function's policy, and
 /// problem+json for what the function throws (a storage outage is 503 with Retry-After, never a stack trace). Storage
-/// calls made while a caller waits fail fast (<see cref="StorageCallScope"/>). Other invocations pass straight through.
+/// calls made while a caller waits fail fast (<see cref="StorageCallScope"/>). Other invocations pass straight through; an
+/// HTTP invocation without its HttpContext is refused (it could not be checked).
 /// </summary>
 public sealed partial class EdgeMiddleware(
     FunctionEdgeRules rules,
@@ -35,6 +36,15 @@ public sealed partial class EdgeMiddleware(
         ArgumentNullException.ThrowIfNull(next);
         if (context.GetHttpContext() is not { } http)
         {
+            // Every check below needs the request. An HTTP function without it would run unauthenticated and unlimited:
+            // fail closed (the host answers 500). Other triggers have no request and pass straight through.
+            if (IsHttpTrigger(context.FunctionDefinition))
+            {
+                LogNoHttpContext(context.FunctionDefinition.Name);
+                throw new InvalidOperationException(
+                    $"The HTTP function {context.FunctionDefinition.Name} was invoked without its HttpContext; refused, as the edge checks cannot run.");
+            }
+
             await next(context).ConfigureAwait(false);
             return;
         }
@@ -84,6 +94,9 @@ public sealed partial class EdgeMiddleware(
             await Problems.Create(status, type, title).ExecuteAsync(http).ConfigureAwait(false);
         }
     }
+
+    private static bool IsHttpTrigger(FunctionDefinition function) =>
+        function.InputBindings.Values.Any(b => string.Equals(b.Type, "httpTrigger", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// Applies the function's body limit to the request (the server refuses to read past it) and answers 413 at once when
@@ -144,4 +157,7 @@ public sealed partial class EdgeMiddleware(
 
     [LoggerMessage(EventId = 140, Level = LogLevel.Error, Message = "{Function} failed with an unhandled exception")]
     private partial void LogUnhandled(Exception exception, string function);
+
+    [LoggerMessage(EventId = 141, Level = LogLevel.Error, Message = "HTTP function {Function} invoked without its HttpContext: refused")]
+    private partial void LogNoHttpContext(string function);
 }

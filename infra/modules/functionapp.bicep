@@ -33,6 +33,14 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+// The identity Flex Consumption reads (and a deployment writes) the package with: the package container is its alone
+// (roles.bicep), so the app's own identity, which its storage connection and every SAS use, cannot reach the app's code.
+// The platform needs it attached to the site; no app setting names it (AzureWebJobsStorage uses the system-assigned one).
+resource deploymentIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${appName}-deploy'
+  location: location
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -51,7 +59,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   location: location
   kind: 'functionapp,linux'
   identity: {
-    type: 'SystemAssigned'
+    type: 'SystemAssigned, UserAssigned'
+    userAssignedIdentities: {
+      '${deploymentIdentity.id}': {}
+    }
   }
   properties: {
     serverFarmId: plan.id
@@ -60,13 +71,15 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     keyVaultReferenceIdentity: 'SystemAssigned'
     functionAppConfig: {
       // The package (infra/publish.sh's zip, deployed with `az functionapp deployment source config-zip`) is stored in
-      // this container and read with the app's own identity (Storage Blob Data Owner, roles.bicep): no key, no SAS.
+      // this container and read with the deployment identity (Storage Blob Data Contributor on this container alone,
+      // roles.bicep): no key, no SAS, and not the app's own identity.
       deployment: {
         storage: {
           type: 'blobContainer'
           value: '${account.properties.primaryEndpoints.blob}${deploymentContainer}'
           authentication: {
-            type: 'SystemAssignedIdentity'
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: deploymentIdentity.id
           }
         }
       }
@@ -121,4 +134,5 @@ resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@20
 
 output name string = site.name
 output principalId string = site.identity.principalId
+output deploymentPrincipalId string = deploymentIdentity.properties.principalId
 output defaultHostName string = site.properties.defaultHostName

@@ -1,5 +1,5 @@
 // The storage account the app and the Functions host use: private containers, queues, tables, and lifecycle rules for
-// uploaded originals. Keyless: Shared Key authorization is off, so every caller (the app, the Functions host, the Flex
+// uploaded originals and review samples (what each keeps, and for how long, is written at the rules below). Keyless: Shared Key authorization is off, so every caller (the app, the Functions host, the Flex
 // Consumption deployment, Event Grid, operators) authenticates with Microsoft Entra ID and needs an RBAC data role, and
 // every SAS must be a user-delegation SAS (an account-key SAS is refused). There is no Azure Files share: Flex
 // Consumption runs the app from a package in the 'deployments' container.
@@ -12,6 +12,8 @@ param tables array
 param uploadsContainer string
 param uploadsCoolAfterDays int
 param uploadsDeleteAfterDays int
+param reviewContainer string
+param reviewSamplesDeleteAfterDays int
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -85,7 +87,18 @@ resource storageTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2
   }
 ]
 
-// Originals move to Cool after a while (re-processing still reads them) and, if configured, expire.
+// What is kept, and for how long:
+// - uploads/ (the originals, one per video, Ready, Failed or Rejected alike): Cool after uploadsCoolAfterDays (a reprocess,
+//   or an appeal of a rejection, still reads them), deleted after uploadsDeleteAfterDays (0: kept while the video exists:
+//   the only copy of the source). The app deletes sooner: a deleted video's at once, and one refused as bad input (not a
+//   video, larger than declared) Pipeline__BadUploadRetentionDays after it failed.
+// - review/ (what WeChat's content check judged: the frames, the poster and the audio chunks of each checked video,
+//   rejected ones included, which is what an appeal needs besides the upload): Cool after uploadsCoolAfterDays, deleted
+//   after reviewSamplesDeleteAfterDays. A deleted video's samples go at once.
+// - media/ (published HLS and posters): no rule, kept while the video plays. Rejected media keeps no playable copy: the
+//   app removes a rejected video's HLS files and poster at the rejection, a failed one's HLS at the failure, a deleted
+//   one's at once. Deleted blobs stay recoverable by an administrator for 7 days (deleteRetentionPolicy), never through
+//   a SAS.
 var coolAction = {
   tierToCool: {
     daysAfterModificationGreaterThan: uploadsCoolAfterDays
@@ -121,6 +134,31 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
             }
             actions: {
               baseBlob: union(coolAction, deleteAction)
+            }
+          }
+        }
+        {
+          enabled: true
+          name: 'review-samples-lifecycle'
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [
+                'blockBlob'
+              ]
+              prefixMatch: [
+                '${reviewContainer}/'
+              ]
+            }
+            actions: {
+              baseBlob: {
+                tierToCool: {
+                  daysAfterModificationGreaterThan: min(uploadsCoolAfterDays, reviewSamplesDeleteAfterDays)
+                }
+                delete: {
+                  daysAfterModificationGreaterThan: reviewSamplesDeleteAfterDays
+                }
+              }
             }
           }
         }

@@ -57,8 +57,10 @@ internal sealed class BearerTokenHandler(
 }
 
 /// <summary>
-/// Operator access with a key in <c>x-functions-key</c> (the Functions convention; in Azure the host checks its function keys
-/// first through <c>authLevel: function</c>). Keys are compared as SHA-256 digests in constant time, so neither content nor length leaks.
+/// Operator access with a key in <c>x-functions-key</c> (the Functions header, but not the host's function keys: every HTTP
+/// trigger is <c>AuthorizationLevel.Anonymous</c>, so neither host checks anything first; this handler, run by the app's edge
+/// middleware under both hosts, is the only check, against <c>Identity__OperatorKeys</c>). Keys are compared as SHA-256
+/// digests in constant time, so neither content nor length leaks.
 /// </summary>
 internal sealed class OperatorKeyHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,

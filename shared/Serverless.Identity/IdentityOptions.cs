@@ -128,6 +128,7 @@ internal sealed class IdentityOptionsValidator(IHostEnvironment environment) : I
         {
             DevelopmentKeys.RefuseOutsideDevelopment(environment, "Identity__SigningKeys", options.SigningKeys),
             DevelopmentKeys.RefuseOutsideDevelopment(environment, "Identity__UserIdKey", options.UserIdKey),
+            DevelopmentKeys.RefuseOutsideDevelopment(environment, "Identity__OperatorKeys", options.OperatorKeys),
         })
         {
             if (refused is not null)

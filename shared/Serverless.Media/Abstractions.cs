@@ -19,7 +19,14 @@ public sealed record Rendition(string Name, int Width, int Height, int VideoBitr
 }
 
 /// <summary>Transcode <paramref name="Input"/> into HLS renditions under <paramref name="OutputDirectory"/>/&lt;rendition name&gt;/.</summary>
-public sealed record TranscodeRequest(string Input, string OutputDirectory, MediaInfo Source, IReadOnlyList<Rendition> Ladder, HlsSegmentFormat Format, double SegmentSeconds = 6, double KeyframeIntervalSeconds = 2);
+public sealed record TranscodeRequest(string Input, string OutputDirectory, MediaInfo Source, IReadOnlyList<Rendition> Ladder, HlsSegmentFormat Format, double SegmentSeconds = 6, double KeyframeIntervalSeconds = 2)
+{
+    /// <summary>
+    /// Also take the content check's samples (frames at the plan's moments and scene changes, audio chunks) from the same
+    /// decode, into <paramref name="OutputDirectory"/>/review/; null when no review follows.
+    /// </summary>
+    public Review.ReviewPlan? Review { get; init; }
+}
 
 /// <summary>One produced rendition, with its bandwidths measured from the segments written.</summary>
 /// <param name="PlaylistPath">Full path of the rendition's <c>index.m3u8</c>.</param>
@@ -31,9 +38,10 @@ public sealed record TranscodeRequest(string Input, string OutputDirectory, Medi
 /// <param name="FrameRate">The output frame rate.</param>
 public sealed record RenditionOutput(Rendition Rendition, string PlaylistPath, IReadOnlyList<string> Files, long PeakBandwidth, long AverageBandwidth, string Codecs, double FrameRate);
 
-/// <summary>All renditions of a transcode, in ladder order, and the poster taken from the same decode.</summary>
+/// <summary>All renditions of a transcode, in ladder order, and the poster and review samples taken from the same decode.</summary>
 /// <param name="PosterPath">Full path of the representative poster JPEG (about a third into the clip).</param>
-public sealed record TranscodeResult(IReadOnlyList<RenditionOutput> Renditions, string PosterPath);
+/// <param name="ReviewSamples">The content check's frames and audio chunks, when the request asked for them.</param>
+public sealed record TranscodeResult(IReadOnlyList<RenditionOutput> Renditions, string PosterPath, Review.ReviewSampleFiles? ReviewSamples = null);
 
 /// <summary>
 /// One rendition as far as ffmpeg has finished it: every segment it has closed, in order (never one still being written).
@@ -56,7 +64,7 @@ public interface IHlsOutputListener
     Task OnPosterAsync(string path, bool representative, CancellationToken cancellationToken);
 }
 
-/// <summary>Transcodes a source into an HLS ABR ladder and its poster in one ffmpeg pass (one decode).</summary>
+/// <summary>Transcodes a source into an HLS ABR ladder, its poster and (when asked) its review samples in one ffmpeg pass (one decode).</summary>
 public interface IHlsTranscoder
 {
     /// <param name="progress">Receives 0..1 as ffmpeg advances.</param>

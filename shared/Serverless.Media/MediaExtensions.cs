@@ -23,7 +23,6 @@ public static class MediaExtensions
         builder.Services.TryAddSingleton<FfprobeMediaProbe>();
         builder.Services.TryAddSingleton<IMediaProbe>(sp => sp.GetRequiredService<FfprobeMediaProbe>());
         builder.Services.TryAddSingleton<IHlsTranscoder, FfmpegHlsTranscoder>();
-        builder.Services.TryAddSingleton<Review.IReviewSampler, Review.FfmpegReviewSampler>();
         return builder;
     }
 

@@ -18,6 +18,13 @@ public static class SourcePolicy
                 : "The file contains only audio; a video is required.";
         }
 
+        // Only real video containers: a playlist, a concat list, an image sequence or text would make ffmpeg read other
+        // addresses or files, or is no video at all (SourceFormats).
+        if (!SourceFormats.IsAccepted(info.FormatName))
+        {
+            return SourceFormats.Refusal(info.FormatName);
+        }
+
         if (double.IsNaN(info.DurationSeconds) || info.DurationSeconds <= 0)
         {
             return "The video has no duration (it is empty or its length cannot be read).";

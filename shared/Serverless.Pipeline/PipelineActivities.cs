@@ -2,6 +2,9 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Media;
+using Serverless.Media.Review;
+using Serverless.Pipeline.Review;
+using Serverless.Review;
 using Serverless.Storage;
 
 namespace Serverless.Pipeline;
@@ -26,6 +29,7 @@ internal sealed partial class PipelineActivities
     private readonly WorkArea _workArea;
     private readonly IOptions<PipelineOptions> _pipelineOptions;
     private readonly IOptions<MediaOptions> _mediaOptions;
+    private readonly IOptions<ReviewOptions> _reviewOptions;
     private readonly TimeProvider _time;
     private readonly ILogger<PipelineActivities> _logger;
 
@@ -38,6 +42,7 @@ internal sealed partial class PipelineActivities
         WorkArea workArea,
         IOptions<PipelineOptions> pipelineOptions,
         IOptions<MediaOptions> mediaOptions,
+        IOptions<ReviewOptions> reviewOptions,
         TimeProvider time,
         ILogger<PipelineActivities> logger)
     {
@@ -49,6 +54,7 @@ internal sealed partial class PipelineActivities
         _workArea = workArea;
         _pipelineOptions = pipelineOptions;
         _mediaOptions = mediaOptions;
+        _reviewOptions = reviewOptions;
         _time = time;
         _logger = logger;
     }
@@ -68,6 +74,14 @@ internal sealed partial class PipelineActivities
             {
                 throw new MediaRejectedException(string.Create(
                     CultureInfo.InvariantCulture, $"The upload is {blob.Length} bytes; the limit is {limit} bytes."));
+            }
+
+            // The upload URL cannot limit what is PUT to it: what arrived must not be more than what was declared.
+            var entry = await _videos.GetEntryAsync(videoId, cancellationToken).ConfigureAwait(false) ?? throw new VideoGoneException();
+            if (entry.DeclaredBytes > 0 && blob.Length > entry.DeclaredBytes)
+            {
+                throw new MediaRejectedException(string.Create(
+                    CultureInfo.InvariantCulture, $"The upload is {blob.Length} bytes, more than the {entry.DeclaredBytes} bytes declared when it was created."));
             }
 
             var info = await _probe.ProbeAsync(SourceUrl(videoId), cancellationToken).ConfigureAwait(false);
@@ -107,23 +121,60 @@ internal sealed partial class PipelineActivities
 
             var publisher = new LivePublisher(this, videoId, input.Ladder, input.OwnerOnlyUntilPublished, cancellationToken);
             using var progress = new ProgressWriter(this, videoId, cancellationToken);
+            var request = new TranscodeRequest(SourceUrl(videoId), work.Path, input.Source, input.Ladder, _mediaOptions.Value.SegmentFormat)
+            {
+                // A content review follows: its samples come from this decode, the one the published renditions are made of,
+                // its frames at moments drawn here (cryptographically random, anew for each run) that no uploader can know.
+                Review = input.OwnerOnlyUntilPublished ? ReviewPlan.Draw(input.Source, SamplingFor(_reviewOptions.Value)) : null,
+            };
             var result = await _transcoder.TranscodeAsync(
-                new TranscodeRequest(SourceUrl(videoId), work.Path, input.Source, input.Ladder, _mediaOptions.Value.SegmentFormat),
+                request,
                 new Progress<double>(p => progress.Report(p * 99)),
                 publisher,
                 cancellationToken).ConfigureAwait(false);
             await progress.StopAsync().ConfigureAwait(false);
 
             var playableAt = await publisher.CompleteAsync(result, input.Source.DurationSeconds, cancellationToken).ConfigureAwait(false);
+            var samples = result.ReviewSamples is { } files
+                ? await StoreReviewSamplesAsync(videoId, files, result.PosterPath, cancellationToken).ConfigureAwait(false)
+                : null;
             var records = result.Renditions
                 .Select(r => new RenditionRecord(r.Rendition.Name, r.Rendition.Width, r.Rendition.Height, r.PeakBandwidth, r.AverageBandwidth, r.Codecs, r.FrameRate))
                 .ToList();
-            return (new TranscodeOutput(records), (Func<VideoEntry, VideoEntry>)(e => e with
+            return (new TranscodeOutput(records, samples), (Func<VideoEntry, VideoEntry>)(e => e with
             {
                 Video = e.Video with { Progress = 100, PlayableAt = e.Video.PlayableAt ?? playableAt, PlayableByOwnerOnly = input.OwnerOnlyUntilPublished },
                 State = e.State! with { Renditions = records },
             }));
         }, cancellationToken);
+
+    private static ReviewSampling SamplingFor(ReviewOptions options) =>
+        new(options.FrameIntervalSeconds, options.SceneChangeThreshold, options.MaxFrames, options.AudioChunkSeconds);
+
+    /// <summary>
+    /// Stores what the content check is asked about in the private review container (kept for appeals): the frames and audio
+    /// chunks of the transcode's decode, and the representative poster, which is published too. A re-run may take fewer
+    /// samples: no orphan of an earlier attempt remains.
+    /// </summary>
+    private async Task<IReadOnlyList<ReviewSample>> StoreReviewSamplesAsync(string videoId, ReviewSampleFiles files, string posterPath, CancellationToken cancellationToken)
+    {
+        await _blobs.DeletePrefixAsync(MediaLayout.ReviewContainer, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+        var samples = new List<ReviewSample>();
+        var all = files.Frames.Select(f => (File: f, Name: Path.GetFileName(f), Type: MediaCheckType.Image, ContentType: "image/jpeg"))
+            .Append((File: posterPath, Name: ReviewPosterName, Type: MediaCheckType.Image, ContentType: "image/jpeg"))
+            .Concat(files.AudioChunks.Select(f => (File: f, Name: Path.GetFileName(f), Type: MediaCheckType.Audio, ContentType: "audio/mpeg")));
+        foreach (var (file, name, type, contentType) in all)
+        {
+            var blob = MediaLayout.ReviewSample(videoId, name);
+            await _blobs.UploadFileAsync(MediaLayout.ReviewContainer, blob, file, new BlobWriteOptions(contentType, "private, no-store"), cancellationToken).ConfigureAwait(false);
+            samples.Add(new ReviewSample(blob, type));
+        }
+
+        return samples;
+    }
+
+    /// <summary>The representative poster's name among the review samples.</summary>
+    internal const string ReviewPosterName = "poster.jpg";
 
     /// <summary>Takes the video's playback away: the row says not playable, then its HLS files are deleted.</summary>
     private async Task StopPlaybackAsync(string videoId, CancellationToken cancellationToken)
@@ -159,7 +210,11 @@ internal sealed partial class PipelineActivities
                 ? null
                 : e with
                 {
-                    Video = e.Video with { Status = VideoStatus.Failed, Error = input.Reason, Stage = input.Step.ToString(), PlayableAt = null },
+                    Video = e.Video with
+                    {
+                        Status = VideoStatus.Failed, Error = input.Reason, Stage = input.Step.ToString(), PlayableAt = null,
+                        BadInputAt = input.BadInput ? _time.GetUtcNow() : null,
+                    },
                     State = e.State is { } s ? s.With(input.Step, s[input.Step] with { Status = StepStatus.Failed, CompletedAt = _time.GetUtcNow() }) : null,
                 },
             cancellationToken).ConfigureAwait(false);

@@ -56,6 +56,14 @@ public sealed class PipelineOptions
     [Range(2, 7 * 1440)]
     public int UploadExpiryMinutes { get; set; } = 1440;
 
+    /// <summary>
+    /// An upload refused as bad input (not a video this app takes, larger than declared, …) has its stored file deleted by
+    /// the sweep this many days after it failed; the video stays Failed with its reason. Uploads that failed for any other
+    /// reason (a transient fault that outlasted the retries) are kept for a reprocess. Default 7.
+    /// </summary>
+    [Range(0, 3650)]
+    public double BadUploadRetentionDays { get; set; } = 7;
+
     /// <summary>How often ffmpeg's progress is written to the video's row, in seconds. Default 2.</summary>
     [Range(0.1, 60)]
     public double ProgressIntervalSeconds { get; set; } = 2;

@@ -98,7 +98,8 @@ internal sealed partial class PipelineStarter
 
     /// <summary>
     /// Starts uploads whose file arrived but whose pipeline never started (the event was lost), fails uploads whose file never
-    /// arrived once they expired, and fails videos still Processing whose orchestration has ended (a failure outside the steps).
+    /// arrived once they expired, fails videos still Processing whose orchestration has ended (a failure outside the steps),
+    /// and deletes the files of uploads refused as bad input once <see cref="PipelineOptions.BadUploadRetentionDays"/> passed.
     /// </summary>
     public async Task<int> SweepAsync(DurableTaskClient client, CancellationToken cancellationToken)
     {
@@ -159,8 +160,30 @@ internal sealed partial class PipelineStarter
             }
         }
 
+        // Uploads refused as bad input are junk: their files go once the retention has passed (the videos stay Failed).
+        var badInputBefore = now - TimeSpan.FromDays(options.BadUploadRetentionDays);
+        await foreach (var entry in _videos.ListBadInputAsync(badInputBefore, cancellationToken).ConfigureAwait(false))
+        {
+            var videoId = entry.Video.VideoId;
+            await _blobs.DeletePrefixAsync(MediaLayout.UploadsContainer, MediaLayout.Prefix(videoId), cancellationToken).ConfigureAwait(false);
+            var cleared = await _videos.UpdateAsync(
+                videoId,
+                e => e.Video is { Status: VideoStatus.Failed, BadInputAt: not null }
+                    ? e with { Video = e.Video with { BadInputAt = null, SourceDeletedAt = now } }
+                    : null,
+                cancellationToken).ConfigureAwait(false);
+            if (cleared?.Video.SourceDeletedAt == now)
+            {
+                LogBadUploadDeleted(videoId);
+                acted++;
+            }
+        }
+
         return acted;
     }
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Information, Message = "Video {VideoId}: its upload, refused as bad input, deleted after the retention")]
+    private partial void LogBadUploadDeleted(string videoId);
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Video {VideoId}: no catalog row; event ignored")]
     private partial void LogUnknownUpload(string videoId);

@@ -72,7 +72,7 @@ internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore 
                 return e.Video.Status is VideoStatus.Ready or VideoStatus.Failed
                     ? e with
                     {
-                        Video = e.Video with { Status = VideoStatus.Uploading, Stage = "Reprocessing", Progress = 0, Error = null, Renditions = [], ReadyAt = null },
+                        Video = e.Video with { Status = VideoStatus.Uploading, Stage = "Reprocessing", Progress = 0, Error = null, Renditions = [], ReadyAt = null, BadInputAt = null },
                         State = null,
                     }
                     : null;

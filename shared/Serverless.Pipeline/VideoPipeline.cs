@@ -15,15 +15,18 @@ public sealed record ProbeOutput(MediaInfo Source, IReadOnlyList<Rendition> Ladd
 /// <param name="OwnerOnlyUntilPublished">A content review follows: while produced, only the owner may watch it.</param>
 public sealed record TranscodeInput(string VideoId, MediaInfo Source, IReadOnlyList<Rendition> Ladder, bool OwnerOnlyUntilPublished = false);
 
-public sealed record TranscodeOutput(IReadOnlyList<RenditionRecord> Renditions);
+/// <param name="ReviewSamples">The content check's samples the transcode took from its own decode and stored (when a review follows).</param>
+public sealed record TranscodeOutput(IReadOnlyList<RenditionRecord> Renditions, IReadOnlyList<Review.ReviewSample>? ReviewSamples = null);
 
 public sealed record PublishInput(string VideoId, IReadOnlyList<RenditionRecord> Renditions);
 
-public sealed record FailVideoInput(string VideoId, PipelineStep Step, string Reason);
+/// <param name="BadInput">The input itself was refused (not a retry that gave up): its upload is deleted after a retention.</param>
+public sealed record FailVideoInput(string VideoId, PipelineStep Step, string Reason, bool BadInput = false);
 
 /// <summary>
 /// The upload pipeline as a Durable orchestration (instance id = video id): probe → transcode the ladder (which publishes its
-/// HLS and poster while it encodes, so the video is playable seconds in) → content review (<see cref="ContentReview"/>, when on) → publish. The review runs after the video's pipeline slot
+/// HLS and poster while it encodes, so the video is playable seconds in, and takes the content check's samples from the same
+/// decode) → content review (<see cref="ContentReview"/>, when on) → publish. The review runs after the video's pipeline slot
 /// is freed: waiting for WeChat's verdicts holds no transcoding capacity. Deterministic replayable code: no I/O, no clock but the context's; every decision about a failed step is
 /// <see cref="StepRetry.Decide"/>'s. The activities (<see cref="PipelineActivities"/>) do the work and keep the videos table
 /// (the API's read model) up to date.
@@ -73,7 +76,7 @@ public static class VideoPipeline
             return ended;
         }
 
-        if (await ContentReview.RunAsync(context, input, produced.Source!).ConfigureAwait(true) is { } notPublished)
+        if (await ContentReview.RunAsync(context, input, produced.ReviewSamples ?? []).ConfigureAwait(true) is { } notPublished)
         {
             return notPublished;
         }
@@ -114,10 +117,10 @@ public static class VideoPipeline
 
         if (input.ReviewDeadlineMinutes is null)
         {
-            return new Produced(await PublishAsync(context, input, renditions).ConfigureAwait(true), source, renditions);
+            return new Produced(await PublishAsync(context, input, renditions).ConfigureAwait(true), null, renditions);
         }
 
-        return new Produced(null, source, renditions);
+        return new Produced(null, transcode.Value.ReviewSamples, renditions);
     }
 
     /// <summary>Calls one step's activity until it succeeds, or the retry rules give up (the video is then Failed with the reason).</summary>
@@ -143,7 +146,8 @@ public static class VideoPipeline
                     case RetryDecision.Stop:
                         return new StepRun<T>(default, new PipelineOutcome(input.VideoId, VideoStatus.Deleted, failure.Reason));
                     case RetryDecision.Fail fail:
-                        await context.CallActivityAsync(ActivityNames.FailVideo, new FailVideoInput(input.VideoId, step, fail.Reason), FailVideoRetry).ConfigureAwait(true);
+                        await context.CallActivityAsync(
+                            ActivityNames.FailVideo, new FailVideoInput(input.VideoId, step, fail.Reason, failure.Kind == StepFailureKind.Rejected), FailVideoRetry).ConfigureAwait(true);
                         return new StepRun<T>(default, new PipelineOutcome(input.VideoId, VideoStatus.Failed, fail.Reason));
                 }
             }
@@ -153,7 +157,7 @@ public static class VideoPipeline
     internal sealed record StepRun<T>(T? Value, PipelineOutcome? Outcome);
 
     /// <summary>What the slot's steps produced, or how the pipeline stopped.</summary>
-    private sealed record Produced(PipelineOutcome? Outcome, MediaInfo? Source, IReadOnlyList<RenditionRecord>? Renditions);
+    private sealed record Produced(PipelineOutcome? Outcome, IReadOnlyList<Review.ReviewSample>? ReviewSamples, IReadOnlyList<RenditionRecord>? Renditions);
 }
 
 /// <summary>The names the activities are registered under (one per <see cref="PipelineStep"/>, plus the failure write).</summary>

@@ -62,6 +62,12 @@ public sealed record VideoRecord(
     /// <summary>Only its owner may watch it before it is published (a content review follows the encode).</summary>
     public bool PlayableByOwnerOnly { get; init; }
 
+    /// <summary>When it was Failed as bad input: its upload is deleted <see cref="PipelineOptions.BadUploadRetentionDays"/> later (null once it was).</summary>
+    public DateTimeOffset? BadInputAt { get; init; }
+
+    /// <summary>When its upload was deleted because it was bad input (the video stays Failed with its reason).</summary>
+    public DateTimeOffset? SourceDeletedAt { get; init; }
+
     /// <summary>Playable now while it is produced (its playlists grow as segments land), or Ready.</summary>
     public bool IsPlayable => Status == VideoStatus.Ready || IsProducedUnpublished || (Status == VideoStatus.Processing && PlayableAt is not null);
 

@@ -165,6 +165,18 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time, IEn
         }
     }
 
+    /// <summary>Videos Failed as bad input before <paramref name="before"/> whose upload is still to be deleted.</summary>
+    public async IAsyncEnumerable<VideoEntry> ListBadInputAsync(DateTimeOffset before, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableFilter.And(
+            TableFilter.Equal("Status", VideoStatus.Failed.ToString()),
+            TableFilter.Compare("BadInputAt", "lt", before));
+        await foreach (var row in tables.QueryAsync(Table, filter, cancellationToken).ConfigureAwait(false))
+        {
+            yield return FromRow(row);
+        }
+    }
+
     private static string ReadyKey(VideoRecord video) =>
         (DateTimeOffset.MaxValue.UtcTicks - (video.ReadyAt ?? video.CreatedAt).UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "_" + video.VideoId;
 
@@ -190,6 +202,8 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time, IEn
             ["ReadyAt"] = video.ReadyAt,
             ["PlayableAt"] = video.PlayableAt,
             ["PlayableByOwnerOnly"] = video.PlayableByOwnerOnly,
+            ["BadInputAt"] = video.BadInputAt,
+            ["SourceDeletedAt"] = video.SourceDeletedAt,
             ["State"] = state is null ? null : JsonSerializer.Serialize(state, Json),
         },
         etag);
@@ -217,6 +231,8 @@ internal sealed class VideoRepository(ITableStore tables, TimeProvider time, IEn
         {
             PlayableAt = row.GetDateTimeOffset("PlayableAt"),
             PlayableByOwnerOnly = row.GetBoolean("PlayableByOwnerOnly") ?? false,
+            BadInputAt = row.GetDateTimeOffset("BadInputAt"),
+            SourceDeletedAt = row.GetDateTimeOffset("SourceDeletedAt"),
         };
         var state = row.GetString("State") is { Length: > 0 } s ? JsonSerializer.Deserialize<PipelineState>(s, Json) : null;
         return new VideoEntry(video, state, row.GetString("ContentType") ?? string.Empty, row.GetInt64("DeclaredBytes") ?? 0, row.ETag ?? "*");

@@ -65,6 +65,7 @@ internal static class PlaybackApi
         string? token,
         HttpContext context,
         IPlaybackTokens tokens,
+        PlaylistAccess access,
         SignedPlaylists playlists,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -72,6 +73,11 @@ internal static class PlaybackApi
         if (Admit(context, tokens, videoId, token, out var check) is { } refused)
         {
             return refused;
+        }
+
+        if (await CheckVideoAsync(access, videoId, check, cancellationToken).ConfigureAwait(false) is { } notNow)
+        {
+            return notNow;
         }
 
         var playlist = await playlists.GetMasterAsync(videoId, token!, cancellationToken).ConfigureAwait(false);
@@ -84,6 +90,7 @@ internal static class PlaybackApi
         string? token,
         HttpContext context,
         IPlaybackTokens tokens,
+        PlaylistAccess access,
         SignedPlaylists playlists,
         TimeProvider time,
         CancellationToken cancellationToken)
@@ -91,6 +98,11 @@ internal static class PlaybackApi
         if (Admit(context, tokens, videoId, token, out var check) is { } refused)
         {
             return refused;
+        }
+
+        if (await CheckVideoAsync(access, videoId, check, cancellationToken).ConfigureAwait(false) is { } notNow)
+        {
+            return notNow;
         }
 
         if (!PlaylistTemplates.IsValidRendition(rendition))
@@ -138,6 +150,16 @@ internal static class PlaybackApi
         check = tokens.Validate(token, videoId);
         return check.IsValid ? null : Refused(check);
     }
+
+    /// <summary>Null when the video behind a genuine token may be played now (<see cref="PlaylistAccess"/>); otherwise the refusal.</summary>
+    private static async Task<ProblemHttpResult?> CheckVideoAsync(PlaylistAccess access, string videoId, PlaybackTokenCheck check, CancellationToken cancellationToken) =>
+        await access.CheckAsync(videoId, check, cancellationToken).ConfigureAwait(false) switch
+        {
+            PlaylistAccessOutcome.Allowed => null,
+            PlaylistAccessOutcome.Gone => Problems.Create(StatusCodes.Status410Gone, "video-gone", "The video can no longer be played."),
+            PlaylistAccessOutcome.OwnerOnly => Problems.Forbidden("playback-owner-only", "Until it is published, the video plays only through its owner's playback URL."),
+            _ => VideoNotFound(),
+        };
 
     private static ProblemHttpResult Refused(PlaybackTokenCheck check) => check.Status == PlaybackTokenStatus.Expired
         ? Problems.Forbidden("playback-token-expired", "The playback URL has expired; request a new one.")

@@ -22,12 +22,15 @@ public static class PlaybackExtensions
         builder.Services.AddSingleton<SignedPlaylists>();
         builder.Services.AddSingleton<ReadyVideoCache>();
         builder.Services.AddSingleton<Serverless.Pipeline.IVideoChangeObserver>(sp => sp.GetRequiredService<ReadyVideoCache>());
+        builder.Services.AddSingleton<VideoStateCache>();
+        builder.Services.AddSingleton<Serverless.Pipeline.IVideoChangeObserver>(sp => sp.GetRequiredService<VideoStateCache>());
+        builder.Services.AddSingleton<PlaylistAccess>();
         builder.Services.AddSingleton<PlaybackService>();
         return builder;
     }
 }
 
-/// <summary>Refuses to start with a signing key that is not base64 of at least 32 bytes (or is the published development key outside Development), or a bad public base URL.</summary>
+/// <summary>Refuses to start with a signing key that is not base64 of at least 32 bytes (or, current or previous, is the published development key outside Development), or a bad public base URL.</summary>
 internal sealed class PlaybackOptionsValidator(IHostEnvironment environment) : IValidateOptions<PlaybackOptions>
 {
     public ValidateOptionsResult Validate(string? name, PlaybackOptions options)
@@ -36,6 +39,11 @@ internal sealed class PlaybackOptionsValidator(IHostEnvironment environment) : I
         if (DevelopmentKeys.RefuseOutsideDevelopment(environment, "Playback__SigningKey", options.SigningKey) is { } refused)
         {
             failures.Add(refused);
+        }
+
+        if (DevelopmentKeys.RefuseOutsideDevelopment(environment, "Playback__PreviousSigningKey", options.PreviousSigningKey) is { } refusedPrevious)
+        {
+            failures.Add(refusedPrevious);
         }
 
         var current = SigningKey.Parse(options.SigningKey);

@@ -28,6 +28,21 @@ public sealed class PlaybackOptions
     public int TokenLifetimeMinutes { get; set; } = 10;
 
     /// <summary>
+    /// How long a playback URL of a video not published yet (played by its owner alone: while produced before a content review,
+    /// or waiting for one) stays valid, in minutes. Such tokens are bound to the owner. Default 5 (a 200 s clip produced in
+    /// real time, watched while it grows).
+    /// </summary>
+    [Range(1, 30)]
+    public int OwnerTokenLifetimeMinutes { get; set; } = 5;
+
+    /// <summary>
+    /// How long the playlist routes may rely on a video's state read before, in seconds (0: read it at every request). A
+    /// rejection, a failure or a delete on another instance stops its playlists within this time. Default 2.
+    /// </summary>
+    [Range(0, 2)]
+    public int VideoStateCacheSeconds { get; set; } = 2;
+
+    /// <summary>
     /// Slack added to a segment signature beyond token expiry + clip duration, in seconds (buffering stalls, clock skew).
     /// Default 60.
     /// </summary>

@@ -42,7 +42,9 @@ internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache rea
             return new PlaybackLookup.NotReady(video.Status, video.Error);
         }
 
-        var token = tokens.Issue(videoId);
+        // Published, or played by anyone while produced (no review to come): a token anyone may use. Otherwise (produced
+        // before a review, or waiting for one) the owner's own, shorter-lived token: the playlists check it at each request.
+        var token = video.Status == VideoStatus.Ready || video.IsPlayableByAnyone ? tokens.Issue(videoId) : tokens.IssueForOwner(videoId, userId);
         var poster = signer.GetSasUri(MediaLayout.Container, video.PosterPath, BlobSasPermissions.Read, token.ExpiresAt);
         return new PlaybackLookup.Playable(token, poster);
     }

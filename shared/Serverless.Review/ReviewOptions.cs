@@ -16,14 +16,20 @@ public sealed class ReviewOptions
     /// <summary>The message-push Token configured for the mini-program's message server (signatures of pushes). Required when enabled outside Development.</summary>
     public string PushToken { get; set; } = string.Empty;
 
-    /// <summary>The message server's EncodingAESKey (43 characters) for safe-mode (encrypted) pushes; empty accepts plain pushes only.</summary>
+    /// <summary>
+    /// The message server's EncodingAESKey (43 characters) for safe-mode (encrypted) pushes; empty accepts plain pushes only,
+    /// which is allowed in Development alone when the review is on (a plain push's signature does not cover its body).
+    /// </summary>
     public string EncodingAesKey { get; set; } = string.Empty;
 
     /// <summary>WeChat's scene of the check: 1 profile, 2 comment, 3 forum, 4 social log (users' posts). Default 4.</summary>
     [Range(1, 4)]
     public int Scene { get; set; } = 4;
 
-    /// <summary>One frame is checked at least every this many seconds. Default 5.</summary>
+    /// <summary>
+    /// The clip is cut into intervals this long and one frame is checked at a random moment inside each (the moments cannot
+    /// be known by the uploader). Default 5.
+    /// </summary>
     [Range(1, 600)]
     public double FrameIntervalSeconds { get; set; } = 5;
 

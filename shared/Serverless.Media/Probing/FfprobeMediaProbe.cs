@@ -6,6 +6,9 @@ namespace Serverless.Media.Probing;
 /// <summary>Probes with ffprobe, maps bad input to <see cref="MediaRejectedException"/> and process failures to <see cref="FfmpegException"/>.</summary>
 internal sealed class FfprobeMediaProbe(MediaProcessRunner runner, IOptions<MediaOptions> options) : IMediaProbe
 {
+    /// <summary>What ffmpeg and ffprobe say when an input's format is not on the <c>-format_whitelist</c>.</summary>
+    internal const string FormatRefusedMarker = "Format not on whitelist";
+
     /// <summary>ffprobe's messages for input that is not (complete) media; retrying will not change them.</summary>
     private static readonly (string Marker, string Reason)[] BadInputMarkers =
     [
@@ -15,11 +18,16 @@ internal sealed class FfprobeMediaProbe(MediaProcessRunner runner, IOptions<Medi
         ("Format mp4 detected only with low score", "The file is not a valid MP4."),
     ];
 
-    public async Task<MediaInfo> ProbeAsync(string input, CancellationToken cancellationToken) =>
-        (await ProbeReportAsync(input, cancellationToken).ConfigureAwait(false)).Info;
+    /// <summary>Probes an upload: only its own bytes are read (<see cref="MediaInput.Source"/>), and only a real video container is taken.</summary>
+    public async Task<MediaInfo> ProbeAsync(string input, CancellationToken cancellationToken)
+    {
+        var info = (await ProbeReportAsync(input, untrusted: true, cancellationToken).ConfigureAwait(false)).Info;
+        return SourceFormats.IsAccepted(info.FormatName) ? info : throw new MediaRejectedException(SourceFormats.Refusal(info.FormatName));
+    }
 
-    internal static IReadOnlyList<string> BuildArguments(string input) =>
-        ["-hide_banner", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", .. MediaInput.Arguments(input)];
+    /// <param name="untrusted">The input is an upload (user bytes): held to <see cref="MediaInput.Source"/>.</param>
+    internal static IReadOnlyList<string> BuildArguments(string input, bool untrusted) =>
+        ["-hide_banner", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", .. untrusted ? MediaInput.Source(input) : MediaInput.Arguments(input)];
 
     /// <summary>
     /// The presentation time of the first video packet of a local file (an HLS segment); with <paramref name="initSegment"/>
@@ -41,7 +49,11 @@ internal sealed class FfprobeMediaProbe(MediaProcessRunner runner, IOptions<Medi
         return double.TryParse(first?.TrimEnd(','), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var pts) ? pts : null;
     }
 
-    internal async Task<ProbeReport> ProbeReportAsync(string input, CancellationToken cancellationToken)
+    /// <summary>Probes one of the app's own outputs (an HLS playlist or segment it wrote).</summary>
+    internal Task<ProbeReport> ProbeOutputAsync(string path, CancellationToken cancellationToken) =>
+        ProbeReportAsync(path, untrusted: false, cancellationToken);
+
+    private async Task<ProbeReport> ProbeReportAsync(string input, bool untrusted, CancellationToken cancellationToken)
     {
         if (!MediaInput.IsUrl(input) && new FileInfo(input) is { Exists: true, Length: 0 })
         {
@@ -49,7 +61,7 @@ internal sealed class FfprobeMediaProbe(MediaProcessRunner runner, IOptions<Medi
         }
 
         var settings = options.Value;
-        var arguments = BuildArguments(input);
+        var arguments = BuildArguments(input, untrusted);
         var outcome = await runner.RunAsync(
             new ProcessInvocation(settings.FfprobePath, arguments, TimeSpan.FromSeconds(settings.ProbeTimeoutSeconds), CaptureStandardOutput: true, GracefulStop: false),
             cancellationToken).ConfigureAwait(false);
@@ -92,6 +104,14 @@ internal sealed class FfprobeMediaProbe(MediaProcessRunner runner, IOptions<Medi
         if (exitCode is < 0 or > 128)
         {
             return null;
+        }
+
+        // The input opened as a format outside the whitelist (MediaInput.Source): "[hls @ 0x…] Format not on whitelist 'mov,…'".
+        if (stderr.Contains(FormatRefusedMarker, StringComparison.Ordinal))
+        {
+            var line = stderr.Split('\n').First(l => l.Contains(FormatRefusedMarker, StringComparison.Ordinal)).Trim();
+            var demuxer = line.StartsWith('[') && line.IndexOf(" @ ", StringComparison.Ordinal) is > 1 and var at ? line[1..at] : null;
+            return SourceFormats.Refusal(demuxer);
         }
 
         foreach (var (marker, reason) in BadInputMarkers)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Media.Probing;
 using Serverless.Media.Processes;
+using Serverless.Media.Review;
 
 namespace Serverless.Media.Transcoding;
 
@@ -62,6 +63,13 @@ internal sealed partial class FfmpegHlsTranscoder(
         DiskSpace.ThrowIfFilledUp(request.OutputDirectory, outcome.StderrTail);
         if (outcome.ExitCode != 0)
         {
+            // The source opened as something else than a video container (it is not what was probed): bad input, for good.
+            if (outcome.StderrTail.Contains(FfprobeMediaProbe.FormatRefusedMarker, StringComparison.Ordinal)
+                && FfprobeMediaProbe.ClassifyBadInput(outcome.ExitCode, outcome.StderrTail) is { } refused)
+            {
+                throw new MediaRejectedException(refused);
+            }
+
             throw new FfmpegException(
                 $"ffmpeg exited with code {outcome.ExitCode}: {FfprobeMediaProbe.LastLine(outcome.StderrTail)}",
                 outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false);
@@ -86,8 +94,18 @@ internal sealed partial class FfmpegHlsTranscoder(
             progress?.Report(1);
         }
 
+        ReviewSampleFiles? samples = null;
+        if (request.Review is not null)
+        {
+            samples = ReviewSampleArguments.Collect(ReviewFolder(request));
+            if (samples.Frames.Count == 0)
+            {
+                throw new FfmpegException("ffmpeg wrote no frame to check.", outcome.ExitCode, outcome.StderrTail, arguments, timedOut: false);
+            }
+        }
+
         LogFinished(logger, request.Ladder.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return new TranscodeResult(renditions, watcher.PosterPath);
+        return new TranscodeResult(renditions, watcher.PosterPath, samples);
     }
 
     /// <summary>ffmpeg's own playlist keeps only the last segment: write the whole VOD list the watcher kept in its place.</summary>
@@ -124,7 +142,20 @@ internal sealed partial class FfmpegHlsTranscoder(
         {
             File.Delete(Path.Combine(request.OutputDirectory, poster));
         }
+
+        var review = ReviewFolder(request);
+        if (Directory.Exists(review))
+        {
+            Directory.Delete(review, recursive: true);
+        }
+
+        if (request.Review is not null)
+        {
+            Directory.CreateDirectory(review);
+        }
     }
+
+    private static string ReviewFolder(TranscodeRequest request) => Path.Combine(Path.GetFullPath(request.OutputDirectory), ReviewSampleArguments.Folder);
 
     private async Task<RenditionOutput> MeasureAsync(TranscodeRequest request, Rendition rendition, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
@@ -159,7 +190,7 @@ internal sealed partial class FfmpegHlsTranscoder(
         files.AddRange(playlist.Segments.Select(s => Path.Combine(folder, s.Uri)));
         files.Add(playlistPath);
 
-        var report = await probe.ProbeReportAsync(playlistPath, cancellationToken).ConfigureAwait(false);
+        var report = await probe.ProbeOutputAsync(playlistPath, cancellationToken).ConfigureAwait(false);
         var (codecs, frameRate) = StreamCodecs.Read(report, rendition, request.Source);
         return new RenditionOutput(rendition, playlistPath, files, measurement.Peak, measurement.Average, codecs, frameRate);
     }

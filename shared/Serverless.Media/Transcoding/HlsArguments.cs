@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Serverless.Media.Processes;
+using Serverless.Media.Review;
 
 namespace Serverless.Media.Transcoding;
 
@@ -15,7 +16,8 @@ namespace Serverless.Media.Transcoding;
 /// the playlist is rewritten atomically after each segment closes (<c>temp_file</c>) and lists only closed ones, and it keeps
 /// just the latest segment (<c>-hls_list_size 1</c>, which is what lets <c>-hls_init_time</c> apply to the first one only): the
 /// watcher (<see cref="LiveOutputWatcher"/>) keeps the whole list. Two more branches of the split make the posters
-/// (<see cref="Posters.PosterFrames"/>), so the source is decoded once.
+/// (<see cref="Posters.PosterFrames"/>) and, when a content review follows, one more the review frames, with the decoded audio
+/// also going to the review's MP3 chunks (<see cref="ReviewSampleArguments"/>): the source is decoded once.
 /// </remarks>
 internal static class HlsArguments
 {
@@ -32,10 +34,10 @@ internal static class HlsArguments
             "-hide_banner", "-nostats", "-v", "warning", "-y",
             "-progress", "pipe:1",
         };
-        args.AddRange(MediaInput.Arguments(request.Input));
+        args.AddRange(MediaInput.Source(request.Input));
 
         args.Add("-filter_complex");
-        args.Add(FilterGraph(request.Ladder, request.Source));
+        args.Add(FilterGraph(request.Ladder, request.Source, request.Review));
 
         var withAudio = request.Source.Audio is not null;
         for (var i = 0; i < request.Ladder.Count; i++)
@@ -112,18 +114,29 @@ internal static class HlsArguments
         ]);
         args.AddRange(Posters.PosterFrames.Output("[pe]", Path.Combine(output, Posters.PosterFrames.EarlyFileName)));
         args.AddRange(Posters.PosterFrames.Output("[pr]", Path.Combine(output, Posters.PosterFrames.FileName)));
+        if (request.Review is { } review)
+        {
+            var folder = Path.Combine(output, ReviewSampleArguments.Folder);
+            args.AddRange(ReviewSampleArguments.FrameOutput("[rv]", folder, review.Sampling));
+            if (withAudio)
+            {
+                args.AddRange(ReviewSampleArguments.AudioOutput(folder, review.Sampling));
+            }
+        }
+
         return args;
     }
 
     /// <summary>
     /// <c>[0:v:0]split=N+2[s0]…;[s0]scale=w=W:h=H,setsar=1[v0];…;[sN]…[pe];[sN+1]…[pr]</c>: one branch per rung (an <c>fps</c> cap
-    /// goes before the scale), then the early and the representative poster.
+    /// goes before the scale), then the early and the representative poster, then (when asked) the review frames <c>[rv]</c>.
     /// </summary>
-    internal static string FilterGraph(IReadOnlyList<Rendition> ladder, MediaInfo source)
+    internal static string FilterGraph(IReadOnlyList<Rendition> ladder, MediaInfo source, ReviewPlan? review = null)
     {
+        var branches = ladder.Count + (review is null ? 2 : 3);
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"[0:v:0]split={ladder.Count + 2}");
-        for (var i = 0; i < ladder.Count + 2; i++)
+        sb.Append(CultureInfo.InvariantCulture, $"[0:v:0]split={branches}");
+        for (var i = 0; i < branches; i++)
         {
             sb.Append(CultureInfo.InvariantCulture, $"[s{i}]");
         }
@@ -137,6 +150,11 @@ internal static class HlsArguments
 
         sb.Append(CultureInfo.InvariantCulture, $";[s{ladder.Count}]{Posters.PosterFrames.Chain(source, 0)}[pe]");
         sb.Append(CultureInfo.InvariantCulture, $";[s{ladder.Count + 1}]{Posters.PosterFrames.Chain(source, Posters.PosterFrames.RepresentativeStart(source))}[pr]");
+        if (review is not null)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $";[s{ladder.Count + 2}]{ReviewSampleArguments.FrameChain(source, review)}[rv]");
+        }
+
         return sb.ToString();
     }
 
@@ -179,9 +197,10 @@ internal static class HlsArguments
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var r in request.Ladder)
         {
-            if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '_' and not '-') || !names.Add(r.Name))
+            if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not '_' and not '-') || !names.Add(r.Name)
+                || r.Name.Equals(ReviewSampleArguments.Folder, StringComparison.OrdinalIgnoreCase))
             {
-                throw new ArgumentException($"Rendition name '{r.Name}' must be unique and made of letters, digits, '-' or '_'.", nameof(request));
+                throw new ArgumentException($"Rendition name '{r.Name}' must be unique, made of letters, digits, '-' or '_', and not '{ReviewSampleArguments.Folder}'.", nameof(request));
             }
 
             if (r.Width < 2 || r.Height < 2 || r.Width % 2 != 0 || r.Height % 2 != 0)

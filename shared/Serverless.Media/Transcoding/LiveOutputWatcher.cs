@@ -120,7 +120,7 @@ internal sealed class LiveOutputWatcher
         rendition.MapUri = snapshot.MapUri;
         if (rendition.Codecs is null)
         {
-            var report = await _probe.ProbeReportAsync(Path.Combine(rendition.Folder, HlsArguments.PlaylistName), cancellationToken).ConfigureAwait(false);
+            var report = await _probe.ProbeOutputAsync(Path.Combine(rendition.Folder, HlsArguments.PlaylistName), cancellationToken).ConfigureAwait(false);
             (rendition.Codecs, rendition.FrameRate) = StreamCodecs.Read(report, rendition.Rendition, _request.Source);
         }
 

@@ -5,7 +5,8 @@ using Serverless.Review;
 namespace Serverless.Pipeline;
 
 /// <summary>
-/// The content review inside <see cref="VideoPipeline"/> (deterministic orchestration code): sample the clip, submit every
+/// The content review inside <see cref="VideoPipeline"/> (deterministic orchestration code): take the samples the transcode
+/// stored (from the very decode the published renditions come from, never a second read of the source), submit every
 /// sample to WeChat (fanned out; a used-up quota is waited out on a durable timer), then wait for the verdicts — external
 /// events raised by the push endpoint — with a durable timer as the deadline. What the rules (<see cref="ReviewRules"/>)
 /// cannot decide waits for an operator, still listening for late verdicts. Null means: publish.
@@ -20,7 +21,8 @@ public static class ContentReview
     private static readonly TaskOptions StatusRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(1)));
 
-    public static async Task<PipelineOutcome?> RunAsync(TaskOrchestrationContext context, PipelineInput input, Serverless.Media.MediaInfo source)
+    /// <param name="samples">What the transcode took for the check from the decode the renditions were encoded from.</param>
+    public static async Task<PipelineOutcome?> RunAsync(TaskOrchestrationContext context, PipelineInput input, IReadOnlyList<ReviewSample> samples)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
@@ -30,7 +32,7 @@ public static class ContentReview
         }
 
         var videoId = input.VideoId;
-        var prepared = await VideoPipeline.RunStepAsync<PrepareReviewOutput>(context, input, PipelineStep.ReviewContent, new PrepareReviewInput(videoId, source)).ConfigureAwait(true);
+        var prepared = await VideoPipeline.RunStepAsync<PrepareReviewOutput>(context, input, PipelineStep.ReviewContent, new PrepareReviewInput(videoId, samples)).ConfigureAwait(true);
         if (prepared.Outcome is { } stopped)
         {
             return stopped;

@@ -2,7 +2,6 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Identity;
-using Serverless.Media.Review;
 using Serverless.Review;
 using Serverless.Storage;
 
@@ -11,7 +10,8 @@ namespace Serverless.Pipeline.Review;
 /// <summary>One frame or audio chunk the content check is asked about: its blob in <see cref="MediaLayout.ReviewContainer"/>.</summary>
 public sealed record ReviewSample(string BlobName, MediaCheckType Type);
 
-public sealed record PrepareReviewInput(string VideoId, Serverless.Media.MediaInfo Source);
+/// <param name="Samples">What the transcode took for the check from its own decode, stored in <see cref="MediaLayout.ReviewContainer"/>.</param>
+public sealed record PrepareReviewInput(string VideoId, IReadOnlyList<ReviewSample> Samples);
 
 public sealed record PrepareReviewOutput(IReadOnlyList<ReviewSample> Samples);
 
@@ -24,50 +24,46 @@ public sealed record SubmitSampleOutput(string? TraceId, DateTimeOffset? RetryAt
 public sealed record ReviewStatusInput(string VideoId, string Reason);
 
 /// <summary>
-/// The content review's activities: sampling the clip (one ffmpeg pass, through the step bookkeeping of
-/// <see cref="PipelineActivities"/>), submitting each sample to WeChat with a read-only URL, and writing the outcome
+/// The content review's activities: the review step (its samples were taken by the transcode from the decode the renditions
+/// come from; through the step bookkeeping of <see cref="PipelineActivities"/>), submitting each sample to WeChat with a
+/// read-only URL, and writing the outcome
 /// (<see cref="VideoStatus.InReview"/>, <see cref="VideoStatus.Rejected"/>) to the read model.
 /// </summary>
 internal sealed partial class ReviewActivities(
     PipelineActivities pipeline,
-    IReviewSampler sampler,
     IMediaCheck mediaCheck,
     ReviewTraces traces,
     IWeChatUsers users,
     VideoRepository videos,
     IBlobStore blobs,
     IBlobSasSigner signer,
-    WorkArea workArea,
     IOptions<ReviewOptions> options,
     TimeProvider time,
     ILogger<ReviewActivities> logger)
 {
+    /// <summary>
+    /// The review step: the samples are the ones the transcode took from its own decode and stored; this checks they are all
+    /// there (a sample missing would leave part of the video unchecked) and hands them to the submissions.
+    /// </summary>
     public Task<PrepareReviewOutput> PrepareAsync(PrepareReviewInput input, CancellationToken cancellationToken) =>
         pipeline.RunAsync(input.VideoId, PipelineStep.ReviewContent, async () =>
         {
-            var settings = options.Value;
-            using var work = workArea.Create(input.VideoId);
-            var folder = Path.Combine(work.Path, "review");
-            var files = await sampler.SampleAsync(
-                pipeline.SourceUrl(input.VideoId),
-                folder,
-                input.Source,
-                new ReviewSampling(settings.FrameIntervalSeconds, settings.SceneChangeThreshold, settings.MaxFrames, settings.AudioChunkSeconds),
-                cancellationToken).ConfigureAwait(false);
-
-            // A re-run may take fewer samples: no orphan of an earlier attempt remains.
-            await blobs.DeletePrefixAsync(MediaLayout.ReviewContainer, MediaLayout.Prefix(input.VideoId), cancellationToken).ConfigureAwait(false);
-            var samples = new List<ReviewSample>();
-            foreach (var (file, type, contentType) in files.Frames.Select(f => (f, MediaCheckType.Image, "image/jpeg"))
-                .Concat(files.AudioChunks.Select(f => (f, MediaCheckType.Audio, "audio/mpeg"))))
+            if (input.Samples.Count == 0 || !input.Samples.Any(s => s.Type == MediaCheckType.Image))
             {
-                var name = MediaLayout.ReviewSample(input.VideoId, Path.GetFileName(file));
-                await blobs.UploadFileAsync(MediaLayout.ReviewContainer, name, file, new BlobWriteOptions(contentType, "private, no-store"), cancellationToken).ConfigureAwait(false);
-                samples.Add(new ReviewSample(name, type));
+                throw new InvalidOperationException("The transcode stored no frame for the content check.");
             }
 
-            LogSampled(input.VideoId, files.Frames.Count, files.AudioChunks.Count);
-            return (new PrepareReviewOutput(samples), (Func<VideoEntry, VideoEntry>?)null);
+            foreach (var sample in input.Samples)
+            {
+                if (!sample.BlobName.StartsWith(MediaLayout.Prefix(input.VideoId), StringComparison.Ordinal)
+                    || await blobs.GetInfoAsync(MediaLayout.ReviewContainer, sample.BlobName, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    throw new InvalidOperationException($"The review sample {sample.BlobName} is missing.");
+                }
+            }
+
+            LogSampled(input.VideoId, input.Samples.Count(s => s.Type == MediaCheckType.Image), input.Samples.Count(s => s.Type == MediaCheckType.Audio));
+            return (new PrepareReviewOutput(input.Samples), (Func<VideoEntry, VideoEntry>?)null);
         }, cancellationToken);
 
     /// <summary>
@@ -125,7 +121,12 @@ internal sealed partial class ReviewActivities(
         return saved is { Video.Status: VideoStatus.InReview };
     }
 
-    /// <summary>The video is never published; its media stays for an appeal and its owner reads why.</summary>
+    /// <summary>
+    /// The video is never published and its owner reads why. Its playback stops at once: the playlist routes answer 410 for
+    /// it, and its HLS files and poster leave the media container, so segment URLs already handed out stop working too. What
+    /// an appeal needs stays: the upload and the samples the check judged (the frames, the poster, the audio) in the private
+    /// review container.
+    /// </summary>
     public async Task<bool> RejectAsync(ReviewStatusInput input, CancellationToken cancellationToken)
     {
         var saved = await videos.UpdateAsync(
@@ -139,10 +140,16 @@ internal sealed partial class ReviewActivities(
                 : null,
             cancellationToken).ConfigureAwait(false);
         LogRejected(input.VideoId, input.Reason);
-        return saved is { Video.Status: VideoStatus.Rejected };
+        if (saved is not { Video.Status: VideoStatus.Rejected })
+        {
+            return false;
+        }
+
+        await blobs.DeletePrefixAsync(MediaLayout.Container, MediaLayout.Prefix(input.VideoId), cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
-    [LoggerMessage(EventId = 260, Level = LogLevel.Information, Message = "Video {VideoId}: {Frames} frames and {AudioChunks} audio chunks taken for the content check")]
+    [LoggerMessage(EventId = 260, Level = LogLevel.Information, Message = "Video {VideoId}: {Frames} frames and {AudioChunks} audio chunks from the transcode go to the content check")]
     private partial void LogSampled(string videoId, int frames, int audioChunks);
 
     [LoggerMessage(EventId = 261, Level = LogLevel.Information, Message = "Video {VideoId}: the content check quota is used up; submitting again at {RetryAt:o}")]

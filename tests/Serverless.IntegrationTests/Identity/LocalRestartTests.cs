@@ -54,5 +54,7 @@ public sealed class LocalRestartTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.Equal(DevelopmentKeys.TokenSigningKeys, sample["Identity__SigningKeys"]);
         Assert.Equal(DevelopmentKeys.UserIdKey, sample["Identity__UserIdKey"]);
         Assert.Equal(DevelopmentKeys.PlaybackSigningKey, sample["Playback__SigningKey"]);
+        Assert.Equal(DevelopmentKeys.OperatorKey, sample["Identity__OperatorKeys"]);
+        Assert.Equal(DevelopmentKeys.PushToken, sample["Review__PushToken"]);
     }
 }

@@ -107,7 +107,7 @@ public sealed partial class BicepTemplateTests
     [Theory]
     [InlineData("dev")]
     [InlineData("prod")]
-    public void FunctionApp_OnFlexConsumption_RunsFromABlobContainerReadWithItsIdentity(string environment)
+    public void FunctionApp_OnFlexConsumption_RunsFromABlobContainerReadWithTheDeploymentIdentity(string environment)
     {
         var templates = InfraTemplates.Load(environment);
         var site = templates.FunctionApp;
@@ -117,9 +117,13 @@ public sealed partial class BicepTemplateTests
         var scale = site.Properties!["functionAppConfig"]!["scaleAndConcurrency"]!;
 
         Assert.Equal("FC1", InfraTemplates.Text(templates.Plan.Resource["sku"]?["name"]));
-        Assert.Equal("SystemAssigned", InfraTemplates.Text(site.Resource["identity"]?["type"]));
+        // The app's own identity (system-assigned) and the deployment's (user-assigned, the package container's alone).
+        Assert.Equal("SystemAssigned, UserAssigned", InfraTemplates.Text(site.Resource["identity"]?["type"]));
         Assert.Equal("blobContainer", InfraTemplates.Text(storage["type"]));
-        Assert.Equal("SystemAssignedIdentity", InfraTemplates.Text(storage["authentication"]?["type"]));
+        Assert.Equal("UserAssignedIdentity", InfraTemplates.Text(storage["authentication"]?["type"]));
+        Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities", ArmExpression.Render(storage["authentication"]!["userAssignedIdentityResourceId"]!), StringComparison.Ordinal);
+        var attached = Assert.Single(site.Resource["identity"]!["userAssignedIdentities"]!.AsObject());
+        Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities", attached.Key, StringComparison.Ordinal);
         Assert.Contains(".primaryEndpoints.blob»", url, StringComparison.Ordinal);
         Assert.Contains(container, templates.Containers);
         Assert.Contains(scale["instanceMemoryMB"]!.GetValue<int>(), new[] { 2048, 4096 });

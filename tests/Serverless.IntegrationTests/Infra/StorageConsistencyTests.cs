@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions;
@@ -65,8 +66,10 @@ public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixt
     }
 
     /// <summary>
-    /// The app's identity holds exactly the storage roles the code and the Functions host use, on its own account, and
-    /// Key Vault Secrets User exactly when app settings are Key Vault references; nothing else anywhere.
+    /// The app's identity holds exactly the storage roles the code and the Functions host use, and no more: its blob data
+    /// role only on the containers it uses (the code's, the host's and the Durable task hub's, never the deployment
+    /// package's), the delegation-key role on its account (every SAS is a user-delegation SAS), queue and table data on its
+    /// account, and Key Vault Secrets User exactly when app settings are Key Vault references; nothing else anywhere.
     /// </summary>
     [Fact]
     public void AppIdentity_Roles_AreExactlyThoseTheCodeAndHostUse()
@@ -76,9 +79,8 @@ public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixt
         var queueTriggers = _app.Services.GetRequiredService<FunctionIndex>().OfKind(LocalFunctionKind.Queue).Any();
         var needed = new SortedSet<string>(StringComparer.Ordinal)
         {
-            // The host's identity-based AzureWebJobsStorage (keys, timer locks, leases) needs Blob Data Owner; it also covers
-            // the app's containers, blobs, leases and user-delegation keys (generateUserDelegationKey), so no second blob role.
-            BuiltInRoles.BlobDataOwner,
+            // User-delegation keys (blobServices/generateUserDelegationKey) sign every SAS; it grants no data access.
+            BuiltInRoles.BlobDelegator,
         };
         if (queueTriggers || declared.Any(r => r.Kind == StorageResourceKind.Queue))
         {
@@ -90,16 +92,51 @@ public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixt
             needed.Add(BuiltInRoles.TableDataContributor);
         }
 
+        // The host's identity-based AzureWebJobsStorage (keys, timer locks, leases) needs Blob Data Owner on its containers;
+        // the app's own and the Durable task hub's (leases, large messages, the app lease) get the same, each on its own.
+        var hub = JsonDocument.Parse(RepoFiles.ReadText("host.json")).RootElement.GetProperty("extensions").GetProperty("durableTask").GetProperty("hubName").GetString()!.ToLowerInvariant();
+        var containers = declared.Where(r => r.Kind == StorageResourceKind.Container).Select(r => r.Name)
+            .Concat(["azure-webjobs-hosts", "azure-webjobs-secrets", hub + "-leases", hub + "-largemessages", hub + "-applease"])
+            .ToHashSet(StringComparer.Ordinal);
+
         var app = templates.AppRoleAssignments.ToList();
         var onAccount = app.Where(a => a.ScopeType == "Microsoft.Storage/storageAccounts").Select(a => a.RoleDefinitionId).ToHashSet(StringComparer.Ordinal);
+        var onContainers = app.Where(a => a.ScopeType == "Microsoft.Storage/storageAccounts/blobServices/containers").ToList();
         var onVault = app.Where(a => a.ScopeType == "Microsoft.KeyVault/vaults").Select(a => a.RoleDefinitionId).ToList();
         var keyVaultReferences = templates.SiteSettings.Values.Any(v => (InfraTemplates.Text(v) ?? string.Empty).StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal));
 
-        Assert.True(needed.SetEquals(onAccount), $"App identity's storage roles: needed {BuiltInRoles.Describe(needed)}, assigned {BuiltInRoles.Describe(onAccount)}.");
+        Assert.True(needed.SetEquals(onAccount), $"App identity's storage roles on its account: needed {BuiltInRoles.Describe(needed)}, assigned {BuiltInRoles.Describe(onAccount)}.");
+        Assert.All(onContainers, a => Assert.Equal(BuiltInRoles.BlobDataOwner, a.RoleDefinitionId));
+        Assert.Equal(containers.Order(StringComparer.Ordinal), onContainers.Select(a => a.ScopeName).Order(StringComparer.Ordinal));
+        Assert.All(containers, c => Assert.Contains(c, templates.Containers));
         Assert.Equal(keyVaultReferences ? [BuiltInRoles.KeyVaultSecretsUser] : [], onVault);
         Assert.All(app, a => Assert.False(a.Conditional, $"{a.RoleDefinitionId} is assigned only under a condition"));
-        Assert.Equal(onAccount.Count + onVault.Count, app.Count);
-        Assert.All(app.Where(a => a.ScopeType == "Microsoft.Storage/storageAccounts"), a => Assert.Contains(ModuleOutput(templates.StorageAccount.Deployment), a.ScopeName, StringComparison.Ordinal));
+        Assert.Equal(onAccount.Count + onContainers.Count + onVault.Count, app.Count);
+        Assert.All(app.Where(a => a.ScopeType.StartsWith("Microsoft.Storage/", StringComparison.Ordinal)), a => Assert.Contains(ModuleOutput(templates.StorageAccount.Deployment), a.Scope, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The deployment package's container is the deployment identity's alone: the identity Flex Consumption reads the package
+    /// with (functionAppConfig.deployment) is a user-assigned one, with blob data on that container only, and no role of the
+    /// app's own identity reaches it.
+    /// </summary>
+    [Fact]
+    public void DeploymentPackage_ContainerReadWithItsOwnIdentity_TheAppsIdentityHasNoRoleOnIt()
+    {
+        var templates = InfraTemplates.Load();
+        var storage = templates.FunctionApp.Properties!["functionAppConfig"]!["deployment"]!["storage"]!;
+        var url = InfraTemplates.Text(storage["value"])!; // «the blob endpoint»deployments
+        var container = url[(url.LastIndexOf('»') + 1)..].Trim('/');
+        var authentication = storage["authentication"]!;
+        var onPackage = templates.RoleAssignments.Where(a => a.ScopeType == "Microsoft.Storage/storageAccounts/blobServices/containers" && a.ScopeName == container).ToList();
+
+        Assert.Equal("deployments", container);
+        Assert.Equal("UserAssignedIdentity", InfraTemplates.Text(authentication["type"]));
+        Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities", ArmExpression.Render(authentication["userAssignedIdentityResourceId"]!), StringComparison.Ordinal);
+        var assignment = Assert.Single(onPackage);
+        Assert.Equal(BuiltInRoles.BlobDataContributor, assignment.RoleDefinitionId);
+        Assert.DoesNotContain(assignment, templates.AppRoleAssignments);
+        Assert.DoesNotContain(templates.AppRoleAssignments, a => a.ScopeType == "Microsoft.Storage/storageAccounts" && a.RoleDefinitionId is BuiltInRoles.BlobDataOwner or BuiltInRoles.BlobDataContributor);
     }
 
     /// <summary>How the evaluated template names a module's output: reference(resourceId(…deployments', 'storage'), …).outputs.</summary>

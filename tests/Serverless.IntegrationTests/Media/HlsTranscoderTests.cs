@@ -153,7 +153,7 @@ public sealed class HlsTranscoderTests(TestClips clips) : IClassFixture<TestClip
             var rendition = Assert.Single(result.Renditions);
             Assert.DoesNotContain("mp4a", rendition.Codecs, StringComparison.Ordinal);
             Assert.StartsWith("avc1.64", rendition.Codecs, StringComparison.Ordinal);
-            var probed = await host.Probe.ProbeAsync(rendition.PlaylistPath, default);
+            var probed = (await host.OutputProbe.ProbeOutputAsync(rendition.PlaylistPath, default)).Info;
             Assert.Null(probed.Audio);
             Assert.Empty(PlaylistValidator.Validate(HlsPlaylists.ParseMedia(await File.ReadAllTextAsync(rendition.PlaylistPath)), source.DurationSeconds));
         }

@@ -36,6 +36,35 @@ public sealed class MediaProbeTests(TestClips clips) : IClassFixture<TestClips>
         Assert.True(video.IsPortrait);
     }
 
+    /// <summary>
+    /// Files that name other files: ffmpeg would read those (here a real clip beside them, which would pass for the upload)
+    /// instead of the upload's own bytes. Refused as what they are, before anything they name is opened.
+    /// </summary>
+    [Theory]
+    [InlineData("playlist", "an HLS playlist")]
+    [InlineData("concat", "a concat list")]
+    public async Task Probe_FileNamingOtherFiles_RefusedAsWhatItIs(string kind, string named)
+    {
+        using var host = new MediaTestHost();
+        var folder = Directory.CreateTempSubdirectory("probe-list-").FullName;
+        try
+        {
+            File.Copy(await clips.GenerateAsync(new ClipSpec(320, 180, 2, Container: "ts")), Path.Combine(folder, "neighbour.ts"));
+            var list = Path.Combine(folder, "source");
+            await File.WriteAllTextAsync(list, kind == "playlist"
+                ? "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nneighbour.ts\n#EXT-X-ENDLIST\n"
+                : "ffconcat version 1.0\nfile neighbour.ts\n");
+
+            var ex = await Assert.ThrowsAsync<MediaRejectedException>(() => host.Probe.ProbeAsync(list, default));
+
+            Assert.StartsWith($"The file is {named}, not a video file", ex.Reason, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     public static TheoryData<string> BadFiles => new() { "text", "truncated", "empty" };
 
     [Theory]

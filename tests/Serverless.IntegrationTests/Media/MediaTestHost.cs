@@ -22,6 +22,9 @@ internal sealed class MediaTestHost : IDisposable
 
     public IMediaProbe Probe => _services.GetRequiredService<IMediaProbe>();
 
+    /// <summary>The probe of the app's own outputs (HLS playlists and segments), which uploads never get.</summary>
+    public Serverless.Media.Probing.FfprobeMediaProbe OutputProbe => _services.GetRequiredService<Serverless.Media.Probing.FfprobeMediaProbe>();
+
     public IHlsTranscoder Transcoder => _services.GetRequiredService<IHlsTranscoder>();
 
 

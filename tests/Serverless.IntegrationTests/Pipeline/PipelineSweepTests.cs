@@ -101,6 +101,31 @@ public sealed class PipelineSweepTests : IAsyncLifetime
         Assert.Null(await Durable.GetInstanceAsync(videoId));
     }
 
+    [Fact]
+    public async Task Sweep_UploadFailedAsBadInput_FileDeletedAfterTheRetentionOnly_OtherFailuresKeepTheirs()
+    {
+        var junk = await CreateUploadWithFile();
+        var unlucky = await CreateUploadWithFile();
+        var activities = _app.Services.GetRequiredService<PipelineActivities>();
+        await activities.FailVideoAsync(new FailVideoInput(junk, PipelineStep.ProbeSource, "The file is a text file, not a video file.", BadInput: true), default);
+        await activities.FailVideoAsync(new FailVideoInput(unlucky, PipelineStep.TranscodeLadder, "Transcoding failed after 3 attempts: ffmpeg was killed."), default);
+        var starter = _app.Services.GetRequiredService<PipelineStarter>();
+        var blobs = _app.Services.GetRequiredService<IBlobStore>();
+
+        _time.Advance(TimeSpan.FromDays(6.9));
+        Assert.Equal(0, await starter.SweepAsync(Durable, default));
+        Assert.NotNull(await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(junk), default));
+
+        _time.Advance(TimeSpan.FromDays(0.2));
+        Assert.Equal(1, await starter.SweepAsync(Durable, default));
+
+        Assert.Null(await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(junk), default));
+        Assert.NotNull(await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(unlucky), default));
+        var deleted = await Entry(junk);
+        Assert.Equal((VideoStatus.Failed, "The file is a text file, not a video file.", _time.GetUtcNow()), (deleted.Video.Status, deleted.Video.Error, deleted.Video.SourceDeletedAt));
+        Assert.Equal(0, await starter.SweepAsync(Durable, default));
+    }
+
     private async Task<string> CreateUploadWithFile()
     {
         var client = _app.CreateClient().As("sweeper");

@@ -60,7 +60,7 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
     }
 
     [Fact]
-    public async Task OneFrameRisky_RejectedWithTheLabel_PlayableToNobody_MediaKeptForAnAppeal()
+    public async Task OneFrameRisky_RejectedWithTheLabel_PlayableToNobody_WhatTheCheckJudgedKeptForAnAppeal()
     {
         wechat.Verdict = c => c.OpenId == "oriskyuser" && c.MediaType == 2 ? (MediaCheckSuggest.Risky, 20002) : (MediaCheckSuggest.Pass, 100);
         var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "riskyuser");
@@ -78,8 +78,11 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/videos/{videoId}")).StatusCode);
         var blobs = App.Services.GetRequiredService<IBlobStore>();
         Assert.NotNull(await blobs.GetInfoAsync(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), default));
-        Assert.NotNull(await blobs.GetInfoAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default));
         Assert.NotEmpty(await blobs.ListAsync(MediaLayout.ReviewContainer, MediaLayout.Prefix(videoId), default).ToListAsync());
+
+        // Out of the playable path: no segment URL handed out while it was produced plays any more.
+        Assert.Null(await blobs.GetInfoAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default));
+        Assert.Empty(await blobs.ListAsync(MediaLayout.Container, MediaLayout.Prefix(videoId), default).ToListAsync());
     }
 
     [Fact]

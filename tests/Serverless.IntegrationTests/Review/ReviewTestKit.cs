@@ -90,11 +90,21 @@ internal sealed class ReviewApp : IAsyncDisposable
 
     public FunctionsAppFactory App { get; }
 
-    public static async Task<ReviewApp> StartAsync(FakeWeChat wechat, double deadlineMinutes, bool safeMode = false)
+    /// <summary>The app's own temp folder (its media work folder is under it).</summary>
+    public string Work => _work;
+
+    /// <param name="settings">Settings over the review's (given the app's work folder).</param>
+    public static async Task<ReviewApp> StartAsync(FakeWeChat wechat, double deadlineMinutes, bool safeMode = false, Func<string, IReadOnlyDictionary<string, string?>>? settings = null)
     {
         var storage = await AzuriteFixture.NewAccountAsync();
         var work = Directory.CreateTempSubdirectory("review-").FullName;
-        var app = new FunctionsAppFactory(storage.ConnectionString, ReviewTestKit.Settings(wechat, work, deadlineMinutes, safeMode));
+        var values = ReviewTestKit.Settings(wechat, work, deadlineMinutes, safeMode);
+        foreach (var (key, value) in settings?.Invoke(work) ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+
+        var app = new FunctionsAppFactory(storage.ConnectionString, values);
         wechat.PushTo = app.CreateClient();
         wechat.SafeMode = safeMode;
         return new ReviewApp(wechat, work, app);

@@ -196,6 +196,27 @@ public sealed class TokenServiceTests
         }
     }
 
+    [Theory]
+    [InlineData("Production", "local-operator-key", false)]
+    [InlineData("Production", "a-real-operator-key-0123456789, local-operator-key", false)]
+    [InlineData("Production", "a-real-operator-key-0123456789", true)]
+    [InlineData("Development", "local-operator-key", true)]
+    public void Validator_PublishedOperatorKey_OnlyInDevelopment(string environment, string operatorKeys, bool valid)
+    {
+        var result = new IdentityOptionsValidator(new TestEnvironment(environment)).Validate(null, new IdentityOptions
+        {
+            SigningKeys = CurrentKey,
+            UserIdKey = "dXNlci1pZC1rZXktMDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1u",
+            OperatorKeys = operatorKeys,
+        });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("Identity__OperatorKeys is the development key", result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Validator_DevelopmentWithoutKeys_Succeeds()
     {

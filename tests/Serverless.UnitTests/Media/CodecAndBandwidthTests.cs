@@ -72,6 +72,9 @@ public sealed class CodecAndBandwidthTests
     [Theory]
     [InlineData(1, "[mov,mp4] moov atom not found\nx.mp4: Invalid data found when processing input", "incomplete")]
     [InlineData(1, "x.mp4: Invalid data found when processing input", "invalid data")]
+    [InlineData(1, "[hls @ 0x55e09951f2c0] Format not on whitelist 'mov,matroska,mpegts,mpeg,avi'\nhttp://x/source: Invalid argument", "The file is an HLS playlist, not a video file")]
+    [InlineData(1, "[concat @ 0x55b2] Format not on whitelist 'mov,matroska,mpegts,mpeg,avi'\nhttp://x/source: Invalid argument", "a concat list")]
+    [InlineData(1, "[jpeg_pipe @ 0x55f7] Format not on whitelist 'mov,matroska,mpegts,mpeg,avi'\nhttp://x/source: Invalid argument", "an image or an image sequence")]
     public void ClassifyBadInput_KnownMessages_Reason(int exitCode, string stderr, string expected)
     {
         Assert.Contains(expected, FfprobeMediaProbe.ClassifyBadInput(exitCode, stderr), StringComparison.Ordinal);

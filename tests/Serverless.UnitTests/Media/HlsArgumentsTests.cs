@@ -105,6 +105,8 @@ public sealed class HlsArgumentsTests
 
         Assert.Equal(url, After(args, "-i"));
         Assert.Equal("30000000", After(args, "-rw_timeout"));
+        Assert.Equal("http,tcp", After(args, "-protocol_whitelist"));
+        Assert.Equal("mov,matroska,mpegts,mpeg,avi", After(args, "-format_whitelist"));
         Assert.True(args.ToList().IndexOf("-rw_timeout") < args.ToList().IndexOf("-i"));
     }
 
@@ -179,7 +181,31 @@ public sealed class HlsArgumentsTests
     {
         Assert.Equal(
             ["-hide_banner", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-i", "file:/data/-odd:name.mp4"],
-            FfprobeMediaProbe.BuildArguments("/data/-odd:name.mp4"));
+            FfprobeMediaProbe.BuildArguments("/data/-odd:name.mp4", untrusted: false));
+    }
+
+    [Fact]
+    public void ProbeArguments_Upload_OnlyItsProtocolAndVideoContainers()
+    {
+        Assert.Equal(
+            ["-hide_banner", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+                "-protocol_whitelist", "file", "-format_whitelist", "mov,matroska,mpegts,mpeg,avi", "-i", "file:/data/-odd:name.mp4"],
+            FfprobeMediaProbe.BuildArguments("/data/-odd:name.mp4", untrusted: true));
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:10000/devstoreaccount1/uploads/v/source?sig=x", "http,tcp")]
+    [InlineData("https://account.blob.core.windows.net/uploads/v/source?sig=x", "https,tls,tcp")]
+    [InlineData("HTTPS://account.blob.core.windows.net/uploads/v/source?sig=x", "https,tls,tcp")]
+    [InlineData("/work/source.mp4", "file")]
+    public void MediaInput_Source_WhitelistsItsOwnProtocolAndRealContainersOnly(string input, string protocols)
+    {
+        var args = MediaInput.Source(input);
+
+        Assert.Equal(protocols, After(args, "-protocol_whitelist"));
+        Assert.Equal(SourceFormats.Demuxers, After(args, "-format_whitelist"));
+        Assert.True(args.ToList().IndexOf("-format_whitelist") < args.ToList().IndexOf("-i"));
+        Assert.True(args.ToList().IndexOf("-protocol_whitelist") < args.ToList().IndexOf("-i"));
     }
 
     [Fact]

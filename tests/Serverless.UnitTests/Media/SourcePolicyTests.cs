@@ -87,4 +87,31 @@ public sealed class SourcePolicyTests
             Thread.CurrentThread.CurrentCulture = previous;
         }
     }
+
+    [Theory]
+    [InlineData("hls", "an HLS playlist")]
+    [InlineData("concat", "a concat list")]
+    [InlineData("image2", "an image or an image sequence")]
+    [InlineData("jpeg_pipe", "an image or an image sequence")]
+    [InlineData("tty", "a text file")]
+    [InlineData("lavfi", "a filter graph")]
+    [InlineData("flv", "a file of the format 'flv'")]
+    [InlineData("", "of an unknown format")]
+    public void Reject_NotARealVideoContainer_SaysWhatItIs(string format, string named)
+    {
+        var info = MediaSamples.Source(640, 360) with { FormatName = format };
+
+        Assert.Equal($"The file is {named}, not a video file: upload an MP4, MOV, 3GP, WebM, Matroska, MPEG-TS, MPEG-PS or AVI video.", SourcePolicy.Reject(info, Defaults));
+    }
+
+    [Theory]
+    [InlineData("mov,mp4,m4a,3gp,3g2,mj2")]
+    [InlineData("matroska,webm")]
+    [InlineData("mpegts")]
+    [InlineData("mpeg")]
+    [InlineData("avi")]
+    public void Reject_RealVideoContainer_Accepted(string format)
+    {
+        Assert.Null(SourcePolicy.Reject(MediaSamples.Source(640, 360) with { FormatName = format }, Defaults));
+    }
 }

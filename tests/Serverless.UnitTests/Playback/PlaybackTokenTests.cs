@@ -164,6 +164,46 @@ public sealed class PlaybackTokenTests
     }
 
     [Fact]
+    public void IssueForOwner_BoundToThatUserAlone_ShortLived()
+    {
+        var tokens = Service(KeyA);
+
+        var token = tokens.IssueForOwner(VideoA, "dev-alice");
+        var check = tokens.Validate(token.Value, VideoA);
+
+        Assert.Equal(_time.GetUtcNow().AddMinutes(5), token.ExpiresAt);
+        Assert.Equal(104, token.Value.Length);
+        Assert.Equal((PlaybackTokenStatus.Valid, token.ExpiresAt), (check.Status, check.ExpiresAt));
+        Assert.True(check.IsBoundTo("dev-alice"));
+        Assert.False(check.IsBoundTo("dev-bob"));
+        Assert.False(check.IsBoundTo("dev-alicE"));
+        var anyone = tokens.Validate(tokens.Issue(VideoA).Value, VideoA);
+        Assert.Null(anyone.Owner);
+        Assert.False(anyone.IsBoundTo("dev-alice"));
+        _time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(PlaybackTokenStatus.Expired, tokens.Validate(token.Value, VideoA).Status);
+    }
+
+    [Fact]
+    public void Validate_OwnerTokenWithAnotherOwnerOrRetruncated_IsInvalid()
+    {
+        var tokens = Service(KeyA);
+        var alice = Base64Url.DecodeFromChars(tokens.IssueForOwner(VideoA, "dev-alice").Value);
+        var bob = Base64Url.DecodeFromChars(tokens.IssueForOwner(VideoA, "dev-bob").Value);
+
+        // Alice's signature over Bob's binding; and the binding cut off to pass for a token anyone may use.
+        var swapped = alice.ToArray();
+        bob.AsSpan(28, 18).CopyTo(swapped.AsSpan(28, 18));
+        var unbound = alice[..28].Concat(alice[46..]).ToArray();
+        unbound[0] = 1;
+
+        Assert.Equal(PlaybackTokenStatus.Invalid, tokens.Validate(Base64Url.EncodeToString(swapped), VideoA).Status);
+        Assert.Equal(PlaybackTokenStatus.Invalid, tokens.Validate(Base64Url.EncodeToString(unbound), VideoA).Status);
+        Assert.Equal(PlaybackTokenStatus.Invalid, tokens.Validate(tokens.IssueForOwner(VideoA, "dev-alice").Value, VideoB).Status);
+        Assert.Equal(PlaybackTokenStatus.Invalid, tokens.Validate(tokens.IssueForOwner(VideoA, "dev-alice").Value[..103], VideoA).Status);
+    }
+
+    [Fact]
     public void Issue_MalformedVideoId_Throws()
     {
         Assert.Throws<ArgumentException>(() => Service(KeyA).Issue("ABCDEF0123456789ABCDEF0123456789"));
@@ -219,6 +259,21 @@ public sealed class PlaybackTokenTests
 
         Assert.Equal(valid, result.Succeeded);
         Assert.True(valid || result.FailureMessage!.Contains("Playback__SigningKey is the development key", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Production", false)]
+    [InlineData("Development", true)]
+    public void Validator_PublishedKeyAsThePreviousOne_OnlyInDevelopment(string environment, bool valid)
+    {
+        var result = new PlaybackOptionsValidator(new TestEnvironment(environment))
+            .Validate(null, new PlaybackOptions { SigningKey = KeyB, PreviousSigningKey = DevelopmentKeys.PlaybackSigningKey });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("Playback__PreviousSigningKey is the development key", result.FailureMessage, StringComparison.Ordinal);
+        }
     }
 
     private PlaybackTokenService Service(string key, string? previous = null) =>

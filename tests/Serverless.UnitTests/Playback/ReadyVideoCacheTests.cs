@@ -99,6 +99,29 @@ public sealed class ReadyVideoCacheTests
         Assert.Equal(2, _reads);
     }
 
+    /// <summary>The playlist routes' state: any row, at most the configured seconds (2 by default), dropped by a change at once.</summary>
+    [Theory]
+    [InlineData(VideoStatus.InReview)]
+    [InlineData(VideoStatus.Ready)]
+    [InlineData(VideoStatus.Rejected)]
+    public async Task VideoState_AnyRowKeptTwoSecondsAtMost(VideoStatus status)
+    {
+        using var cache = new VideoStateCache(Options.Create(new PlaybackOptions()), _time);
+        var row = Video(status);
+
+        await cache.GetAsync(VideoId, Read(row), default);
+        _time.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.Same(row, await cache.GetAsync(VideoId, Read(row), default));
+        Assert.Equal(1, _reads);
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+        await cache.GetAsync(VideoId, Read(row), default);
+        Assert.Equal(2, _reads);
+
+        cache.OnVideoChanged(VideoId);
+        Assert.Equal(VideoStatus.Deleted, (await cache.GetAsync(VideoId, Read(Video(VideoStatus.Deleted)), default))!.Status);
+        Assert.Equal(3, _reads);
+    }
+
     private ReadyVideoCache Cache(int seconds) =>
         new(Options.Create(new PlaybackOptions { ReadyVideoCacheSeconds = seconds }), _time);
 
