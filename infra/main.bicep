@@ -97,11 +97,11 @@ var appContainers = [
   'models' // recommender model versions, training reports, the latest pointer and the retraining lock
   'templates' // motion templates: staging revisions and published documents (Serverless.Templates)
   'azure-webjobs-secrets' // the Functions host's keys (its default secret storage)
-  // The Durable task hub's blobs (host.json extensions.durableTask.hubName, lower-cased): partition leases, large
-  // messages, the app lease. Declared here because the app's identity may not create containers (roles.bicep).
-  'videopipeline-leases'
-  'videopipeline-largemessages'
-  'videopipeline-applease'
+  // The Durable task hub's blobs (the taskHubName parameter, lower-cased): partition leases, large messages, the app
+  // lease. Declared here because the app's identity may not create containers (roles.bicep).
+  '${toLower(taskHubName)}-leases'
+  '${toLower(taskHubName)}-largemessages'
+  '${toLower(taskHubName)}-applease'
 ]
 
 // Not used by the code: the Flex Consumption deployment package (functionAppConfig.deployment), the deployment identity's alone.
