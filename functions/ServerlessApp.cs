@@ -12,8 +12,10 @@ using Serverless.Media;
 using Serverless.Pipeline;
 using Serverless.Playback;
 using Serverless.Recommendations;
+using Serverless.Review;
 using Serverless.Storage;
 using Serverless.Templates;
+using Serverless.Videos;
 
 namespace Serverless.Functions;
 
@@ -38,6 +40,8 @@ public static class ServerlessApp
         builder.AddStorage();
         builder.AddIdentity();
         builder.AddMedia();
+        builder.AddVideos();
+        builder.AddContentReview();
         builder.AddPipeline();
         builder.AddPlayback();
         builder.AddTemplates();

@@ -10,7 +10,6 @@ namespace Serverless.Functions.Api;
 /// <summary>The HTTP API's OpenAPI document (<c>functions/openapi.json</c>, embedded; a test keeps it equal to the HTTP functions).</summary>
 internal sealed class ApiDocumentFunctions(IOptions<WebOptions> options)
 {
-    public const string Name = "GetOpenApiDocument";
 
     /// <summary>The document changes only with a deployment: clients and proxies may keep it a few minutes.</summary>
     public const string CacheControl = "public, max-age=300";
@@ -26,14 +25,14 @@ internal sealed class ApiDocumentFunctions(IOptions<WebOptions> options)
 
     public static ReadOnlyMemory<byte> Bytes => Document.Value;
 
-    [Function(Name)]
+    [Function(nameof(GetOpenApiDocument))]
     [AllowAnonymous]
     public IResult GetOpenApiDocument([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi/v1.json")] HttpRequest req)
     {
         ArgumentNullException.ThrowIfNull(req);
         if (!options.Value.OpenApiDocument)
         {
-            return Problems.NotFound("not-found", "The API description is not served here (Web__OpenApiDocument).");
+            return Problems.NotFound("not-found", "The API description is not served here (Web__OpenApiDocument).").ToHttp();
         }
 
         req.HttpContext.Response.Headers.CacheControl = CacheControl;

@@ -4,6 +4,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.Functions.Api;
 
@@ -13,16 +14,13 @@ namespace Serverless.Functions.Api;
 /// </summary>
 internal sealed partial class PipelineFunctions(PipelineStarter starter, PipelineActivities activities, PipelineSlots slots, ILogger<PipelineFunctions> logger)
 {
-    public const string OnVideoUploaded = "OnVideoUploaded";
-    public const string SweepPipelines = "SweepPipelines";
-
     /// <summary>
     /// Event Grid <c>BlobCreated</c> events (EventGridSchema or CloudEvents) for the uploads container, delivered to the
     /// upload queue by the Event Grid subscription. A message that is not such an event throws, so after
     /// <c>maxDequeueCount</c> deliveries it is kept in the poison queue for inspection.
     /// </summary>
-    [Function(OnVideoUploaded)]
-    public async Task OnVideoUploadedAsync(
+    [Function(nameof(OnVideoUploaded))]
+    public async Task OnVideoUploaded(
         [QueueTrigger(BindingSettings.UploadQueueExpression, Connection = "AzureWebJobsStorage")] QueueMessage message,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)
@@ -34,19 +32,18 @@ internal sealed partial class PipelineFunctions(PipelineStarter starter, Pipelin
             throw new InvalidDataException($"Message {message.MessageId} on the upload queue is not a BlobCreated event.");
         }
 
-        var parts = blobName.Split('/');
-        if (container != MediaLayout.UploadsContainer || parts.Length != 2 || parts[1] != "source" || !VideoIds.IsValid(parts[0]))
+        if (!MediaLayout.TryParseSource(container, blobName, out var videoId))
         {
             LogForeignBlob(container, blobName);
             return;
         }
 
-        await starter.StartAsync(durable, parts[0], cancellationToken).ConfigureAwait(false);
+        await starter.StartAsync(durable, videoId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Starts uploads whose event was lost, fails uploads that never arrived and pipelines that ended unrecorded.</summary>
-    [Function(SweepPipelines)]
-    public async Task SweepPipelinesAsync(
+    [Function(nameof(SweepPipelines))]
+    public async Task SweepPipelines(
         [TimerTrigger(BindingSettings.SweepScheduleExpression)] TimerInfo timer,
         [DurableClient] DurableTaskClient durable,
         CancellationToken cancellationToken)

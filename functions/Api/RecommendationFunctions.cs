@@ -1,66 +1,70 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Serverless.Http;
 using Serverless.Identity;
-using Microsoft.Extensions.Options;
 using Serverless.Recommendations;
 using Serverless.Recommendations.Events;
-using Serverless.Recommendations.Serving;
 using Serverless.Recommendations.Training;
 
 namespace Serverless.Functions.Api;
 
 /// <summary>Events in, recommendations out, and the retraining that connects them.</summary>
 [Authorize(Policy = AuthPolicies.User)]
-internal sealed class RecommendationFunctions(
-    IEventIngestion ingestion,
-    IOptions<EventsOptions> events,
-    IRecommendationService recommendations,
-    IOptions<ServingOptions> serving,
-    IRecommenderTrainer trainer)
+internal sealed class RecommendationFunctions(RecommendationRequests requests, IRecommenderTrainer trainer)
 {
-    public const string RetrainTimer = "RetrainRecommender";
-
-    [Function(RecommendationsApi.PostEvents)]
-    public async Task<IResult> PostEventsAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "events")] HttpRequest req, CancellationToken cancellationToken) =>
-        await RecommendationsApi.PostEventsAsync(req, ingestion, events, cancellationToken).ConfigureAwait(false);
-
-    [Function(RecommendationsApi.GetRecommendations)]
-    public async Task<IResult> GetRecommendationsAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "recommendations")] HttpRequest req, CancellationToken cancellationToken)
+    [Function(nameof(PostEvents))]
+    public async Task<IResult> PostEvents(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "events")] HttpRequest req, CancellationToken cancellationToken)
     {
-        if (!HttpBinding.TryQueryInt(req, "count", out var count, out var problem))
+        var batch = await HttpBinding.ReadJsonAsync<EventBatchRequest>(req, cancellationToken, RecommendationRequests.InvalidBatch).ConfigureAwait(false);
+        if (batch.Problem is { } bad)
         {
-            return problem!;
+            return bad.ToHttp();
         }
 
-        return await RecommendationsApi.GetRecommendationsAsync(req.HttpContext, recommendations, serving, count, HttpBinding.Query(req, "cursor"), cancellationToken)
-            .ConfigureAwait(false);
+        var stored = await requests.PostEventsAsync(req.HttpContext.User.GetUserId(), batch.Value!, cancellationToken).ConfigureAwait(false);
+        return stored.ToHttp(result => TypedResults.Accepted((string?)null, result));
     }
 
-    [Function(RecommendationsApi.GetSimilarVideos)]
-    public async Task<IResult> GetSimilarVideosAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "videos/{videoId}/similar")] HttpRequest req, string videoId, CancellationToken cancellationToken)
+    [Function(nameof(GetRecommendations))]
+    public async Task<IResult> GetRecommendations(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "recommendations")] HttpRequest req, CancellationToken cancellationToken)
     {
-        if (!HttpBinding.TryQueryInt(req, "count", out var count, out var problem))
+        var count = HttpBinding.QueryInt(req, "count");
+        if (count.Problem is { } bad)
         {
-            return problem!;
+            return bad.ToHttp();
         }
 
-        return await RecommendationsApi.GetSimilarAsync(videoId, recommendations, serving, count, cancellationToken).ConfigureAwait(false);
+        var page = await requests.RecommendAsync(req.HttpContext.User.GetUserId(), count.Value, HttpBinding.Query(req, "cursor"), cancellationToken).ConfigureAwait(false);
+        return page.ToHttp(TypedResults.Ok);
+    }
+
+    [Function(nameof(GetSimilarVideos))]
+    public async Task<IResult> GetSimilarVideos(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "videos/{videoId}/similar")] HttpRequest req, string videoId, CancellationToken cancellationToken)
+    {
+        var count = HttpBinding.QueryInt(req, "count");
+        if (count.Problem is { } bad)
+        {
+            return bad.ToHttp();
+        }
+
+        var similar = await requests.SimilarAsync(videoId, count.Value, cancellationToken).ConfigureAwait(false);
+        return similar.ToHttp(TypedResults.Ok);
     }
 
     /// <summary>An operator retrains now (the timer does it hourly).</summary>
-    [Function(RecommendationsApi.RetrainRecommenderNow)]
+    [Function(nameof(RetrainRecommenderNow))]
     [Authorize(Policy = AuthPolicies.Operator)]
-    public async Task<IResult> RetrainNowAsync(
+    public async Task<IResult> RetrainRecommenderNow(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/recommendations/retrain")] HttpRequest req, CancellationToken cancellationToken) =>
-        await RecommendationsApi.RetrainAsync(trainer, cancellationToken).ConfigureAwait(false);
+        (await requests.RetrainAsync(cancellationToken).ConfigureAwait(false)).ToHttp(TypedResults.Ok);
 
     /// <summary>Retrains the models from the event tables (<c>Recommendations__RetrainSchedule</c>, hourly in the sample settings and the Bicep); one instance at a time.</summary>
-    [Function(RetrainTimer)]
-    public async Task RetrainOnScheduleAsync([TimerTrigger(BindingSettings.RetrainScheduleExpression)] TimerInfo timer, CancellationToken cancellationToken)
+    [Function(nameof(RetrainRecommender))]
+    public async Task RetrainRecommender([TimerTrigger(BindingSettings.RetrainScheduleExpression)] TimerInfo timer, CancellationToken cancellationToken)
     {
         var report = await trainer.TrainAsync("timer", cancellationToken).ConfigureAwait(false);
         if (report.Status == TrainingStatus.Failed)

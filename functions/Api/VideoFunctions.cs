@@ -3,62 +3,92 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Serverless.Http;
 using Serverless.Identity;
 using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.Functions.Api;
 
 /// <summary>Uploads, status, listing, delete, and the operator's reprocess.</summary>
 [Authorize(Policy = AuthPolicies.User)]
-internal sealed class VideoFunctions(UploadService uploads, IVideoCatalog catalog, VideoLifecycle lifecycle)
+internal sealed class VideoFunctions(UploadService uploads, VideoQueries videos, VideoLifecycle lifecycle)
 {
-    [Function("CreateUpload")]
-    public async Task<IResult> CreateUploadAsync(
+    /// <summary>An upload: its video id and a create-only upload URL for exactly its source blob.</summary>
+    [Function(nameof(CreateUpload))]
+    public async Task<IResult> CreateUpload(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "uploads")] HttpRequest req, CancellationToken cancellationToken)
     {
-        var (body, problem) = await HttpBinding.ReadJsonAsync<CreateUploadRequest>(req, cancellationToken).ConfigureAwait(false);
-        return problem ?? (IResult)await UploadsApi.CreateUploadAsync(body!, req.HttpContext.User, uploads, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The file itself, as <c>wx.uploadFile</c> sends it; the service enforces the upload's own limit.</summary>
-    [Function("UploadFile")]
-    [DisableRequestSizeLimit]
-    public async Task<IResult> UploadFileAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "uploads/{videoId}/file")] HttpRequest req, string videoId, CancellationToken cancellationToken) =>
-        await UploadsApi.UploadFileAsync(videoId, req.HttpContext, uploads, cancellationToken).ConfigureAwait(false);
-
-    [Function("GetVideo")]
-    public async Task<IResult> GetVideoAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "videos/{videoId}")] HttpRequest req, string videoId, CancellationToken cancellationToken) =>
-        await UploadsApi.GetVideoAsync(videoId, req.HttpContext.User, catalog, cancellationToken).ConfigureAwait(false);
-
-    [Function("ListVideos")]
-    public async Task<IResult> ListVideosAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "videos")] HttpRequest req, CancellationToken cancellationToken)
-    {
-        if (!HttpBinding.TryQueryInt(req, "count", out var count, out var problem))
+        var body = await HttpBinding.ReadJsonAsync<CreateUploadRequest>(req, cancellationToken).ConfigureAwait(false);
+        if (body.Problem is { } bad)
         {
-            return problem!;
+            return bad.ToHttp();
         }
 
-        return await UploadsApi.ListVideosAsync(catalog, cancellationToken, count, HttpBinding.Query(req, "cursor")).ConfigureAwait(false);
+        var created = await uploads.CreateAsync(req.HttpContext.User.GetUserId(), body.Value!, cancellationToken).ConfigureAwait(false);
+        return created.ToHttp(c => TypedResults.Created($"/api/videos/{c.VideoId}", c));
     }
 
-    [Function("DeleteVideo")]
-    public async Task<IResult> DeleteVideoAsync(
+    /// <summary>The file itself, as <c>wx.uploadFile</c> sends it (multipart/form-data); the service enforces the upload's own limit.</summary>
+    [Function(nameof(UploadFile))]
+    [DisableRequestSizeLimit]
+    public async Task<IResult> UploadFile(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "uploads/{videoId}/file")] HttpRequest req, string videoId, CancellationToken cancellationToken)
+    {
+        var accepted = await uploads.ReceiveMultipartAsync(
+            req.HttpContext.User.GetUserId(), videoId, req.Body, req.ContentType, req.ContentLength, cancellationToken).ConfigureAwait(false);
+        return accepted.ToHttp(a => TypedResults.Accepted($"/api/videos/{videoId}", a));
+    }
+
+    [Function(nameof(GetVideo))]
+    public async Task<IResult> GetVideo(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "videos/{videoId}")] HttpRequest req, string videoId, CancellationToken cancellationToken) =>
+        (await videos.GetAsync(videoId, req.HttpContext.User.GetUserId(), cancellationToken).ConfigureAwait(false))
+            .ToHttp(v => TypedResults.Ok(VideoStatusResponse.From(v)));
+
+    /// <summary>Ready videos, newest first.</summary>
+    [Function(nameof(ListVideos))]
+    public async Task<IResult> ListVideos(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "videos")] HttpRequest req, CancellationToken cancellationToken)
+    {
+        var count = HttpBinding.QueryInt(req, "count");
+        if (count.Problem is { } bad)
+        {
+            return bad.ToHttp();
+        }
+
+        var page = await videos.ListReadyAsync(count.Value, HttpBinding.Query(req, "cursor"), cancellationToken).ConfigureAwait(false);
+        return page.ToHttp(p => TypedResults.Ok(new VideoListResponse(p.Items.Select(VideoStatusResponse.From).ToList(), p.Cursor)));
+    }
+
+    /// <summary>The owner deletes their video: unpublished at once, then its media and source are deleted.</summary>
+    [Function(nameof(DeleteVideo))]
+    public async Task<IResult> DeleteVideo(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "videos/{videoId}")] HttpRequest req,
         string videoId,
         [DurableClient] DurableTaskClient durable,
-        CancellationToken cancellationToken) =>
-        await UploadsApi.DeleteVideoAsync(videoId, req.HttpContext.User, lifecycle, durable, cancellationToken).ConfigureAwait(false);
+        CancellationToken cancellationToken)
+    {
+        var deleted = VideoIds.IsValid(videoId)
+            && await lifecycle.DeleteAsync(req.HttpContext.User.GetUserId(), videoId, durable, cancellationToken).ConfigureAwait(false) == LifecycleOutcome.Done;
+        return deleted ? TypedResults.NoContent() : VideoQueries.NotFound.ToHttp();
+    }
 
-    /// <summary>An operator runs the pipeline again (a new orchestration of the video's instance id).</summary>
-    [Function("ReprocessVideo")]
+    /// <summary>An operator runs the pipeline again for a Ready or Failed video (a new orchestration of the video's instance id).</summary>
+    [Function(nameof(ReprocessVideo))]
     [Authorize(Policy = AuthPolicies.Operator)]
-    public async Task<IResult> ReprocessVideoAsync(
+    public async Task<IResult> ReprocessVideo(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "operator/videos/{videoId}/reprocess")] HttpRequest req,
         string videoId,
         [DurableClient] DurableTaskClient durable,
-        CancellationToken cancellationToken) =>
-        await UploadsApi.ReprocessVideoAsync(videoId, lifecycle, durable, cancellationToken).ConfigureAwait(false);
+        CancellationToken cancellationToken)
+    {
+        var outcome = VideoIds.IsValid(videoId) ? await lifecycle.ReprocessAsync(durable, videoId, cancellationToken).ConfigureAwait(false) : LifecycleOutcome.NotFound;
+        return outcome switch
+        {
+            LifecycleOutcome.Done => TypedResults.Accepted($"/api/videos/{videoId}"),
+            LifecycleOutcome.Conflict => Problems.Conflict("video-not-reprocessable", "Only Ready or Failed videos can be reprocessed.").ToHttp(),
+            _ => VideoQueries.NotFound.ToHttp(),
+        };
+    }
 }

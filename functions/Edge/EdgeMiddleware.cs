@@ -85,13 +85,8 @@ public sealed partial class EdgeMiddleware(
             }
 
             http.Response.Clear();
-            if (status == StatusCodes.Status503ServiceUnavailable)
-            {
-                http.Response.Headers.RetryAfter = "5";
-            }
-
-            http.Response.StatusCode = status;
-            await Problems.Create(status, type, title).ExecuteAsync(http).ConfigureAwait(false);
+            var problem = Problems.Create(status, type, title);
+            await (status == StatusCodes.Status503ServiceUnavailable ? problem with { RetryAfterSeconds = 5 } : problem).WriteAsync(http).ConfigureAwait(false);
         }
     }
 
@@ -114,12 +109,11 @@ public sealed partial class EdgeMiddleware(
             return true;
         }
 
-        http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
         await Problems.Create(
             StatusCodes.Status413PayloadTooLarge,
             "request-too-large",
             "The request body is too large.",
-            $"This endpoint takes at most {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)} bytes.").ExecuteAsync(http).ConfigureAwait(false);
+            $"This endpoint takes at most {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)} bytes.").WriteAsync(http).ConfigureAwait(false);
         return false;
     }
 

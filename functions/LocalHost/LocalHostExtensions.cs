@@ -5,12 +5,12 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using Serverless.Http;
 using Serverless.Identity;
-using Serverless.Pipeline;
 using Serverless.LocalHost.Durable;
 using Serverless.LocalHost.Functions;
 using Serverless.LocalHost.Runtime;
 using Serverless.LocalHost.Web;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.LocalHost;
 
@@ -111,7 +111,7 @@ public static class LocalHostExtensions
             ExceptionHandler = context =>
             {
                 context.Response.StatusCode = StatusCodes.Status500InternalServerError;
-                return Problems.Create(StatusCodes.Status500InternalServerError, "internal", "An unexpected error occurred.").ExecuteAsync(context);
+                return Problems.Create(StatusCodes.Status500InternalServerError, "internal", "An unexpected error occurred.").WriteAsync(context);
             },
         });
         app.UseStatusCodePages();

@@ -117,6 +117,6 @@ internal static class AuthProblems
 
         context.Response.StatusCode = status;
         var title = status == StatusCodes.Status401Unauthorized ? "Unauthorized." : "Forbidden.";
-        return Problems.Create(status, type, title, detail).ExecuteAsync(context);
+        return Problems.Create(status, type, title, detail).WriteAsync(context);
     }
 }

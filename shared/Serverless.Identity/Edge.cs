@@ -33,7 +33,7 @@ public static class RateLimitPolicies
             return null;
         }
 
-        if (path.Equals(LoginApi.Route, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/api/auth", StringComparison.OrdinalIgnoreCase))
+        if (path.Equals(SignIn.Route, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/api/auth", StringComparison.OrdinalIgnoreCase))
         {
             return Login;
         }
@@ -150,13 +150,11 @@ public sealed class EdgeRateLimits : IAsyncDisposable
         var seconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
             ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
             : 60;
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await Problems.Create(
+        await (Problems.Create(
             StatusCodes.Status429TooManyRequests,
             "rate-limited",
             "Too many requests.",
-            $"Too many requests; retry after {seconds.ToString(CultureInfo.InvariantCulture)} s.").ExecuteAsync(context).ConfigureAwait(false);
+            $"Too many requests; retry after {seconds.ToString(CultureInfo.InvariantCulture)} s.") with { RetryAfterSeconds = seconds }).WriteAsync(context).ConfigureAwait(false);
         return false;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Serverless.Storage;
+using Serverless.WeChat;
 
 namespace Serverless.Identity;
 
@@ -14,29 +15,17 @@ public static class IdentityExtensions
     /// </summary>
     public static IHostApplicationBuilder AddIdentity(this IHostApplicationBuilder builder)
     {
+        builder.AddWeChat();
         var services = builder.Services;
         services.AddSingleton<IValidateOptions<IdentityOptions>, IdentityOptionsValidator>();
-        services.AddSingleton<IValidateOptions<WeChatOptions>, WeChatOptionsValidator>();
         services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
         services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<WeChatOptions>().BindConfiguration(WeChatOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EdgeOptions>().BindConfiguration(EdgeOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<UserIdDeriver>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<SignInService>();
-        services.AddSingleton<IWeChatUsers, WeChatUserDirectory>();
-        services.AddStorageResources(new StorageResource(StorageResourceKind.Table, WeChatUserDirectory.Table));
-        services.AddSingleton<WeChatResilience>();
-        services.AddHttpClient<IWeChatSessionClient, WeChatSessionClient>((sp, http) =>
-            {
-                var baseUrl = sp.GetRequiredService<IOptions<WeChatOptions>>().Value.BaseUrl;
-                http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
-                http.Timeout = Timeout.InfiniteTimeSpan; // The resilience pipeline times each attempt.
-                http.MaxResponseContentBufferSize = WeChatSessionClient.MaxReplyBytes;
-            })
-            .RemoveAllLoggers(); // The request URI carries the AppSecret: never log it.
 
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)

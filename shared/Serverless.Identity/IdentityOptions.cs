@@ -151,14 +151,6 @@ internal sealed class IdentityOptionsValidator(IHostEnvironment environment) : I
     }
 }
 
-internal sealed class WeChatOptionsValidator(IHostEnvironment environment) : IValidateOptions<WeChatOptions>
-{
-    public ValidateOptionsResult Validate(string? name, WeChatOptions options) =>
-        options.IsConfigured || environment.IsDevelopment()
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail("WeChat__AppId and WeChat__AppSecret are required outside Development.");
-}
-
 internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
 {
     public ValidateOptionsResult Validate(string? name, EdgeOptions options)

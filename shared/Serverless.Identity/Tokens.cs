@@ -212,15 +212,3 @@ internal sealed class TokenService(SigningKeyRing keys, IOptions<IdentityOptions
         }
     }
 }
-
-/// <summary>The shape every user id has (WeChat-derived <c>u…</c> or development <c>dev-…</c>): safe in table keys and blob paths.</summary>
-internal static class UserIdFormat
-{
-    public const int MaxDevelopmentNameLength = 64;
-
-    public static bool IsValid(string? id) =>
-        id is { Length: > 0 and <= 80 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
-
-    public static bool IsValidDevelopmentName(string name) =>
-        name.Length is > 0 and <= MaxDevelopmentNameLength && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
-}

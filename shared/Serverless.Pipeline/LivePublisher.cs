@@ -1,158 +1,172 @@
 using Microsoft.Extensions.Logging;
 using Serverless.Media;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.Pipeline;
 
-internal sealed partial class PipelineActivities
+/// <summary>
+/// Publishes a transcode while ffmpeg encodes. Each segment ffmpeg closed is uploaded (a few at a time), then the
+/// rendition's playlist as an EVENT playlist naming only uploaded segments, so a player never meets a missing one. Once
+/// every rendition has its first segment stored and a poster is up, the master playlist is written (bandwidths from the
+/// encoder's caps until they are measured) and the video's row says it is playable. <see cref="CompleteAsync"/> then
+/// finishes: the measured master first, then each playlist as VOD with ENDLIST.
+/// </summary>
+internal sealed partial class LivePublisher(
+    IBlobStore blobs,
+    VideoRepository videos,
+    TimeProvider time,
+    ILogger<LivePublisher> logger,
+    string videoId,
+    IReadOnlyList<Rendition> ladder,
+    bool ownerOnly,
+    CancellationToken stopping)
+    : IHlsOutputListener
 {
     /// <summary>Uploads of one rendition's new segments in flight at once.</summary>
     internal const int MaxConcurrentUploads = 4;
 
-    /// <summary>
-    /// Publishes a transcode while ffmpeg encodes. Each segment ffmpeg closed is uploaded (a few at a time), then the
-    /// rendition's playlist as an EVENT playlist naming only uploaded segments, so a player never meets a missing one. Once
-    /// every rendition has its first segment stored and a poster is up, the master playlist is written (bandwidths from the
-    /// encoder's caps until they are measured) and the video's row says it is playable. <see cref="CompleteAsync"/> then
-    /// finishes: the measured master first, then each playlist as VOD with ENDLIST.
-    /// </summary>
-    private sealed class LivePublisher(PipelineActivities owner, string videoId, IReadOnlyList<Rendition> ladder, bool ownerOnly, CancellationToken stopping)
-        : IHlsOutputListener
-    {
-        private readonly Dictionary<string, LiveRendition> _stored = new(StringComparer.Ordinal);
-        private readonly HashSet<string> _initsStored = new(StringComparer.Ordinal);
-        private bool _posterStored;
-        private bool _representativePosterStored;
-        private DateTimeOffset? _playableAt;
-
-        public async Task OnSegmentsAsync(LiveRendition rendition, CancellationToken cancellationToken)
-        {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
-            var name = rendition.Rendition.Name;
-            var folder = MediaLayout.RenditionFolder(videoId, name);
-            if (rendition.InitPath is { } init && _initsStored.Add(name))
-            {
-                await UploadAsync(init, folder + InitSegmentName, linked.Token).ConfigureAwait(false);
-            }
-
-            var already = _stored.TryGetValue(name, out var before) ? before.Segments.Count : 0;
-            await Parallel.ForEachAsync(
-                rendition.Segments.Skip(already),
-                new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentUploads, CancellationToken = linked.Token },
-                async (segment, token) => await UploadAsync(Path.Combine(rendition.Folder, segment.Uri), folder + segment.Uri, token).ConfigureAwait(false))
-                .ConfigureAwait(false);
-
-            // The playlist after its segments: it only ever names what is there.
-            await UploadTextAsync(MediaLayout.RenditionPlaylist(videoId, name), HlsPlaylists.WriteMedia(LivePlaylists.Growing(rendition, InitSegmentName)), linked.Token)
-                .ConfigureAwait(false);
-            _stored[name] = rendition;
-            await BecomePlayableWhenReadyAsync(linked.Token).ConfigureAwait(false);
-        }
-
-        public async Task OnPosterAsync(string path, bool representative, CancellationToken cancellationToken)
-        {
-            if (!representative && _representativePosterStored)
-            {
-                return; // never replace the representative poster with the early one
-            }
-
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
-            await owner._blobs.UploadFileAsync(MediaLayout.Container, MediaLayout.Poster(videoId), path, new BlobWriteOptions("image/jpeg", "private, max-age=86400"), linked.Token)
-                .ConfigureAwait(false);
-            _posterStored = true;
-            _representativePosterStored |= representative;
-            await BecomePlayableWhenReadyAsync(linked.Token).ConfigureAwait(false);
-        }
-
-        /// <summary>
-        /// After ffmpeg: checks every playlist against the HLS rules (a broken one fails the video), uploads anything the live
-        /// upload has not, writes the master with the measured bandwidths, then each playlist as VOD. Returns when the video
-        /// first became playable.
-        /// </summary>
-        public async Task<DateTimeOffset> CompleteAsync(TranscodeResult result, double durationSeconds, CancellationToken cancellationToken)
-        {
-            var finals = new List<(RenditionOutput Output, MediaPlaylistModel Playlist)>();
-            foreach (var output in result.Renditions)
-            {
-                var playlist = HlsPlaylists.ParseMedia(await File.ReadAllTextAsync(output.PlaylistPath, cancellationToken).ConfigureAwait(false));
-                var problems = PlaylistValidator.Validate(playlist, durationSeconds);
-                if (problems.Count > 0)
-                {
-                    // The same source gives the same playlist: running it again cannot help.
-                    throw new MediaRejectedException($"The {output.Rendition.Name} playlist breaks the HLS rules: {string.Join("; ", problems)}");
-                }
-
-                finals.Add((output, playlist));
-            }
-
-            foreach (var (output, _) in finals)
-            {
-                var folder = MediaLayout.RenditionFolder(videoId, output.Rendition.Name);
-                var stored = _stored.TryGetValue(output.Rendition.Name, out var live) ? live.Segments.Select(s => s.Uri).ToHashSet(StringComparer.Ordinal) : [];
-                var missing = output.Files
-                    .Where(f => !string.Equals(f, output.PlaylistPath, StringComparison.Ordinal) && !stored.Contains(Path.GetFileName(f)))
-                    .Where(f => !_initsStored.Contains(output.Rendition.Name) || !string.Equals(Path.GetFileName(f), InitSegmentName, StringComparison.Ordinal));
-                await Parallel.ForEachAsync(
-                    missing,
-                    new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentUploads, CancellationToken = cancellationToken },
-                    async (file, token) => await UploadAsync(file, folder + Path.GetFileName(file), token).ConfigureAwait(false)).ConfigureAwait(false);
-            }
-
-            if (!_representativePosterStored)
-            {
-                await OnPosterAsync(result.PosterPath, representative: true, cancellationToken).ConfigureAwait(false);
-            }
-
-            // Measured master first: a playback instance that loads a completed media playlist drops the master it cached.
-            await UploadTextAsync(MediaLayout.MasterPlaylist(videoId), MasterPlaylist.Write(result.Renditions, o => $"{o.Rendition.Name}/index.m3u8"), cancellationToken)
-                .ConfigureAwait(false);
-            foreach (var (output, playlist) in finals)
-            {
-                await UploadTextAsync(MediaLayout.RenditionPlaylist(videoId, output.Rendition.Name), HlsPlaylists.WriteMedia(playlist), cancellationToken).ConfigureAwait(false);
-            }
-
-            await BecomePlayableWhenReadyAsync(cancellationToken).ConfigureAwait(false);
-            return _playableAt ?? owner._time.GetUtcNow();
-        }
-
-        private async Task BecomePlayableWhenReadyAsync(CancellationToken cancellationToken)
-        {
-            if (_playableAt is not null || !_posterStored || ladder.Any(r => !_stored.TryGetValue(r.Name, out var s) || s.Segments.Count == 0))
-            {
-                return;
-            }
-
-            var renditions = ladder.Select(r => _stored[r.Name]).ToList();
-            await UploadTextAsync(MediaLayout.MasterPlaylist(videoId), LivePlaylists.Master(renditions), cancellationToken).ConfigureAwait(false);
-            var now = owner._time.GetUtcNow();
-            var saved = await owner._videos.UpdateAsync(
-                videoId,
-                e => e.Video.Status == VideoStatus.Processing ? e with { Video = e.Video with { PlayableAt = now, PlayableByOwnerOnly = ownerOnly } } : null,
-                cancellationToken).ConfigureAwait(false);
-            if (saved is not { Video.Status: VideoStatus.Processing })
-            {
-                throw new VideoGoneException(); // deleted meanwhile: stop encoding
-            }
-
-            _playableAt = now;
-            owner.LogPlayable(videoId, renditions.Sum(r => r.Segments.Count));
-        }
-
-        private Task UploadAsync(string path, string blobName, CancellationToken cancellationToken) => owner.UploadAsync(path, blobName, cancellationToken);
-
-        private async Task UploadTextAsync(string blobName, string text, CancellationToken cancellationToken)
-        {
-            using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
-            await owner._blobs.UploadAsync(MediaLayout.Container, blobName, content, new BlobWriteOptions(HlsContentTypes.Playlist, "no-cache"), cancellationToken)
-                .ConfigureAwait(false);
-        }
-    }
-
     /// <summary>The fMP4 init segment's name in every rendition folder.</summary>
     internal const string InitSegmentName = "init.mp4";
 
+    private readonly Dictionary<string, LiveRendition> _stored = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _initsStored = new(StringComparer.Ordinal);
+    private bool _posterStored;
+    private bool _representativePosterStored;
+    private DateTimeOffset? _playableAt;
+
+    public async Task OnSegmentsAsync(LiveRendition rendition, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+        var name = rendition.Rendition.Name;
+        var folder = MediaLayout.RenditionFolder(videoId, name);
+        if (rendition.InitPath is { } init && _initsStored.Add(name))
+        {
+            await UploadAsync(init, folder + InitSegmentName, linked.Token).ConfigureAwait(false);
+        }
+
+        var already = _stored.TryGetValue(name, out var before) ? before.Segments.Count : 0;
+        await Parallel.ForEachAsync(
+            rendition.Segments.Skip(already),
+            new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentUploads, CancellationToken = linked.Token },
+            async (segment, token) => await UploadAsync(Path.Combine(rendition.Folder, segment.Uri), folder + segment.Uri, token).ConfigureAwait(false))
+            .ConfigureAwait(false);
+
+        // The playlist after its segments: it only ever names what is there.
+        await UploadTextAsync(MediaLayout.RenditionPlaylist(videoId, name), HlsPlaylists.WriteMedia(LivePlaylists.Growing(rendition, InitSegmentName)), linked.Token)
+            .ConfigureAwait(false);
+        _stored[name] = rendition;
+        await BecomePlayableWhenReadyAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    public async Task OnPosterAsync(string path, bool representative, CancellationToken cancellationToken)
+    {
+        if (!representative && _representativePosterStored)
+        {
+            return; // never replace the representative poster with the early one
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
+        await blobs.UploadFileAsync(MediaLayout.Container, MediaLayout.Poster(videoId), path, new BlobWriteOptions("image/jpeg", "private, max-age=86400"), linked.Token)
+            .ConfigureAwait(false);
+        _posterStored = true;
+        _representativePosterStored |= representative;
+        await BecomePlayableWhenReadyAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// After ffmpeg: checks every playlist against the HLS rules (a broken one fails the video), uploads anything the live
+    /// upload has not, writes the master with the measured bandwidths, then each playlist as VOD. Returns when the video
+    /// first became playable.
+    /// </summary>
+    public async Task<DateTimeOffset> CompleteAsync(TranscodeResult result, double durationSeconds, CancellationToken cancellationToken)
+    {
+        var finals = new List<(RenditionOutput Output, MediaPlaylistModel Playlist)>();
+        foreach (var output in result.Renditions)
+        {
+            var playlist = HlsPlaylists.ParseMedia(await File.ReadAllTextAsync(output.PlaylistPath, cancellationToken).ConfigureAwait(false));
+            var problems = PlaylistValidator.Validate(playlist, durationSeconds);
+            if (problems.Count > 0)
+            {
+                // The same source gives the same playlist: running it again cannot help.
+                throw new MediaRejectedException($"The {output.Rendition.Name} playlist breaks the HLS rules: {string.Join("; ", problems)}");
+            }
+
+            finals.Add((output, playlist));
+        }
+
+        foreach (var (output, _) in finals)
+        {
+            var folder = MediaLayout.RenditionFolder(videoId, output.Rendition.Name);
+            var stored = _stored.TryGetValue(output.Rendition.Name, out var live) ? live.Segments.Select(s => s.Uri).ToHashSet(StringComparer.Ordinal) : [];
+            var missing = output.Files
+                .Where(f => !string.Equals(f, output.PlaylistPath, StringComparison.Ordinal) && !stored.Contains(Path.GetFileName(f)))
+                .Where(f => !_initsStored.Contains(output.Rendition.Name) || !string.Equals(Path.GetFileName(f), InitSegmentName, StringComparison.Ordinal));
+            await Parallel.ForEachAsync(
+                missing,
+                new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentUploads, CancellationToken = cancellationToken },
+                async (file, token) => await UploadAsync(file, folder + Path.GetFileName(file), token).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+
+        if (!_representativePosterStored)
+        {
+            await OnPosterAsync(result.PosterPath, representative: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Measured master first: a playback instance that loads a completed media playlist drops the master it cached.
+        await UploadTextAsync(MediaLayout.MasterPlaylist(videoId), MasterPlaylist.Write(result.Renditions, o => $"{o.Rendition.Name}/index.m3u8"), cancellationToken)
+            .ConfigureAwait(false);
+        foreach (var (output, playlist) in finals)
+        {
+            await UploadTextAsync(MediaLayout.RenditionPlaylist(videoId, output.Rendition.Name), HlsPlaylists.WriteMedia(playlist), cancellationToken).ConfigureAwait(false);
+        }
+
+        await BecomePlayableWhenReadyAsync(cancellationToken).ConfigureAwait(false);
+        return _playableAt ?? time.GetUtcNow();
+    }
+
+    private async Task BecomePlayableWhenReadyAsync(CancellationToken cancellationToken)
+    {
+        if (_playableAt is not null || !_posterStored || ladder.Any(r => !_stored.TryGetValue(r.Name, out var s) || s.Segments.Count == 0))
+        {
+            return;
+        }
+
+        var renditions = ladder.Select(r => _stored[r.Name]).ToList();
+        await UploadTextAsync(MediaLayout.MasterPlaylist(videoId), LivePlaylists.Master(renditions), cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        var saved = await videos.UpdateAsync(
+            videoId,
+            e => e.Video.Status == VideoStatus.Processing ? e with { Video = e.Video with { PlayableAt = now, PlayableByOwnerOnly = ownerOnly } } : null,
+            cancellationToken).ConfigureAwait(false);
+        if (saved is not { Video.Status: VideoStatus.Processing })
+        {
+            throw new VideoGoneException(); // deleted meanwhile: stop encoding
+        }
+
+        _playableAt = now;
+        LogPlayable(videoId, renditions.Sum(r => r.Segments.Count));
+    }
+
+    private Task UploadAsync(string path, string blobName, CancellationToken cancellationToken) =>
+        blobs.UploadFileAsync(MediaLayout.Container, blobName, path, new BlobWriteOptions(HlsContentTypes.For(path), HlsContentTypes.CacheControlFor(path)), cancellationToken);
+
+    private async Task UploadTextAsync(string blobName, string text, CancellationToken cancellationToken)
+    {
+        using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
+        await blobs.UploadAsync(MediaLayout.Container, blobName, content, new BlobWriteOptions(HlsContentTypes.Playlist, "no-cache"), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
     [LoggerMessage(EventId = 221, Level = LogLevel.Information, Message = "Video {VideoId}: playable while produced ({Segments} segments stored)")]
     private partial void LogPlayable(string videoId, int segments);
+}
+
+/// <summary>Starts a <see cref="LivePublisher"/> for each transcode, with the storage, catalog and clock it publishes with.</summary>
+internal sealed class LivePublishing(IBlobStore blobs, VideoRepository videos, TimeProvider time, ILogger<LivePublisher> logger)
+{
+    public LivePublisher Start(string videoId, IReadOnlyList<Rendition> ladder, bool ownerOnly, CancellationToken stopping) =>
+        new(blobs, videos, time, logger, videoId, ladder, ownerOnly, stopping);
 }
 
 /// <summary>The playlists published while a video is produced. Pure.</summary>

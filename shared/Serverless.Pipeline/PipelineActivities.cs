@@ -6,6 +6,9 @@ using Serverless.Media.Review;
 using Serverless.Pipeline.Review;
 using Serverless.Review;
 using Serverless.Storage;
+using Serverless.Videos;
+using Serverless.WeChat;
+using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline;
 
@@ -27,7 +30,9 @@ internal sealed partial class PipelineActivities
     private readonly IMediaProbe _probe;
     private readonly IHlsTranscoder _transcoder;
     private readonly WorkArea _workArea;
+    private readonly LivePublishing _publishing;
     private readonly IOptions<PipelineOptions> _pipelineOptions;
+    private readonly IOptions<UploadOptions> _uploadOptions;
     private readonly IOptions<MediaOptions> _mediaOptions;
     private readonly IOptions<ReviewOptions> _reviewOptions;
     private readonly TimeProvider _time;
@@ -40,7 +45,9 @@ internal sealed partial class PipelineActivities
         IMediaProbe probe,
         IHlsTranscoder transcoder,
         WorkArea workArea,
+        LivePublishing publishing,
         IOptions<PipelineOptions> pipelineOptions,
+        IOptions<UploadOptions> uploadOptions,
         IOptions<MediaOptions> mediaOptions,
         IOptions<ReviewOptions> reviewOptions,
         TimeProvider time,
@@ -52,7 +59,9 @@ internal sealed partial class PipelineActivities
         _probe = probe;
         _transcoder = transcoder;
         _workArea = workArea;
+        _publishing = publishing;
         _pipelineOptions = pipelineOptions;
+        _uploadOptions = uploadOptions;
         _mediaOptions = mediaOptions;
         _reviewOptions = reviewOptions;
         _time = time;
@@ -69,7 +78,7 @@ internal sealed partial class PipelineActivities
                 throw new MediaRejectedException("The upload is empty (0 bytes).");
             }
 
-            var limit = Math.Min(_pipelineOptions.Value.MaxUploadBytes, _mediaOptions.Value.MaxSourceBytes);
+            var limit = Math.Min(_uploadOptions.Value.MaxUploadBytes, _mediaOptions.Value.MaxSourceBytes);
             if (blob.Length > limit)
             {
                 throw new MediaRejectedException(string.Create(
@@ -119,8 +128,8 @@ internal sealed partial class PipelineActivities
             // playable again until this attempt's first segments are stored.
             await StopPlaybackAsync(videoId, cancellationToken).ConfigureAwait(false);
 
-            var publisher = new LivePublisher(this, videoId, input.Ladder, input.OwnerOnlyUntilPublished, cancellationToken);
-            using var progress = new ProgressWriter(this, videoId, cancellationToken);
+            var publisher = _publishing.Start(videoId, input.Ladder, input.OwnerOnlyUntilPublished, cancellationToken);
+            using var progress = new ProgressWriter(_videos, videoId, TimeSpan.FromSeconds(_pipelineOptions.Value.ProgressIntervalSeconds), _time, cancellationToken);
             var request = new TranscodeRequest(SourceUrl(videoId), work.Path, input.Source, input.Ladder, _mediaOptions.Value.SegmentFormat)
             {
                 // A content review follows: its samples come from this decode, the one the published renditions are made of,
@@ -418,80 +427,6 @@ internal sealed partial class PipelineActivities
     internal string SourceUrl(string videoId) =>
         _signer.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Read, _time.GetUtcNow() + SourceUrlLifetime).AbsoluteUri;
 
-    private Task UploadAsync(string path, string blobName, CancellationToken cancellationToken) =>
-        _blobs.UploadFileAsync(MediaLayout.Container, blobName, path, new BlobWriteOptions(HlsContentTypes.For(path), HlsContentTypes.CacheControlFor(path)), cancellationToken);
-
-    /// <summary>The video is gone (deleted by its owner) or no longer in the pipeline: the step stops.</summary>
-    private sealed class VideoGoneException : Exception
-    {
-    }
-
-    /// <summary>Writes the transcode's progress to the video's row, at most every <c>Pipeline__ProgressIntervalSeconds</c>.</summary>
-    private sealed class ProgressWriter : IDisposable
-    {
-        private readonly PipelineActivities _owner;
-        private readonly string _videoId;
-        private readonly CancellationTokenSource _stop;
-        private readonly Task _loop;
-        private double _progress = double.NaN;
-
-        public ProgressWriter(PipelineActivities owner, string videoId, CancellationToken cancellationToken)
-        {
-            _owner = owner;
-            _videoId = videoId;
-            _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var interval = TimeSpan.FromSeconds(owner._pipelineOptions.Value.ProgressIntervalSeconds);
-            _loop = Task.Run(() => RunAsync(interval, _stop.Token), CancellationToken.None);
-        }
-
-        public void Report(double percent) => Volatile.Write(ref _progress, Math.Clamp(percent, 0, 100));
-
-        public async Task StopAsync()
-        {
-            await _stop.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await _loop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _stop.Dispose();
-        }
-
-        private async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
-        {
-            double? written = null;
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                await Task.Delay(interval, _owner._time, cancellationToken).ConfigureAwait(false);
-                var raw = Volatile.Read(ref _progress);
-                if (double.IsNaN(raw) || raw == written)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    await _owner._videos.UpdateAsync(
-                        _videoId,
-                        e => e.Video.Status == VideoStatus.Processing ? e with { Video = e.Video with { Progress = raw } } : null,
-                        cancellationToken).ConfigureAwait(false);
-                    written = raw;
-                }
-                catch (StorageException)
-                {
-                    // Best effort: a missed write only delays progress; the step goes on.
-                }
-            }
-        }
-    }
-
     [LoggerMessage(EventId = 220, Level = LogLevel.Information, Message = "Video {VideoId}: probed {Duration:F2} s {Width}x{Height}; ladder {Ladder}")]
     private partial void LogProbed(string videoId, double duration, int width, int height, string ladder);
 
@@ -509,24 +444,4 @@ internal sealed partial class PipelineActivities
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Video {VideoId} was deleted while a step ran; {Blobs} media blobs it wrote removed")]
     private partial void LogDeletedWhileRunning(string videoId, int blobs);
-}
-
-/// <summary>Content types and cache headers of published HLS files.</summary>
-public static class HlsContentTypes
-{
-    public const string Playlist = "application/vnd.apple.mpegurl";
-
-    public static string For(string path) => Path.GetExtension(path).ToLowerInvariant() switch
-    {
-        ".m3u8" => Playlist,
-        ".ts" => "video/mp2t",
-        ".m4s" => "video/iso.segment",
-        ".mp4" => "video/mp4",
-        ".jpg" or ".jpeg" => "image/jpeg",
-        _ => "application/octet-stream",
-    };
-
-    /// <summary>Segments never change once written (immutable); playlists are served signed by the app, never cached.</summary>
-    public static string CacheControlFor(string path) =>
-        For(path) == Playlist ? "no-cache" : "private, max-age=31536000, immutable";
 }

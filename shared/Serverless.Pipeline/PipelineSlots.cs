@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.Pipeline;
 

@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.Pipeline;
 
@@ -22,16 +23,24 @@ internal sealed partial class PipelineStarter
     private readonly VideoRepository _videos;
     private readonly IBlobStore _blobs;
     private readonly IOptions<PipelineOptions> _options;
+    private readonly IOptions<UploadOptions> _uploads;
     private readonly IOptions<Serverless.Review.ReviewOptions> _review;
     private readonly TimeProvider _time;
     private readonly ILogger<PipelineStarter> _logger;
 
     public PipelineStarter(
-        VideoRepository videos, IBlobStore blobs, IOptions<PipelineOptions> options, IOptions<Serverless.Review.ReviewOptions> review, TimeProvider time, ILogger<PipelineStarter> logger)
+        VideoRepository videos,
+        IBlobStore blobs,
+        IOptions<PipelineOptions> options,
+        IOptions<UploadOptions> uploads,
+        IOptions<Serverless.Review.ReviewOptions> review,
+        TimeProvider time,
+        ILogger<PipelineStarter> logger)
     {
         _videos = videos;
         _blobs = blobs;
         _options = options;
+        _uploads = uploads;
         _review = review;
         _time = time;
         _logger = logger;
@@ -99,14 +108,14 @@ internal sealed partial class PipelineStarter
     /// <summary>
     /// Starts uploads whose file arrived but whose pipeline never started (the event was lost), fails uploads whose file never
     /// arrived once they expired, fails videos still Processing whose orchestration has ended (a failure outside the steps),
-    /// and deletes the files of uploads refused as bad input once <see cref="PipelineOptions.BadUploadRetentionDays"/> passed.
+    /// and deletes the files of uploads refused as bad input once <see cref="UploadOptions.BadUploadRetentionDays"/> passed.
     /// </summary>
     public async Task<int> SweepAsync(DurableTaskClient client, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var options = _options.Value;
         var stuckAfter = TimeSpan.FromSeconds(options.StuckAfterSeconds);
-        var expiry = TimeSpan.FromMinutes(options.UploadExpiryMinutes);
+        var expiry = TimeSpan.FromMinutes(_uploads.Value.UploadExpiryMinutes);
         var acted = 0;
         await foreach (var entry in _videos.ListStaleAsync(VideoStatus.Uploading, now - stuckAfter, cancellationToken).ConfigureAwait(false))
         {
@@ -161,7 +170,7 @@ internal sealed partial class PipelineStarter
         }
 
         // Uploads refused as bad input are junk: their files go once the retention has passed (the videos stay Failed).
-        var badInputBefore = now - TimeSpan.FromDays(options.BadUploadRetentionDays);
+        var badInputBefore = now - TimeSpan.FromDays(_uploads.Value.BadUploadRetentionDays);
         await foreach (var entry in _videos.ListBadInputAsync(badInputBefore, cancellationToken).ConfigureAwait(false))
         {
             var videoId = entry.Video.VideoId;

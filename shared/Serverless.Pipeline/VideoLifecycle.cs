@@ -1,6 +1,9 @@
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Serverless.Storage;
+using Serverless.Videos;
+using Serverless.WeChat;
+using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline;
 
@@ -104,7 +107,7 @@ internal sealed partial class VideoLifecycle(VideoRepository videos, IBlobStore 
         {
             await durable.RaiseEventAsync(
                 videoId, Serverless.Review.ReviewVerdict.EventName,
-                new Serverless.Review.ReviewVerdict(Serverless.Review.VerdictSource.Withdrawn, Serverless.Review.MediaCheckSuggest.Review, null, null, null),
+                new Serverless.Review.ReviewVerdict(Serverless.Review.VerdictSource.Withdrawn, Serverless.WeChat.Push.MediaCheckSuggest.Review, null, null, null),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

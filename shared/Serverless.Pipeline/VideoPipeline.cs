@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Serverless.Media;
+using Serverless.Videos;
 
 namespace Serverless.Pipeline;
 

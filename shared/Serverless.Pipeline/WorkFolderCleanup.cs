@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Media;
+using Serverless.Videos;
 
 namespace Serverless.Pipeline;
 

@@ -21,9 +21,9 @@ public static class PlaybackExtensions
         builder.Services.AddSingleton<IPlaybackTokens, PlaybackTokenService>();
         builder.Services.AddSingleton<SignedPlaylists>();
         builder.Services.AddSingleton<ReadyVideoCache>();
-        builder.Services.AddSingleton<Serverless.Pipeline.IVideoChangeObserver>(sp => sp.GetRequiredService<ReadyVideoCache>());
+        builder.Services.AddSingleton<Serverless.Videos.IVideoChangeObserver>(sp => sp.GetRequiredService<ReadyVideoCache>());
         builder.Services.AddSingleton<VideoStateCache>();
-        builder.Services.AddSingleton<Serverless.Pipeline.IVideoChangeObserver>(sp => sp.GetRequiredService<VideoStateCache>());
+        builder.Services.AddSingleton<Serverless.Videos.IVideoChangeObserver>(sp => sp.GetRequiredService<VideoStateCache>());
         builder.Services.AddSingleton<PlaylistAccess>();
         builder.Services.AddSingleton<PlaybackService>();
         return builder;

@@ -1,7 +1,12 @@
-using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.Playback;
+
+/// <summary>The answer of <c>GET /api/videos/{videoId}/playback</c>.</summary>
+/// <param name="Url">The signed master playlist: hand it to the player as is.</param>
+/// <param name="ExpiresAt">When <paramref name="Url"/> and <paramref name="PosterUrl"/> stop working; ask again after.</param>
+public sealed record PlaybackResponse(Uri Url, DateTimeOffset ExpiresAt, Uri PosterUrl);
 
 /// <summary>What the playback API answers for a video.</summary>
 internal abstract record PlaybackLookup

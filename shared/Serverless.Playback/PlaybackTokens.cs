@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
-using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.Playback;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Serverless.Media;
-using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.Playback;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
-using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.Playback;
 

@@ -3,8 +3,8 @@ using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.Playback;
 

@@ -1,35 +1,36 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Serverless.Identity;
 using Serverless.Storage;
+using Serverless.WeChat;
+using Serverless.WeChat.Push;
 
 namespace Serverless.Review;
 
 public static class ReviewExtensions
 {
-    /// <summary>Registers WeChat's content check: the shared access token, the quota, the trace table and the push verifier.</summary>
+    /// <summary>
+    /// Registers the content review: its settings, the trace table where a submission and WeChat's pushed verdict meet, and
+    /// the push verifier with the review's push Token and EncodingAESKey (WeChat's server API itself is AddWeChat's).
+    /// </summary>
     public static IHostApplicationBuilder AddContentReview(this IHostApplicationBuilder builder)
     {
+        builder.AddWeChat();
         var services = builder.Services;
         services.AddOptions<ReviewOptions>().BindConfiguration(ReviewOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ReviewOptions>, ReviewOptionsValidator>();
-        services.AddStorageResources(
-            new StorageResource(StorageResourceKind.Container, WeChatAccessTokens.Container),
-            new StorageResource(StorageResourceKind.Table, CallQuota.Table),
-            new StorageResource(StorageResourceKind.Table, ReviewTraces.Table));
-        services.AddHttpClient<WeChatServerApi>((sp, http) =>
-            {
-                var baseUrl = sp.GetRequiredService<IOptions<WeChatOptions>>().Value.BaseUrl;
-                http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/");
-                http.Timeout = Timeout.InfiniteTimeSpan; // the resilience pipeline times each attempt
-                http.MaxResponseContentBufferSize = WeChatServerApi.MaxReplyBytes;
-            })
-            .RemoveAllLoggers(); // request URIs carry the access token: never log them
-        services.AddSingleton<IWeChatAccessTokens, WeChatAccessTokens>();
-        services.AddSingleton<CallQuota>();
-        services.AddSingleton<IMediaCheck, MediaCheckService>();
+        services.AddStorageResources(new StorageResource(StorageResourceKind.Table, ReviewTraces.Table));
         services.AddSingleton<ReviewTraces>();
+        services.AddSingleton(sp =>
+        {
+            var review = sp.GetRequiredService<IOptions<ReviewOptions>>().Value;
+            return new WeChatPushVerifier(
+                review.PushToken,
+                string.IsNullOrWhiteSpace(review.EncodingAesKey) ? null : review.EncodingAesKey.Trim(),
+                sp.GetRequiredService<IOptions<WeChatOptions>>().Value.AppId,
+                sp.GetRequiredService<TimeProvider>(),
+                review.PushMaxAgeMinutes > 0 ? TimeSpan.FromMinutes(review.PushMaxAgeMinutes) : null);
+        });
         return builder;
     }
 }

@@ -22,10 +22,6 @@ public sealed class ReviewOptions
     /// </summary>
     public string EncodingAesKey { get; set; } = string.Empty;
 
-    /// <summary>WeChat's scene of the check: 1 profile, 2 comment, 3 forum, 4 social log (users' posts). Default 4.</summary>
-    [Range(1, 4)]
-    public int Scene { get; set; } = 4;
-
     /// <summary>
     /// The clip is cut into intervals this long and one frame is checked at a random moment inside each (the moments cannot
     /// be known by the uploader). Default 5.
@@ -55,14 +51,6 @@ public sealed class ReviewOptions
     /// <summary>Lifetime of the read-only URL WeChat fetches a sample with, in minutes. Default 35.</summary>
     [Range(1, 1440)]
     public int MediaUrlMinutes { get; set; } = 35;
-
-    /// <summary>Check calls per minute across every instance (WeChat allows 2,000 per app). Default 1800.</summary>
-    [Range(1, 2000)]
-    public int CallsPerMinute { get; set; } = 1800;
-
-    /// <summary>Check calls per day across every instance (WeChat allows 200,000 per app). Default 190000.</summary>
-    [Range(1, 200000)]
-    public int CallsPerDay { get; set; } = 190000;
 
     /// <summary>
     /// A push whose timestamp is further than this from our clock is refused (a replay of a captured push), in minutes; 0

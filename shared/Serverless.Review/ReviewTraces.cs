@@ -1,4 +1,6 @@
 using Serverless.Storage;
+using Serverless.WeChat;
+using Serverless.WeChat.Push;
 
 namespace Serverless.Review;
 

@@ -31,6 +31,7 @@ public static class TemplatesExtensions
         builder.Services.AddSingleton<ITemplateActivitySource, TableTemplateActivitySource>();
         builder.Services.AddSingleton<Serverless.Recommendations.Events.IEventObserver, TemplateEventObserver>();
         builder.Services.AddSingleton<ITemplateRecommender, TemplateRecommender>();
+        builder.Services.AddSingleton<TemplateRequests>();
         builder.Services.AddHostedService<OnlineLibraryRefresher>();
         return builder;
     }

@@ -12,6 +12,7 @@ using Serverless.Recommendations.Events;
 using Serverless.Recommendations.Feedback;
 using Serverless.Recommendations.Serving;
 using Serverless.Recommendations.Training;
+using Serverless.Videos;
 
 namespace Serverless.Recommendations.Benchmarks;
 

@@ -1,5 +1,6 @@
 using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Feedback;
+using Serverless.Videos;
 
 namespace Serverless.Recommendations.Benchmarks;
 

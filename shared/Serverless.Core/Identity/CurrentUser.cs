@@ -21,3 +21,15 @@ public static class ClaimsPrincipalExtensions
         principal.FindFirstValue(UserIdClaim) ?? principal.FindFirstValue(ClaimTypes.NameIdentifier)
         ?? throw new InvalidOperationException("The request is not authenticated as a user.");
 }
+
+/// <summary>The shape every user id has (WeChat-derived <c>u…</c> or development <c>dev-…</c>): safe in table keys and blob paths.</summary>
+public static class UserIdFormat
+{
+    public const int MaxDevelopmentNameLength = 64;
+
+    public static bool IsValid(string? id) =>
+        id is { Length: > 0 and <= 80 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    public static bool IsValidDevelopmentName(string name) =>
+        name.Length is > 0 and <= MaxDevelopmentNameLength && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}

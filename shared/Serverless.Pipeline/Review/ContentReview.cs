@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Serverless.Pipeline.Review;
 using Serverless.Review;
+using Serverless.Videos;
 
 namespace Serverless.Pipeline;
 

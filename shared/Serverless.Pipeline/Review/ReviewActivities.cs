@@ -4,6 +4,9 @@ using Microsoft.Extensions.Options;
 using Serverless.Identity;
 using Serverless.Review;
 using Serverless.Storage;
+using Serverless.Videos;
+using Serverless.WeChat;
+using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline.Review;
 

@@ -1,5 +1,8 @@
 using System.Globalization;
 using Serverless.Review;
+using Serverless.Videos;
+using Serverless.WeChat;
+using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline.Review;
 

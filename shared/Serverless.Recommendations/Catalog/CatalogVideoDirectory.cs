@@ -1,4 +1,4 @@
-using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.Recommendations.Catalog;
 

@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Serverless.Review;
+using Serverless.WeChat.Push;
 
 namespace Serverless.IntegrationTests.Identity;
 

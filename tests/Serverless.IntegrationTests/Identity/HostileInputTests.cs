@@ -10,6 +10,7 @@ using Serverless.Identity;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.IntegrationTests.Identity;
 
@@ -290,7 +291,7 @@ public sealed class HostileInputTests(HostileFixture fixture) : IClassFixture<Ho
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(Serverless.Http.Problems.TypeBase + "invalid-upload", problem.GetProperty("type").GetString());
+        Assert.Equal(Serverless.Problems.TypeBase + "invalid-upload", problem.GetProperty("type").GetString());
         var errors = problem.GetProperty("errors");
         Assert.Equal(["fileName"], errors.EnumerateObject().Select(e => e.Name));
         Assert.Contains("U+202E", errors.GetProperty("fileName")[0].GetString(), StringComparison.Ordinal);

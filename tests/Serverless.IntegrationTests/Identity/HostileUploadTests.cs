@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.IntegrationTests.Identity;
 

@@ -8,6 +8,7 @@ using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Media;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.IntegrationTests.Pipeline;
 

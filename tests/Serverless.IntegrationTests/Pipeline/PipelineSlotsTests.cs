@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.IntegrationTests.Pipeline;
 

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Media;
+using Serverless.Videos;
 
 namespace Serverless.IntegrationTests.Playback;
 
@@ -104,7 +105,7 @@ public sealed class PlayWhileProducedTests(AzuriteFixture azurite) : IClassFixtu
 
         Assert.Equal(HttpStatusCode.NotFound, code);
         Assert.NotNull(await app.Services.GetRequiredService<Serverless.Storage.IBlobStore>()
-            .GetInfoAsync(Serverless.Pipeline.MediaLayout.UploadsContainer, Serverless.Pipeline.MediaLayout.Source(videoId), default)); // the upload is kept
+            .GetInfoAsync(Serverless.Videos.MediaLayout.UploadsContainer, Serverless.Videos.MediaLayout.Source(videoId), default)); // the upload is kept
     }
 
     /// <summary>

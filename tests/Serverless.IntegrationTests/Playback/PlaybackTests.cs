@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.IntegrationTests.Playback;
 

@@ -10,6 +10,7 @@ using Serverless.IntegrationTests.Infra;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.IntegrationTests.RealHost;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.IntegrationTests.Reliability;
 using Serverless.Pipeline;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.RealHost;

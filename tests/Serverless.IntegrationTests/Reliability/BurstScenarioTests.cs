@@ -1,6 +1,7 @@
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Reliability;

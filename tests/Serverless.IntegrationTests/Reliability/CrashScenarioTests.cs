@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Reliability;

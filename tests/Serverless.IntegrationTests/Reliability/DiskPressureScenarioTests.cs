@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Reliability;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Reliability;

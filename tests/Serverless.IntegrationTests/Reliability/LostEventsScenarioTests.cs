@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.LocalHost.Runtime;
 using Serverless.IntegrationTests.Infrastructure;
+using Serverless.LocalHost.Runtime;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Reliability;

@@ -7,6 +7,7 @@ using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Media;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 
 namespace Serverless.IntegrationTests.Reliability;
 

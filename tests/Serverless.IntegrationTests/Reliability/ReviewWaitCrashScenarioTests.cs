@@ -5,6 +5,7 @@ using Serverless.IntegrationTests.Infrastructure;
 using Serverless.IntegrationTests.Review;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Reliability;

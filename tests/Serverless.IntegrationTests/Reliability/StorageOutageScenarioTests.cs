@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
 using Serverless.Storage;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Reliability;

@@ -2,6 +2,7 @@ using System.Net;
 using Serverless.IntegrationTests.Identity;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Review;
+using Serverless.WeChat.Push;
 
 namespace Serverless.IntegrationTests.Review;
 

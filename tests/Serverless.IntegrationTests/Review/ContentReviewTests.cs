@@ -7,6 +7,8 @@ using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Pipeline;
 using Serverless.Review;
 using Serverless.Storage;
+using Serverless.Videos;
+using Serverless.WeChat.Push;
 
 namespace Serverless.IntegrationTests.Review;
 

@@ -4,6 +4,7 @@ using Serverless.IntegrationTests.Reliability;
 using Serverless.Pipeline;
 using Serverless.Review;
 using Serverless.Storage;
+using Serverless.Videos;
 using Xunit.Abstractions;
 
 namespace Serverless.IntegrationTests.Review;

@@ -3,6 +3,7 @@ using Serverless.IntegrationTests.Identity;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Review;
 using Serverless.Storage;
+using Serverless.WeChat;
 
 namespace Serverless.IntegrationTests.Review;
 

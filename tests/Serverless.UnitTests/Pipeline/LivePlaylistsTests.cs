@@ -1,5 +1,6 @@
 using Serverless.Media;
 using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.UnitTests.Pipeline;
 

@@ -1,5 +1,7 @@
 using Serverless.Pipeline.Review;
 using Serverless.Review;
+using Serverless.Videos;
+using Serverless.WeChat.Push;
 
 namespace Serverless.UnitTests.Pipeline;
 

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.UnitTests.Pipeline;
 

@@ -1,4 +1,5 @@
 using Serverless.Pipeline;
+using Serverless.Videos;
 
 namespace Serverless.UnitTests.Pipeline;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Serverless.Pipeline;
 using Serverless.Playback;
+using Serverless.Videos;
 
 namespace Serverless.UnitTests.Playback;
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Serverless.Review;
 using Serverless.UnitTests.Playback;
+using Serverless.WeChat.Push;
 
 namespace Serverless.UnitTests.Review;
 

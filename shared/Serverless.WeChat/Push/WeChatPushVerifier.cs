@@ -6,7 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
 
-namespace Serverless.Review;
+namespace Serverless.WeChat.Push;
 
 /// <summary>
 /// Authenticates pushes from WeChat's message server (消息推送) for one mini-program, and decrypts them in safe mode (安全模式).

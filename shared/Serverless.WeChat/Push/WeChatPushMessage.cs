@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Serverless.Review;
+namespace Serverless.WeChat.Push;
 
 /// <summary>One message or event from WeChat's message server, after authentication and decryption.</summary>
 public abstract record WeChatPushMessage(string MsgType, string? Event);

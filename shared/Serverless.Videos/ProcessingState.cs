@@ -1,6 +1,6 @@
 using Serverless.Media;
 
-namespace Serverless.Pipeline;
+namespace Serverless.Videos;
 
 /// <summary>The pipeline's activities, in order. <see cref="TranscodeLadder"/> also packages the HLS and makes the poster,
 /// from the same decode, and uploads each file as soon as ffmpeg closes it: the files live on one instance's disk, so they

@@ -1,25 +1,14 @@
-using System.Security.Claims;
-using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Serverless.Http;
-using Serverless.Identity;
 using Serverless.Storage;
 
-namespace Serverless.Pipeline;
+namespace Serverless.Videos;
 
 public sealed record CreateUploadRequest(string? FileName, string? ContentType, long? SizeBytes);
 
 public sealed record CreateUploadResponse(string VideoId, Uri UploadUrl, DateTimeOffset ExpiresAt);
-
-/// <summary>Describes the body of <c>POST /api/uploads/{videoId}/file</c> (read as a stream, not bound): one file part, as wx.uploadFile sends it.</summary>
-public sealed record UploadFileForm(IFormFile File);
 
 public sealed record UploadAccepted(string VideoId, string Status);
 
@@ -58,77 +47,23 @@ public sealed record VideoStatusResponse(
 
 public sealed record VideoListResponse(IReadOnlyList<VideoStatusResponse> Items, string? Cursor);
 
-/// <summary>Upload, status and listing routes.</summary>
-public static class UploadsApi
+/// <summary>The catalog as the API serves it: what a caller may see, and the Ready list a page at a time.</summary>
+internal sealed class VideoQueries(IVideoCatalog catalog)
 {
-    public const string MaxFileNameLength = "255";
-
-    internal static async Task<Results<Created<CreateUploadResponse>, ProblemHttpResult>> CreateUploadAsync(
-        CreateUploadRequest request,
-        ClaimsPrincipal user,
-        UploadService uploads,
-        CancellationToken cancellationToken)
-    {
-        var result = await uploads.CreateAsync(user.GetUserId(), request, cancellationToken).ConfigureAwait(false);
-        return result.Match<Results<Created<CreateUploadResponse>, ProblemHttpResult>>(
-            created => TypedResults.Created($"/api/videos/{created.VideoId}", created),
-            problem => problem);
-    }
-
-    internal static async Task<Results<Accepted<UploadAccepted>, ProblemHttpResult>> UploadFileAsync(
-        string videoId,
-        HttpContext context,
-        UploadService uploads,
-        CancellationToken cancellationToken)
-    {
-        var result = await uploads.ReceiveMultipartAsync(context.User.GetUserId(), videoId, context, cancellationToken).ConfigureAwait(false);
-        return result.Match<Results<Accepted<UploadAccepted>, ProblemHttpResult>>(
-            accepted => TypedResults.Accepted($"/api/videos/{videoId}", accepted),
-            problem => problem);
-    }
-
-    internal static async Task<Results<Ok<VideoStatusResponse>, ProblemHttpResult>> GetVideoAsync(
-        string videoId, ClaimsPrincipal user, IVideoCatalog catalog, CancellationToken cancellationToken)
+    /// <summary>The video, if the caller may see it: others' videos exist for a caller only once published, deleted ones for nobody.</summary>
+    public async Task<Result<VideoRecord>> GetAsync(string videoId, string callerId, CancellationToken cancellationToken)
     {
         var video = VideoIds.IsValid(videoId) ? await catalog.GetAsync(videoId, cancellationToken).ConfigureAwait(false) : null;
-
-        // Others' videos exist for a caller only once they are published; deleted ones for nobody.
-        if (video is null || video.Status == VideoStatus.Deleted || (video.OwnerId != user.GetUserId() && video.Status != VideoStatus.Ready))
+        if (video is null || video.Status == VideoStatus.Deleted || (video.OwnerId != callerId && video.Status != VideoStatus.Ready))
         {
-            return Problems.NotFound("video-not-found", "No such video.");
+            return NotFound;
         }
 
-        return TypedResults.Ok(VideoStatusResponse.From(video));
+        return video;
     }
 
-    /// <summary>The owner deletes their video: unpublished at once, then its media and source are deleted.</summary>
-    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteVideoAsync(
-        string videoId, ClaimsPrincipal user, VideoLifecycle lifecycle, DurableTaskClient durable, CancellationToken cancellationToken)
-    {
-        if (!VideoIds.IsValid(videoId)
-            || await lifecycle.DeleteAsync(user.GetUserId(), videoId, durable, cancellationToken).ConfigureAwait(false) != LifecycleOutcome.Done)
-        {
-            return Problems.NotFound("video-not-found", "No such video.");
-        }
-
-        return TypedResults.NoContent();
-    }
-
-    /// <summary>An operator runs the pipeline again for a Ready or Failed video.</summary>
-    internal static async Task<Results<Accepted, ProblemHttpResult>> ReprocessVideoAsync(
-        string videoId, VideoLifecycle lifecycle, DurableTaskClient durable, CancellationToken cancellationToken)
-    {
-        var outcome = VideoIds.IsValid(videoId) ? await lifecycle.ReprocessAsync(durable, videoId, cancellationToken).ConfigureAwait(false) : LifecycleOutcome.NotFound;
-        return outcome switch
-        {
-            LifecycleOutcome.Done => TypedResults.Accepted($"/api/videos/{videoId}"),
-            LifecycleOutcome.Conflict => Problems.Conflict("video-not-reprocessable", "Only Ready or Failed videos can be reprocessed."),
-            _ => Problems.NotFound("video-not-found", "No such video."),
-        };
-    }
-
-    internal static async Task<Results<Ok<VideoListResponse>, ProblemHttpResult>> ListVideosAsync(
-        IVideoCatalog catalog, CancellationToken cancellationToken, int? count = null, string? cursor = null)
+    /// <summary>Ready videos, newest first: <paramref name="count"/> 1 to 100 (20 when absent), from <paramref name="cursor"/>.</summary>
+    public async Task<Result<VideoPage>> ListReadyAsync(int? count, string? cursor, CancellationToken cancellationToken)
     {
         var size = count ?? 20;
         if (size is < 1 or > 100)
@@ -138,8 +73,7 @@ public static class UploadsApi
 
         try
         {
-            var page = await catalog.ListReadyAsync(size, cursor, cancellationToken).ConfigureAwait(false);
-            return TypedResults.Ok(new VideoListResponse(page.Items.Select(VideoStatusResponse.From).ToList(), page.Cursor));
+            return await catalog.ListReadyAsync(size, cursor, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException)
         {
@@ -147,28 +81,19 @@ public static class UploadsApi
         }
     }
 
-}
-
-/// <summary>Either a value or a problem answer.</summary>
-public readonly record struct Outcome<T>(T? Value, ProblemHttpResult? Problem)
-{
-    public static implicit operator Outcome<T>(T value) => new(value, null);
-
-    public static implicit operator Outcome<T>(ProblemHttpResult problem) => new(default, problem);
-
-    public TResult Match<TResult>(Func<T, TResult> ok, Func<ProblemHttpResult, TResult> problem) =>
-        Problem is { } p ? problem(p) : ok(Value!);
+    /// <summary>The answer for a video the caller may not see, or that does not exist.</summary>
+    public static Problem NotFound { get; } = Problems.NotFound("video-not-found", "No such video.");
 }
 
 /// <summary>Creates uploads (catalog row + create-only SAS) and receives multipart uploads streamed into the same blob.</summary>
-internal sealed partial class UploadService(
+internal sealed class UploadService(
     VideoRepository videos,
     IBlobStore blobs,
     IBlobSasSigner signer,
-    IOptions<PipelineOptions> options,
+    IOptions<UploadOptions> options,
     TimeProvider time)
 {
-    public async Task<Outcome<CreateUploadResponse>> CreateAsync(string userId, CreateUploadRequest request, CancellationToken cancellationToken)
+    public async Task<Result<CreateUploadResponse>> CreateAsync(string userId, CreateUploadRequest request, CancellationToken cancellationToken)
     {
         if (Validate(request, out var fileName) is { } problem)
         {
@@ -185,7 +110,12 @@ internal sealed partial class UploadService(
         return new CreateUploadResponse(videoId, url, expires);
     }
 
-    public async Task<Outcome<UploadAccepted>> ReceiveMultipartAsync(string userId, string videoId, HttpContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// The file of a multipart/form-data body (what <c>wx.uploadFile</c> sends), streamed into the upload's blob: one file
+    /// part, at most the declared size (and <see cref="UploadOptions.MaxMultipartUploadBytes"/>).
+    /// </summary>
+    public async Task<Result<UploadAccepted>> ReceiveMultipartAsync(
+        string userId, string videoId, Stream body, string? contentType, long? contentLength, CancellationToken cancellationToken)
     {
         var entry = VideoIds.IsValid(videoId) ? await videos.GetEntryAsync(videoId, cancellationToken).ConfigureAwait(false) : null;
         if (entry is null || entry.Video.OwnerId != userId || entry.Video.Status == VideoStatus.Deleted)
@@ -198,31 +128,30 @@ internal sealed partial class UploadService(
             return Problems.Conflict("upload-already-received", $"This video is already {entry.Video.Status}.", new Dictionary<string, object?> { ["status"] = entry.Video.Status.ToString() });
         }
 
-        var request = context.Request;
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
             || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 and <= 70 } boundary)
         {
-            return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "multipart-required", "Unsupported media type.", "Send the file as multipart/form-data.");
+            return Problems.Create(415, "multipart-required", "Unsupported media type.", "Send the file as multipart/form-data.");
         }
 
         if (entry.DeclaredBytes > options.Value.MaxMultipartUploadBytes)
         {
             var max = options.Value.MaxMultipartUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problems.Create(
-                StatusCodes.Status413PayloadTooLarge,
+                413,
                 "upload-too-large-for-multipart",
                 "The upload is too large for this route.",
                 $"Files over {max} bytes cannot be sent as multipart/form-data; PUT the file to the uploadUrl instead.");
         }
 
         var limit = Math.Min(options.Value.MaxUploadBytes, Math.Max(entry.DeclaredBytes, 1));
-        if (request.ContentLength is { } length && length > limit + (64 * 1024))
+        if (contentLength is { } length && length > limit + (64 * 1024))
         {
             return TooLarge(limit);
         }
 
-        var reader = new MultipartReader(boundary, request.Body);
+        var reader = new MultipartReader(boundary, body);
         while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
         {
             if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
@@ -283,10 +212,10 @@ internal sealed partial class UploadService(
         return false;
     }
 
-    private static ProblemHttpResult TooLarge(long limit) => Problems.Create(
-        StatusCodes.Status413PayloadTooLarge, "upload-too-large", "The upload is too large.", $"The file is larger than the declared size or the {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}-byte limit.");
+    private static Problem TooLarge(long limit) => Problems.Create(
+        413, "upload-too-large", "The upload is too large.", $"The file is larger than the declared size or the {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}-byte limit.");
 
-    private ProblemHttpResult? Validate(CreateUploadRequest request, out string fileName)
+    private Problem? Validate(CreateUploadRequest request, out string fileName)
     {
         var errors = new Dictionary<string, string[]>();
         if (!UploadFileName.TryNormalize(request.FileName, out fileName, out var nameError))
@@ -307,7 +236,7 @@ internal sealed partial class UploadService(
         else if (size > options.Value.MaxUploadBytes)
         {
             return Problems.Create(
-                StatusCodes.Status413PayloadTooLarge, "upload-too-large", "The upload is too large.",
+                413, "upload-too-large", "The upload is too large.",
                 $"sizeBytes is over the {options.Value.MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)}-byte limit.");
         }
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Serverless.Pipeline;
+namespace Serverless.Videos;
 
 /// <summary>Reads the blob's container and name out of a BlobCreated event in either Event Grid schema.</summary>
 public static class BlobCreatedEvent

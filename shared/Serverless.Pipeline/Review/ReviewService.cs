@@ -1,14 +1,13 @@
 using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Serverless.Http;
-using Serverless.Identity;
 using Serverless.Review;
 using Serverless.Storage;
+using Serverless.Videos;
+using Serverless.WeChat;
+using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline.Review;
 
@@ -20,42 +19,42 @@ public sealed record ReviewQueueItem(string VideoId, string Reason, double? Dura
 public sealed record ReviewQueueResponse(IReadOnlyList<ReviewQueueItem> Items, string? Cursor);
 
 /// <summary>
-/// The review's HTTP side: WeChat's message push (URL verification; plain and safe-mode <c>wxa_media_check</c> events, each
-/// signature verified) and the operators' queue and decisions. Both raise <see cref="ReviewVerdict"/> events to the video's
-/// orchestration.
+/// What reaches the review from outside: WeChat's message push (URL verification; plain and safe-mode <c>wxa_media_check</c>
+/// events, each signature verified) and the operators' queue and decisions. Both raise <see cref="ReviewVerdict"/> events to
+/// the video's orchestration.
 /// </summary>
-internal sealed partial class ReviewApi(
+internal sealed partial class ReviewService(
     WeChatPushVerifier verifier,
     ReviewTraces traces,
     VideoRepository videos,
     IBlobSasSigner signer,
     TimeProvider time,
-    ILogger<ReviewApi> logger)
+    ILogger<ReviewService> logger)
 {
     public const int MaxReasonLength = 500;
 
     /// <summary>What WeChat expects from a message server that took a push.</summary>
-    private const string Success = "success";
+    public const string Success = "success";
 
-    /// <summary>WeChat's check that the URL is ours: echo <c>echostr</c> when the signature is right.</summary>
-    public IResult VerifyUrl(HttpRequest request)
+    /// <summary>WeChat's check that the URL is ours: the <c>echostr</c> to echo when the signature is right.</summary>
+    public Result<string> VerifyUrl(string? signature, string? timestamp, string? nonce, string? echo)
     {
-        var q = request.Query;
-        var result = verifier.VerifyUrl(q["signature"], q["timestamp"], q["nonce"], q["echostr"]);
-        return result.IsAccepted ? TypedResults.Text(result.Value!, "text/plain", Encoding.UTF8) : Refused(result.Rejection);
+        var result = verifier.VerifyUrl(signature, timestamp, nonce, echo);
+        return result.IsAccepted ? result.Value! : Refused(result.Rejection);
     }
 
-    /// <summary>A pushed message. Answered <c>success</c> once its effect is stored (WeChat retries otherwise); never a 500.</summary>
-    public async Task<IResult> ReceiveAsync(HttpRequest request, DurableTaskClient durable, CancellationToken cancellationToken)
+    /// <summary>
+    /// A pushed message (<paramref name="body"/> null when larger than any WeChat message). <see cref="Success"/> once its
+    /// effect is stored (WeChat retries otherwise); never an unhandled failure.
+    /// </summary>
+    public async Task<Result<string>> ReceiveAsync(WeChatPushQuery query, string? body, DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             return Problems.Create(StatusCodes.Status413PayloadTooLarge, "push-too-large", "The push is larger than any WeChat message.");
         }
 
-        var q = request.Query;
-        var received = verifier.Receive(new WeChatPushQuery(q["signature"], q["timestamp"], q["nonce"], q["encrypt_type"], q["msg_signature"]), body);
+        var received = verifier.Receive(query, body);
         if (!received.IsAccepted)
         {
             LogRefused(received.Rejection?.ToString() ?? "unknown");
@@ -65,13 +64,13 @@ internal sealed partial class ReviewApi(
         if (received.Value is not MediaCheckEvent check)
         {
             LogIgnored(received.Value!.MsgType, received.Value.Event);
-            return TypedResults.Text(Success, "text/plain", Encoding.UTF8);
+            return Success;
         }
 
         if (!ReviewTraces.IsValidKey(check.TraceId))
         {
             LogUnknownTrace(check.TraceId);
-            return TypedResults.Text(Success, "text/plain", Encoding.UTF8);
+            return Success;
         }
 
         // A check WeChat could not carry out (the sample not downloadable, …) is a doubt for a person.
@@ -83,22 +82,22 @@ internal sealed partial class ReviewApi(
             {
                 // Unknown (yet): kept, and raised by the submission if it is ours and still being recorded.
                 LogUnknownTrace(check.TraceId);
-                return TypedResults.Text(Success, "text/plain", Encoding.UTF8);
+                return Success;
             }
 
             // Raised again for a repeated push: the orchestration takes one verdict per sample, so a repeat has no effect.
             if (!await TryRaiseAsync(durable, videoId, written.Trace.Verdict!, cancellationToken).ConfigureAwait(false))
             {
-                return Unavailable(request);
+                return Unavailable;
             }
 
             LogVerdict(videoId, check.TraceId, suggestion, written.IsNew);
-            return TypedResults.Text(Success, "text/plain", Encoding.UTF8);
+            return Success;
         }
         catch (StorageException ex)
         {
             LogNotStored(check.TraceId, ex.Message);
-            return Unavailable(request);
+            return Unavailable;
         }
     }
 
@@ -119,7 +118,7 @@ internal sealed partial class ReviewApi(
         }
     }
 
-    public async Task<Results<Ok<ReviewQueueResponse>, ProblemHttpResult>> ListAsync(int? count, string? cursor, CancellationToken cancellationToken)
+    public async Task<Result<ReviewQueueResponse>> ListAsync(int? count, string? cursor, CancellationToken cancellationToken)
     {
         var size = count ?? 20;
         if (size is < 1 or > 100)
@@ -138,15 +137,15 @@ internal sealed partial class ReviewApi(
         }
 
         var expires = time.GetUtcNow().AddMinutes(15);
-        return TypedResults.Ok(new ReviewQueueResponse(
+        return new ReviewQueueResponse(
             page.Items.Select(v => new ReviewQueueItem(
                 v.VideoId, v.Error ?? string.Empty, v.DurationSeconds, v.CreatedAt, v.UpdatedAt,
                 signer.GetSasUri(MediaLayout.Container, v.PosterPath, BlobSasPermissions.Read, expires))).ToList(),
-            page.Cursor));
+            page.Cursor);
     }
 
-    /// <summary>An operator approves or rejects a video in review: the same event WeChat's push raises, but final.</summary>
-    public async Task<Results<Accepted, ProblemHttpResult>> DecideAsync(string videoId, ReviewDecisionRequest request, DurableTaskClient durable, CancellationToken cancellationToken)
+    /// <summary>An operator approves or rejects a video in review: the same event WeChat's push raises, but final. The video's id once raised.</summary>
+    public async Task<Result<string>> DecideAsync(string videoId, ReviewDecisionRequest request, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var decision = request.Decision?.Trim().ToLowerInvariant();
         if (decision is not ("approve" or "reject"))
@@ -180,30 +179,10 @@ internal sealed partial class ReviewApi(
         var verdict = new ReviewVerdict(VerdictSource.Operator, decision == "approve" ? MediaCheckSuggest.Pass : MediaCheckSuggest.Risky, null, null, reason);
         await durable.RaiseEventAsync(videoId, ReviewVerdict.EventName, verdict, cancellationToken).ConfigureAwait(false);
         LogDecided(videoId, decision, reason ?? string.Empty);
-        return TypedResults.Accepted($"/api/videos/{videoId}");
+        return videoId;
     }
 
-    /// <summary>Reads the body up to WeChat's largest message; null when it is larger.</summary>
-    private static async Task<string?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > WeChatPushVerifier.MaxBodyChars * 4L)
-        {
-            return null;
-        }
-
-        using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 4096, leaveOpen: true);
-        var buffer = new char[WeChatPushVerifier.MaxBodyChars + 1];
-        var read = 0;
-        int n;
-        while (read < buffer.Length && (n = await reader.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            read += n;
-        }
-
-        return read > WeChatPushVerifier.MaxBodyChars ? null : new string(buffer, 0, read);
-    }
-
-    private static ProblemHttpResult Refused(PushRejection? rejection) => rejection switch
+    private static Problem Refused(PushRejection? rejection) => rejection switch
     {
         PushRejection.NotConfigured => Problems.Create(StatusCodes.Status503ServiceUnavailable, "push-not-configured", "Message push is not configured.", "Review__PushToken is not set on this server."),
         PushRejection.Malformed or PushRejection.WrongAppId => Problems.BadRequest("push-malformed", "The push is not a WeChat message for this app."),
@@ -212,11 +191,8 @@ internal sealed partial class ReviewApi(
         _ => Problems.Forbidden("push-signature-invalid", "The push's signature does not verify."),
     };
 
-    private static ProblemHttpResult Unavailable(HttpRequest request)
-    {
-        request.HttpContext.Response.Headers.RetryAfter = "5";
-        return Problems.Create(StatusCodes.Status503ServiceUnavailable, "push-not-stored", "The push could not be stored.", "Storage is unavailable; WeChat retries the push.");
-    }
+    private static Problem Unavailable { get; } =
+        Problems.Create(StatusCodes.Status503ServiceUnavailable, "push-not-stored", "The push could not be stored.", "Storage is unavailable; WeChat retries the push.") with { RetryAfterSeconds = 5 };
 
     [LoggerMessage(EventId = 270, Level = LogLevel.Warning, Message = "WeChat push refused: {Rejection}")]
     private partial void LogRefused(string rejection);

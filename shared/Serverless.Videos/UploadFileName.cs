@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 
-namespace Serverless.Pipeline;
+namespace Serverless.Videos;
 
 /// <summary>
 /// The rule for the file name a client gives when it creates an upload. The name is only a label shown back to people

@@ -5,9 +5,8 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
-using Serverless.Identity;
 
-namespace Serverless.Review;
+namespace Serverless.WeChat;
 
 /// <summary>WeChat could not be reached, was busy (<c>errcode -1</c>) or answered something unusable: try again later.</summary>
 public sealed class WeChatUnavailableException(string message, Exception? inner = null) : Exception(message, inner)

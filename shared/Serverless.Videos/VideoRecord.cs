@@ -1,4 +1,4 @@
-namespace Serverless.Pipeline;
+namespace Serverless.Videos;
 
 /// <summary>Where a video is in its life: uploading, in the pipeline, waiting for a person's review, playable, rejected or failed with a reason.</summary>
 public enum VideoStatus
@@ -62,7 +62,7 @@ public sealed record VideoRecord(
     /// <summary>Only its owner may watch it before it is published (a content review follows the encode).</summary>
     public bool PlayableByOwnerOnly { get; init; }
 
-    /// <summary>When it was Failed as bad input: its upload is deleted <see cref="PipelineOptions.BadUploadRetentionDays"/> later (null once it was).</summary>
+    /// <summary>When it was Failed as bad input: its upload is deleted <see cref="UploadOptions.BadUploadRetentionDays"/> later (null once it was).</summary>
     public DateTimeOffset? BadInputAt { get; init; }
 
     /// <summary>When its upload was deleted because it was bad input (the video stays Failed with its reason).</summary>
@@ -119,6 +119,14 @@ public static class MediaLayout
     public static string Prefix(string videoId) => videoId + "/";
 
     public static string Source(string videoId) => videoId + "/source";
+
+    /// <summary>The video whose upload <paramref name="blobName"/> in <paramref name="container"/> is (the inverse of <see cref="Source"/>), if it is one.</summary>
+    public static bool TryParseSource(string container, string blobName, out string videoId)
+    {
+        var parts = blobName.Split('/');
+        videoId = parts.Length == 2 ? parts[0] : string.Empty;
+        return container == UploadsContainer && parts.Length == 2 && parts[1] == "source" && VideoIds.IsValid(videoId);
+    }
 
     /// <summary>Every HLS file of a video: the master and each rendition's folder.</summary>
     public static string HlsFolder(string videoId) => $"{videoId}/hls/";

@@ -1,6 +1,7 @@
+using Serverless.Identity;
 using Serverless.Storage;
 
-namespace Serverless.Identity;
+namespace Serverless.WeChat;
 
 /// <summary>The <c>WeChatUsers</c> table: one row per WeChat user id holding its openid (never returned by the API).</summary>
 internal sealed class WeChatUserDirectory(ITableStore tables, TimeProvider time) : IWeChatUsers

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Serverless.Storage;
 
-namespace Serverless.Pipeline;
+namespace Serverless.Videos;
 
 /// <summary>A video's catalog row and pipeline state together, with the ETag they were read at.</summary>
 public sealed record VideoEntry(VideoRecord Video, PipelineState? State, string ContentType, long DeclaredBytes, string ETag);

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Serverless.Review;
+namespace Serverless.WeChat;
 
 /// <summary>How submitting one sample went.</summary>
 public abstract record MediaCheckOutcome
@@ -34,7 +34,7 @@ internal sealed partial class MediaCheckService(
     WeChatServerApi api,
     IWeChatAccessTokens tokens,
     CallQuota quota,
-    IOptions<ReviewOptions> options,
+    IOptions<MediaCheckOptions> options,
     TimeProvider time,
     ILogger<MediaCheckService> logger) : IMediaCheck
 {

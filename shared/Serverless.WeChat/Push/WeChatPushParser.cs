@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Xml;
 using System.Xml.Linq;
 
-namespace Serverless.Review;
+namespace Serverless.WeChat.Push;
 
 /// <summary>
 /// Reads push bodies, JSON or XML (whichever the mini-program console is set to), into <see cref="WeChatPushMessage"/>s.

@@ -8,7 +8,7 @@ using Polly;
 using Polly.Retry;
 using Polly.Timeout;
 
-namespace Serverless.Identity;
+namespace Serverless.WeChat;
 
 /// <summary>What <c>code2Session</c> tells us about the user. The session key is deliberately not kept.</summary>
 public sealed record WeChatSession(string OpenId, string? UnionId);
@@ -93,7 +93,6 @@ internal sealed partial class WeChatSessionClient(
     ILogger<WeChatSessionClient> logger) : IWeChatSessionClient
 {
     public const int BusyErrorCode = -1;
-    public const int MaxReplyBytes = 64 * 1024;
 
     public async Task<WeChatSession> ExchangeCodeAsync(string code, CancellationToken cancellationToken)
     {
@@ -157,7 +156,7 @@ internal sealed partial class WeChatSessionClient(
             int read;
             while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                if (buffer.Length + read > MaxReplyBytes)
+                if (buffer.Length + read > WeChatServerApi.MaxReplyBytes)
                 {
                     throw new JsonException("The code2Session answer is too large.");
                 }

@@ -1,4 +1,4 @@
-namespace Serverless.Identity;
+namespace Serverless.WeChat;
 
 /// <summary>
 /// The openid behind each WeChat user id, kept server-side only: WeChat's content check must name the uploader's openid, and

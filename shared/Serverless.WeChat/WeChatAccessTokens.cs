@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Serverless.Storage;
 
-namespace Serverless.Review;
+namespace Serverless.WeChat;
 
 /// <summary>The app's one WeChat access token, shared by every instance.</summary>
 public interface IWeChatAccessTokens

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Serverless.Identity;
+namespace Serverless.WeChat;
 
 /// <summary>The mini-program's WeChat credentials and how its server APIs are called: <c>code2Session</c>, <c>stable_token</c>, the content check (section <c>WeChat</c>).</summary>
 public sealed class WeChatOptions

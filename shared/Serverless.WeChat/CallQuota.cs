@@ -1,7 +1,7 @@
 using System.Globalization;
 using Serverless.Storage;
 
-namespace Serverless.Review;
+namespace Serverless.WeChat;
 
 /// <summary>Whether a call may go out now, or when to ask again.</summary>
 public sealed record QuotaDecision(bool Granted, DateTimeOffset RetryAt);

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Serverless.Review;
+namespace Serverless.WeChat.Push;
 
 /// <summary>Why a push from WeChat's message server was refused. Every refusal is one of these, never an exception.</summary>
 public enum PushRejection
