@@ -86,7 +86,7 @@ var names = {
   systemTopic: 'evgt-${appName}-${environmentName}'
 }
 
-// ---- Storage resources the code declares (AddStorageResources) and its function.json queues -------------------------
+// ---- Storage resources the code declares (AddStorageResources) and the queues its triggers read ----------------------
 // Containers: all private. The app's identity has blob data on these (roles.bicep).
 var appContainers = [
   'uploads' // originals, one blob per video ({videoId}/source); raises BlobCreated (below)

@@ -8,7 +8,6 @@ using Serverless.Review;
 using Serverless.Storage;
 using Serverless.Videos;
 using Serverless.WeChat;
-using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline;
 

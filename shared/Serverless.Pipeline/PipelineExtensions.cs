@@ -1,13 +1,10 @@
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Serverless;
 using Serverless.Functions;
 using Serverless.Identity;
 using Serverless.Pipeline.Review;
-using Serverless.Review;
 using Serverless.Storage;
 using Serverless.Videos;
 

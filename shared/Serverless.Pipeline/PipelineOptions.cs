@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Serverless.Videos;
 
 namespace Serverless.Pipeline;
 

@@ -2,7 +2,6 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Serverless.Storage;
 using Serverless.Videos;
-using Serverless.WeChat;
 using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serverless.Media;
-using Serverless.Videos;
 
 namespace Serverless.Pipeline;
 

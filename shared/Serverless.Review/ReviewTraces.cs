@@ -1,5 +1,4 @@
 using Serverless.Storage;
-using Serverless.WeChat;
 using Serverless.WeChat.Push;
 
 namespace Serverless.Review;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +11,6 @@ using Serverless.Recommendations.Events;
 using Serverless.Recommendations.Feedback;
 using Serverless.Recommendations.Serving;
 using Serverless.Recommendations.Training;
-using Serverless.Videos;
 
 namespace Serverless.Recommendations.Benchmarks;
 

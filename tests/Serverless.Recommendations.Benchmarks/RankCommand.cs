@@ -5,7 +5,6 @@ using Serverless.Recommendations.Feedback;
 using Serverless.Recommendations.Ranking;
 using Serverless.Recommendations.Serving;
 using Serverless.Recommendations.Training;
-using Serverless.Videos;
 
 namespace Serverless.Recommendations.Benchmarks;
 

@@ -1,6 +1,5 @@
 using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Feedback;
-using Serverless.Videos;
 
 namespace Serverless.Recommendations.Benchmarks;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Serverless.Recommendations.Algorithms;
 
 namespace Serverless.Recommendations.Benchmarks;
 

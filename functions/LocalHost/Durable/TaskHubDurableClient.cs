@@ -7,7 +7,6 @@ using DurableTask.Core.Exceptions;
 using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging;
 using CoreDataConverter = DurableTask.Core.Serializing.JsonDataConverter;
 using CoreFailureDetails = DurableTask.Core.FailureDetails;
 using CoreOrchestrationState = DurableTask.Core.OrchestrationState;

@@ -1,6 +1,5 @@
 using System.Reflection;
 using Azure.Storage.Queues.Models;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;

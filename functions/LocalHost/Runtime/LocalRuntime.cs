@@ -1,11 +1,9 @@
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 using NCrontab;
-using Serverless.Functions;
 using Serverless.LocalHost.Functions;
 using Serverless.Storage;
 using QueueMessage = Serverless.Storage.QueueMessage;
-using TriggerMessage = Azure.Storage.Queues.Models.QueueMessage;
 
 namespace Serverless.LocalHost.Runtime;
 

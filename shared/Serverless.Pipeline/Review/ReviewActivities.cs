@@ -1,12 +1,10 @@
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Serverless.Identity;
 using Serverless.Review;
 using Serverless.Storage;
 using Serverless.Videos;
 using Serverless.WeChat;
-using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline.Review;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Serverless.Review;
-using Serverless.Videos;
 using Serverless.WeChat;
 using Serverless.WeChat.Push;
 

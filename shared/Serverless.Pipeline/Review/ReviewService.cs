@@ -2,11 +2,9 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Serverless.Review;
 using Serverless.Storage;
 using Serverless.Videos;
-using Serverless.WeChat;
 using Serverless.WeChat.Push;
 
 namespace Serverless.Pipeline.Review;

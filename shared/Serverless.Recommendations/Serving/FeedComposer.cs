@@ -1,4 +1,3 @@
-using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Events;
 using Serverless.Recommendations.Feedback;
 

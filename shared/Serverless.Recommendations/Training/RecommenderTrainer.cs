@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Serverless.Functions;
 using Serverless.Recommendations.Catalog;
 using Serverless.Recommendations.Evaluation;
 using Serverless.Recommendations.Events;

@@ -3,11 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Serverless.Review;
 using Serverless.WeChat.Push;
 
 namespace Serverless.IntegrationTests.Identity;

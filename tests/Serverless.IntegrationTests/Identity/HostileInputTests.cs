@@ -8,7 +8,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Serverless.Identity;
 using Serverless.IntegrationTests.Infrastructure;
-using Serverless.Pipeline;
 using Serverless.Storage;
 using Serverless.Videos;
 

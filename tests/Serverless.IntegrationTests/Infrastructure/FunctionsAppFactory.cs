@@ -31,7 +31,7 @@ public sealed class FunctionsAppFactory(
     /// other's sign-ins.
     /// </summary>
     public static IReadOnlyDictionary<string, string> DefaultSettings { get; } = new Dictionary<string, string>(
-        BindingSettings.All.Select(key => KeyValuePair.Create(key, Infra.RepoFiles.SampleSettings()[key.Replace(":", "__", StringComparison.Ordinal)]!)))
+        BindingSettings.All.Select(key => KeyValuePair.Create(key, RepoFiles.SampleSettings()[key.Replace(":", "__", StringComparison.Ordinal)]!)))
     {
         ["Identity:AllowDevelopmentSignIn"] = "true",
         ["Identity:OperatorKeys"] = OperatorKey,

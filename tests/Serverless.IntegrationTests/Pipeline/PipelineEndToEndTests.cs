@@ -6,7 +6,6 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Media;
-using Serverless.Pipeline;
 using Serverless.Storage;
 using Serverless.Videos;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Serverless.IntegrationTests.Infra;
+using Serverless.IntegrationTests.Deployment;
 using Serverless.IntegrationTests.Infrastructure;
 
 namespace Serverless.IntegrationTests.RealHost;

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Serverless.Functions;
-using Serverless.IntegrationTests.Infra;
 using Serverless.IntegrationTests.Infrastructure;
 
 namespace Serverless.IntegrationTests.RealHost;

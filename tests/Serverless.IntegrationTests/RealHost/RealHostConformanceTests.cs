@@ -1,14 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Serverless.IntegrationTests.Infra;
 using Serverless.IntegrationTests.Infrastructure;
-using Serverless.Pipeline;
 using Serverless.Storage;
 using Serverless.Videos;
 

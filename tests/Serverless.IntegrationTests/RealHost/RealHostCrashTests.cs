@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.IntegrationTests.Reliability;
-using Serverless.Pipeline;
 using Serverless.Videos;
 using Xunit.Abstractions;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.Functions;
 using Serverless.LocalHost.Functions;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Recommendations.Catalog;

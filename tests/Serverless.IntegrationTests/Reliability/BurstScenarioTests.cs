@@ -1,5 +1,4 @@
 using Serverless.IntegrationTests.Infrastructure;
-using Serverless.Pipeline;
 using Serverless.Storage;
 using Serverless.Videos;
 using Xunit.Abstractions;

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using Serverless.IntegrationTests.Infrastructure;
-using Serverless.Pipeline;
 using Serverless.Videos;
 using Xunit.Abstractions;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.LocalHost.Runtime;
-using Serverless.Pipeline;
 using Serverless.Storage;
 using Serverless.Videos;
 using Xunit.Abstractions;

@@ -3,7 +3,6 @@ using System.Globalization;
 using Serverless.IntegrationTests.Identity;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.IntegrationTests.Review;
-using Serverless.Pipeline;
 using Serverless.Storage;
 using Serverless.Videos;
 using Xunit.Abstractions;

@@ -1,7 +1,6 @@
 using System.Net;
 using Serverless.IntegrationTests.Identity;
 using Serverless.IntegrationTests.Infrastructure;
-using Serverless.Review;
 using Serverless.WeChat.Push;
 
 namespace Serverless.IntegrationTests.Review;

@@ -1,7 +1,5 @@
 using Serverless.IntegrationTests.Identity;
-using Serverless.IntegrationTests.Infrastructure;
 using Serverless.IntegrationTests.Reliability;
-using Serverless.Pipeline;
 using Serverless.Review;
 using Serverless.Storage;
 using Serverless.Videos;

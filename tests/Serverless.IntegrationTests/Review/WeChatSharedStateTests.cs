@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.IntegrationTests.Identity;
 using Serverless.IntegrationTests.Infrastructure;
-using Serverless.Review;
 using Serverless.Storage;
 using Serverless.WeChat;
 

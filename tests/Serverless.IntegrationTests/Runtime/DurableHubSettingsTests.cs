@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serverless.Functions;
 using Serverless.LocalHost.Durable;
-using Serverless.IntegrationTests.Infra;
+using Serverless.IntegrationTests.Infrastructure;
 
 namespace Serverless.IntegrationTests.Runtime;
 

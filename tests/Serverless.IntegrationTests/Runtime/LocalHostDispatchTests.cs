@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection;
-using Serverless.IntegrationTests.Infra;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.LocalHost.Durable;
 using Serverless.LocalHost.Functions;

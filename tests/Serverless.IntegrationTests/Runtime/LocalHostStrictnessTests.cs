@@ -2,9 +2,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Serverless.Functions;
-using Serverless.IntegrationTests.Infra;
 using Serverless.LocalHost.Functions;
 using Serverless.LocalHost.Runtime;
+using Serverless.IntegrationTests.Infrastructure;
 
 namespace Serverless.IntegrationTests.Runtime;
 

@@ -7,7 +7,6 @@ using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Worker.Shims;
 using Microsoft.Extensions.Logging.Abstractions;
-using Serverless.Functions;
 using Serverless.LocalHost.Durable;
 using Serverless.IntegrationTests.Infrastructure;
 

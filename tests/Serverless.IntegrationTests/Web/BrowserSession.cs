@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using Serverless.IntegrationTests.Infra;
 using Serverless.IntegrationTests.Infrastructure;
 
 namespace Serverless.IntegrationTests.Web;

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Serverless.Functions.Edge;
 using Serverless.Identity;
-using Serverless.IntegrationTests.Infra;
+using Serverless.IntegrationTests.Deployment;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.LocalHost.Functions;
 

@@ -1,4 +1,3 @@
-using Serverless.Pipeline;
 using Serverless.Videos;
 
 namespace Serverless.UnitTests.Pipeline;

@@ -1,6 +1,5 @@
 using Serverless.Pipeline.Review;
 using Serverless.Review;
-using Serverless.Videos;
 using Serverless.WeChat.Push;
 
 namespace Serverless.UnitTests.Pipeline;

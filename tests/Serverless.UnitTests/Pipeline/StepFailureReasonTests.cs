@@ -1,6 +1,5 @@
 using Serverless.Media;
 using Serverless.Pipeline;
-using Serverless.Videos;
 
 namespace Serverless.UnitTests.Pipeline;
 

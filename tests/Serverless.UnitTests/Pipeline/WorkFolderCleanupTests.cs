@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serverless.Media;
 using Serverless.Pipeline;
-using Serverless.Videos;
 
 namespace Serverless.UnitTests.Pipeline;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Serverless.Playback;
 
 namespace Serverless.UnitTests.Playback;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Serverless.Pipeline;
 using Serverless.Playback;
 using Serverless.Videos;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Serverless.Review;
 using Serverless.UnitTests.Playback;
 using Serverless.WeChat.Push;
 

@@ -1,4 +1,5 @@
-namespace Serverless.IntegrationTests.Infra;
+using Serverless.IntegrationTests.Infrastructure;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>Every setting the code binds is in local.settings.sample.json and in the Bicep app settings.</summary>
 public sealed class SettingsConsistencyTests

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Serverless.IntegrationTests.Infrastructure;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>
 /// infra/main.bicep and its parameter files compiled to ARM JSON by the real Bicep compiler. <c>./dev.sh test</c>

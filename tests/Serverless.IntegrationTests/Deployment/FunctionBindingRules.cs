@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using NCrontab;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>What one function's bindings ask of storage, after <c>%Setting%</c> expressions are resolved.</summary>
 public sealed record FunctionBindingUsage(
@@ -14,9 +14,9 @@ public sealed record FunctionBindingUsage(
     IReadOnlyList<string> Connections);
 
 /// <summary>
-/// Checks a function.json the way the Functions v4 host (with extension bundle 4.x) reads it: binding types the host
-/// supports, one trigger, directions, queue names, 6-field NCRONTAB schedules, and this app's HTTP conventions
-/// (route without the <c>api/</c> prefix, one <c>http</c> output).
+/// Checks a function's entry of the generated functions.metadata the way the Functions v4 host reads it: binding types the
+/// host supports, one trigger, directions, queue names, 6-field NCRONTAB schedules, binding expressions it can resolve,
+/// routes it does not reserve, and this app's HTTP conventions (route without the <c>api/</c> prefix, one <c>http</c> output).
 /// </summary>
 public static partial class FunctionBindingRules
 {

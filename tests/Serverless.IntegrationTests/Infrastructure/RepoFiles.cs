@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Infrastructure;
 
 /// <summary>The repository's own files as the tests read them (source of truth, not build output).</summary>
 public static class RepoFiles

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using Serverless.IntegrationTests.Infrastructure;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>host.json is what the Functions v4 host needs to run this app on the isolated worker with Durable Functions.</summary>
 public sealed class HostJsonTests

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Serverless.LocalHost.Functions;
 using Serverless.Storage;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>A setting the app reads, as an app setting name (<c>Section__Property</c>), and where it comes from.</summary>
 /// <param name="IsPrefix">A collection or dictionary option: any setting under <c>Name__</c> configures it.</param>

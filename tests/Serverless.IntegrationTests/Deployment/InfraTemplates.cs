@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>
 /// What infra/main.bicep deploys in an environment, read from the ARM JSON the Bicep compiler built

@@ -1,4 +1,5 @@
-namespace Serverless.IntegrationTests.Infra;
+using Serverless.IntegrationTests.Infrastructure;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>Every function in the built functions.metadata is one the Functions v4 host accepts, and uses storage the Bicep declares.</summary>
 public sealed class FunctionMetadataTests

@@ -2,8 +2,9 @@ using System.IO.Compression;
 using System.Text.Json;
 
 using Serverless.IntegrationTests.RealHost;
+using Serverless.IntegrationTests.Infrastructure;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>
 /// The package infra/publish.sh builds (once per test run, <see cref="DeploymentPackage"/>: the one the real-host suite

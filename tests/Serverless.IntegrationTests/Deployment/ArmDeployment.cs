@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>
 /// One resource a compiled template deploys, evaluated: copy loops expanded (one resource per iteration), nested module

@@ -1,4 +1,4 @@
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>Azure built-in role definition ids the infra assigns (learn.microsoft.com/azure/role-based-access-control/built-in-roles).</summary>
 public static class BuiltInRoles

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>
 /// The templates as the Bicep compiler built them (<see cref="CompiledInfra"/>), evaluated per environment: they hang

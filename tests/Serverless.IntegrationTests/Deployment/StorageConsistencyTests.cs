@@ -7,13 +7,13 @@ using Serverless.LocalHost.Runtime;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.Storage;
 
-namespace Serverless.IntegrationTests.Infra;
+namespace Serverless.IntegrationTests.Deployment;
 
 /// <summary>
 /// Starts the real app with exactly the settings of local.settings.sample.json (storage pointed at Azurite) and checks
 /// that every container, queue and table it declares, every queue its functions read, and every BlobCreated route is
-/// declared in the Bicep. Starting also proves the sample is complete (options validate on start) and that every
-/// function.json has a handler (the catalog refuses to start otherwise).
+/// declared in the Bicep. Starting also proves the sample is complete (options validate on start) and that the local
+/// host can dispatch every function of the app (its index refuses to start otherwise).
 /// </summary>
 public sealed class StorageConsistencyTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>, IAsyncLifetime
 {
