@@ -4,7 +4,7 @@
 #                   clip to a signed playback URL as the demo page's default user, keep serving
 #                   (--real-host: the deployment package under the Azure Functions host instead of the local host)
 #   ./dev.sh test   install what is missing and run every test
-#   ./dev.sh reliability   (on demand) the reliability scenarios at full size, then their table (README, "Reliability")
+#   ./dev.sh reliability   (on demand) the reliability scenarios at full size, then their table (docs/reliability.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)

@@ -53,7 +53,7 @@ internal sealed class AzureStorageClients
         }
 
         // The clients keep the SDK's own service version (the one Azure serves, 2026-10-06); Azurite 3.37 knows up to
-        // 2026-06-06, so every Azurite this project starts runs with --skipApiVersionCheck (README, "Storage").
+        // 2026-06-06, so every Azurite this project starts runs with --skipApiVersionCheck (shared/Serverless.Storage/README.md).
         var blobOptions = Configure(new BlobClientOptions());
         var queueOptions = Configure(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var tableOptions = Configure(new TableClientOptions());

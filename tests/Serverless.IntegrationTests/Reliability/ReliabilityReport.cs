@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace Serverless.IntegrationTests.Reliability;
 
 /// <summary>
-/// One row of the reliability table (README, "Reliability"). <see cref="Lost"/> and <see cref="Duplicated"/> must be 0;
+/// One row of the reliability table (docs/reliability.md). <see cref="Lost"/> and <see cref="Duplicated"/> must be 0;
 /// the scenario's test asserts that after recording the row, so a failing run still reports its figures.
 /// </summary>
 public sealed record ReliabilityRow(
