@@ -185,6 +185,8 @@ var appSettings = {
   Edge__LoginPermitsPerMinutePerIp: '30'
   Edge__UploadPermitsPerMinutePerUser: '30'
   Edge__UploadPermitsPerMinutePerIp: '120'
+  Edge__ChunkPermitsPerMinutePerUser: '600'
+  Edge__ChunkPermitsPerMinutePerIp: '2400'
   Edge__EventPermitsPerMinutePerUser: '300'
   Edge__EventPermitsPerMinutePerIp: '1200'
   Edge__ClientAddressHeader: 'CLIENT-IP' // the App Service front end writes the client's ip:port here, overwriting what a client sends (per-IP limits)
@@ -206,7 +208,8 @@ var appSettings = {
   Media__TranscodeTimeoutSeconds: '1800'
   Media__SegmentFormat: 'MpegTs'
   Pipeline__MaxUploadBytes: '1073741824'
-  Pipeline__MaxMultipartUploadBytes: '104857600' // the Functions host's request limit: larger files take the upload URL
+  Pipeline__MaxMultipartUploadBytes: '104857600' // the Functions host's request limit: larger files take the upload URL or chunks
+  Pipeline__UploadChunkBytes: '4194304' // a chunked upload's chunk: far inside a mini-program request's 60 s
   Pipeline__AllowedContentTypes: 'video/mp4,video/quicktime,video/x-m4v,video/webm,video/x-matroska,video/3gpp,video/mpeg,video/x-msvideo'
   Pipeline__UploadUrlMinutes: '15'
   Pipeline__MaxStepAttempts: '3'

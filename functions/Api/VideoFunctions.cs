@@ -12,7 +12,7 @@ namespace Serverless.Functions.Api;
 
 /// <summary>Uploads, status, listing, delete, and the operator's reprocess.</summary>
 [Authorize(Policy = AuthPolicies.User)]
-internal sealed class VideoFunctions(UploadService uploads, VideoQueries videos, VideoLifecycle lifecycle)
+internal sealed class VideoFunctions(UploadService uploads, ChunkedUploadService chunks, VideoQueries videos, VideoLifecycle lifecycle)
 {
     /// <summary>An upload: its video id and a create-only upload URL for exactly its source blob.</summary>
     [Function(nameof(CreateUpload))]
@@ -39,6 +39,37 @@ internal sealed class VideoFunctions(UploadService uploads, VideoQueries videos,
             req.HttpContext.User.GetUserId(), videoId, req.Body, req.ContentType, req.ContentLength, cancellationToken).ConfigureAwait(false);
         return accepted.ToHttp(a => TypedResults.Accepted($"/api/videos/{videoId}", a));
     }
+
+    /// <summary>
+    /// One chunk of a chunked upload, its bytes as the body and its MD5 as <c>Content-MD5</c>; staged, not yet the file.
+    /// The body limit is the chunk's size, which the service enforces.
+    /// </summary>
+    [Function(nameof(PutUploadChunk))]
+    [DisableRequestSizeLimit]
+    public async Task<IResult> PutUploadChunk(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "uploads/{videoId}/chunks/{index}")] HttpRequest req,
+        string videoId,
+        string index,
+        CancellationToken cancellationToken) =>
+        (await chunks.ReceiveChunkAsync(
+            req.HttpContext.User.GetUserId(),
+            videoId,
+            int.TryParse(index, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var i) ? i : -1,
+            req.Body, req.ContentLength, req.Headers.ContentMD5, cancellationToken).ConfigureAwait(false))
+            .ToHttp(_ => TypedResults.NoContent());
+
+    /// <summary>The chunks the app holds: what a client resuming an upload need not send again.</summary>
+    [Function(nameof(ListUploadChunks))]
+    public async Task<IResult> ListUploadChunks(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "uploads/{videoId}/chunks")] HttpRequest req, string videoId, CancellationToken cancellationToken) =>
+        (await chunks.ListAsync(req.HttpContext.User.GetUserId(), videoId, cancellationToken).ConfigureAwait(false)).ToHttp(c => TypedResults.Ok(c));
+
+    /// <summary>Every chunk arrived: they become the upload's file, in order, and the pipeline starts.</summary>
+    [Function(nameof(CompleteUpload))]
+    public async Task<IResult> CompleteUpload(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "uploads/{videoId}/complete")] HttpRequest req, string videoId, CancellationToken cancellationToken) =>
+        (await chunks.CompleteAsync(req.HttpContext.User.GetUserId(), videoId, cancellationToken).ConfigureAwait(false))
+            .ToHttp(a => TypedResults.Accepted($"/api/videos/{videoId}", a));
 
     [Function(nameof(GetVideo))]
     public async Task<IResult> GetVideo(

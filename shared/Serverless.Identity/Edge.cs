@@ -13,13 +13,15 @@ namespace Serverless.Identity;
 
 /// <summary>
 /// The rate-limited route classes. They are matched by path at the edge (before routing), so the areas that own the routes
-/// need no change: <see cref="Login"/> is <c>POST /api/auth/login</c>, <see cref="Uploads"/> is <c>/api/uploads…</c>,
-/// <see cref="Events"/> is <c>/api/events…</c>.
+/// need no change: <see cref="Login"/> is <c>POST /api/auth/login</c>, <see cref="Uploads"/> is <c>/api/uploads…</c> but the
+/// chunks of a chunked upload, which are <see cref="Chunks"/> (a 1 GiB file is 256 of them), <see cref="Events"/> is
+/// <c>/api/events…</c>.
 /// </summary>
 public static class RateLimitPolicies
 {
     public const string Login = "login";
     public const string Uploads = "uploads";
+    public const string Chunks = "chunks";
     public const string Events = "events";
 
     /// <summary>The class of a request, or null when it is not rate limited.</summary>
@@ -36,9 +38,11 @@ public static class RateLimitPolicies
             return Login;
         }
 
-        if (path.StartsWithSegments("/api/uploads", StringComparison.OrdinalIgnoreCase))
+        if (path.StartsWithSegments("/api/uploads", StringComparison.OrdinalIgnoreCase, out var rest))
         {
-            return Uploads;
+            // /{videoId}/chunks[/{index}] and /{videoId}/complete: the parts of one upload, already counted when it was created.
+            var segments = rest.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+            return segments is [_, "chunks", ..] or [_, "complete"] ? Chunks : Uploads;
         }
 
         return path.StartsWithSegments("/api/events", StringComparison.OrdinalIgnoreCase) ? Events : null;
@@ -96,6 +100,7 @@ public sealed class EdgeRateLimits : IAsyncDisposable
                 var permits = policy switch
                 {
                     RateLimitPolicies.Uploads => edge.UploadPermitsPerMinutePerUser,
+                    RateLimitPolicies.Chunks => edge.ChunkPermitsPerMinutePerUser,
                     RateLimitPolicies.Events => edge.EventPermitsPerMinutePerUser,
                     _ => 0,
                 };
@@ -110,6 +115,7 @@ public sealed class EdgeRateLimits : IAsyncDisposable
                 {
                     RateLimitPolicies.Login => edge.LoginPermitsPerMinutePerIp,
                     RateLimitPolicies.Uploads => edge.UploadPermitsPerMinutePerIp,
+                    RateLimitPolicies.Chunks => edge.ChunkPermitsPerMinutePerIp,
                     RateLimitPolicies.Events => edge.EventPermitsPerMinutePerIp,
                     _ => 0,
                 };
@@ -130,7 +136,7 @@ public sealed class EdgeRateLimits : IAsyncDisposable
             return true;
         }
 
-        if (policy is RateLimitPolicies.Uploads or RateLimitPolicies.Events && context.Request.Headers.Authorization.Count > 0)
+        if (policy is RateLimitPolicies.Uploads or RateLimitPolicies.Chunks or RateLimitPolicies.Events && context.Request.Headers.Authorization.Count > 0)
         {
             var result = await context.AuthenticateAsync(BearerTokenHandler.SchemeName).ConfigureAwait(false);
             if (result.Succeeded)

@@ -71,6 +71,17 @@ public sealed class EdgeOptions
     [Range(1, 1000000)]
     public int UploadPermitsPerMinutePerIp { get; set; } = 120;
 
+    /// <summary>
+    /// Chunk requests of chunked uploads (<c>/api/uploads/{id}/chunks…</c>, <c>…/complete</c>) per user per minute. Default
+    /// 600: 2.4 GB a minute at the default 4 MiB chunk, far above a phone's uplink, while a runaway client is still stopped.
+    /// </summary>
+    [Range(1, 1000000)]
+    public int ChunkPermitsPerMinutePerUser { get; set; } = 600;
+
+    /// <summary>Chunk requests per client IP per minute. Default 2400.</summary>
+    [Range(1, 1000000)]
+    public int ChunkPermitsPerMinutePerIp { get; set; } = 2400;
+
     /// <summary>Event requests (<c>/api/events…</c>) per user per minute. Default 300.</summary>
     [Range(1, 1000000)]
     public int EventPermitsPerMinutePerUser { get; set; } = 300;

@@ -65,6 +65,21 @@ public interface IBlobStore
 
     /// <summary>Tries to take an exclusive lease on a blob (created empty if missing); null when another holder has it.</summary>
     Task<IBlobLease?> TryAcquireLeaseAsync(string container, string name, TimeSpan duration, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stages one uncommitted block of a block blob. Storage checks <paramref name="md5"/> against the bytes it received and
+    /// refuses a mismatch (a <see cref="StorageException"/> with status 400). Staging the same id again replaces the block.
+    /// </summary>
+    Task StageBlockAsync(string container, string name, string blockId, ReadOnlyMemory<byte> content, byte[] md5, CancellationToken cancellationToken);
+
+    /// <summary>The ids of the blob's uncommitted blocks (none when the blob has no staged blocks).</summary>
+    Task<IReadOnlyList<string>> ListUncommittedBlocksAsync(string container, string name, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits the staged blocks, in this order, as the blob's content. With <see cref="BlobWriteOptions.IfNotExists"/> a
+    /// blob that exists already is refused (<see cref="StorageConflictException"/> or <see cref="StoragePreconditionFailedException"/>).
+    /// </summary>
+    Task CommitBlocksAsync(string container, string name, IReadOnlyList<string> blockIds, BlobWriteOptions? options, CancellationToken cancellationToken);
 }
 
 /// <summary>A received queue message. <see cref="PopReceipt"/> changes whenever its visibility is updated.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Azure;
+using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
@@ -192,6 +193,55 @@ internal sealed class AzureBlobStore(AzureStorageClients clients) : IBlobStore
             return null;
         }
     }
+
+    public Task StageBlockAsync(string container, string name, string blockId, ReadOnlyMemory<byte> content, byte[] md5, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Blob,
+            $"stage block of {container}/{name}",
+            async ct =>
+            {
+                using var stream = new MemoryStream(content.ToArray(), writable: false);
+                await Blocks(container, name).StageBlockAsync(
+                    blockId,
+                    stream,
+                    new BlockBlobStageBlockOptions { TransferValidation = new() { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5, PrecalculatedChecksum = md5 } },
+                    ct).ConfigureAwait(false);
+            },
+            cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListUncommittedBlocksAsync(string container, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var list = await clients.Run(
+                StorageService.Blob,
+                $"list blocks of {container}/{name}",
+                async ct => (await Blocks(container, name).GetBlockListAsync(BlockListTypes.Uncommitted, cancellationToken: ct).ConfigureAwait(false)).Value,
+                cancellationToken).ConfigureAwait(false);
+            return list.UncommittedBlocks.Select(b => b.Name).ToList();
+        }
+        catch (StorageNotFoundException)
+        {
+            return [];
+        }
+    }
+
+    public Task CommitBlocksAsync(string container, string name, IReadOnlyList<string> blockIds, BlobWriteOptions? options, CancellationToken cancellationToken) =>
+        clients.Run(
+            StorageService.Blob,
+            $"commit blocks of {container}/{name}",
+            ct => Blocks(container, name).CommitBlockListAsync(
+                blockIds,
+                new CommitBlockListOptions
+                {
+                    HttpHeaders = new BlobHttpHeaders { ContentType = options?.ContentType, CacheControl = options?.CacheControl },
+                    Metadata = options?.Metadata is { } metadata ? new Dictionary<string, string>(metadata) : null,
+                    Conditions = options?.IfNotExists == true ? new BlobRequestConditions { IfNoneMatch = ETag.All } : null,
+                },
+                ct),
+            cancellationToken);
+
+    private BlockBlobClient Blocks(string container, string name) => clients.Blobs.GetBlobContainerClient(container).GetBlockBlobClient(name);
 
     private static BlobUploadOptions UploadOptions(BlobWriteOptions? options) => new()
     {

@@ -19,6 +19,14 @@ public sealed class UploadOptions
     [Range(1024, 104857600)]
     public long MaxMultipartUploadBytes { get; set; } = 100L * 1024 * 1024;
 
+    /// <summary>
+    /// The size of a chunk of a chunked upload (<c>PUT /api/uploads/{videoId}/chunks/{index}</c>), in bytes. Default 4 MiB:
+    /// well inside a mini-program request's 60 s on a slow connection, and 250 requests for a 1 GiB file. A file that would
+    /// need more than 50,000 chunks (a block blob's limit) gets larger ones.
+    /// </summary>
+    [Range(65536, 33554432)]
+    public int UploadChunkBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Declared content types accepted for uploads (comma-separated).</summary>
     [Required]
     public string AllowedContentTypes { get; set; } = "video/mp4,video/quicktime,video/x-m4v,video/webm,video/x-matroska,video/3gpp,video/mpeg,video/x-msvideo";

@@ -7,7 +7,8 @@ namespace Serverless.Videos;
 
 public sealed record CreateUploadRequest(string? FileName, string? ContentType, long? SizeBytes);
 
-public sealed record CreateUploadResponse(string VideoId, Uri UploadUrl, DateTimeOffset ExpiresAt);
+/// <summary>A created upload: PUT the file to <see cref="UploadUrl"/> (storage), or send it through the API in chunks (<see cref="Chunked"/>).</summary>
+public sealed record CreateUploadResponse(string VideoId, Uri UploadUrl, DateTimeOffset ExpiresAt, ChunkedUpload Chunked);
 
 public sealed record UploadAccepted(string VideoId, string Status);
 
@@ -89,6 +90,7 @@ internal sealed class UploadService(
     VideoRepository videos,
     IBlobStore blobs,
     IBlobSasSigner signer,
+    ChunkedUploadService chunks,
     IOptions<UploadOptions> options,
     TimeProvider time)
 {
@@ -106,7 +108,7 @@ internal sealed class UploadService(
 
         // Create only: the client can write this one blob once, and can neither read nor overwrite it.
         var url = signer.GetSasUri(MediaLayout.UploadsContainer, MediaLayout.Source(videoId), BlobSasPermissions.Create, expires);
-        return new CreateUploadResponse(videoId, url, expires);
+        return new CreateUploadResponse(videoId, url, expires, chunks.Describe(videoId, request.SizeBytes.Value));
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ public static class VideosExtensions
         builder.Services.AddSingleton<VideoRepository>();
         builder.Services.AddSingleton<IVideoCatalog>(sp => sp.GetRequiredService<VideoRepository>());
         builder.Services.AddSingleton<UploadService>();
+        builder.Services.AddSingleton<ChunkedUploadService>();
         builder.Services.AddSingleton<VideoQueries>();
         return builder;
     }

@@ -83,6 +83,34 @@ public sealed class PipelineEndToEndTests(PipelineApp fixture) : IClassFixture<P
     }
 
     [Fact]
+    public async Task ChunkedUpload_ThroughTheApiOnly_BecomesReady()
+    {
+        // What a mini-program does: it may reach only the API's domain, with requests far under 60 s.
+        var clip = await TestClips.Shared.GenerateAsync(new ClipSpec(320, 180, 2));
+        var bytes = await File.ReadAllBytesAsync(clip);
+        var client = App.CreateClient().As("chunky");
+        var created = await CreateUpload(client, clip);
+        var videoId = created.GetProperty("videoId").GetString()!;
+        var chunked = created.GetProperty("chunked");
+        var size = chunked.GetProperty("chunkSize").GetInt32();
+        Assert.True(chunked.GetProperty("chunkCount").GetInt32() > 1, "the clip should take more than one chunk");
+
+        for (var i = chunked.GetProperty("chunkCount").GetInt32() - 1; i >= 0; i--)
+        {
+            var chunk = bytes.Skip(i * size).Take(size).ToArray();
+            var content = new ByteArrayContent(chunk);
+            content.Headers.ContentMD5 = System.Security.Cryptography.MD5.HashData(chunk);
+            Assert.Equal(HttpStatusCode.NoContent, (await client.PutAsync($"/api/uploads/{videoId}/chunks/{i}", content)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync(chunked.GetProperty("completeUrl").GetString(), null)).StatusCode);
+
+        var status = await WaitForTerminal(client, videoId);
+        Assert.Equal("Ready", status.GetProperty("status").GetString());
+        Assert.InRange(status.GetProperty("durationSeconds").GetDouble(), 1.9, 2.2);
+    }
+
+    [Fact]
     public async Task MultipartUpload_RotatedPortraitWithoutAudio_BecomesReadyInPortrait()
     {
         // Stored landscape with rotation metadata and no audio, as phones record portrait.
@@ -356,6 +384,7 @@ public sealed class PipelineApp : IAsyncLifetime
         {
             ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
             ["Pipeline:ProgressIntervalSeconds"] = "0.1",
+            ["Pipeline:UploadChunkBytes"] = "65536",
             ["Media:WorkDirectory"] = Path.Combine(Work, "media-work"),
         });
     }
