@@ -59,6 +59,13 @@ internal sealed partial class ReviewService(
             return Refused(received.Rejection);
         }
 
+        if (received.Value is UnusableMediaCheck unusable)
+        {
+            // Authentic, but missing what a verdict needs: answered so WeChat stops retrying; the video's deadline still holds.
+            LogUnusable(unusable.TraceId ?? "none", unusable.Reason);
+            return Success;
+        }
+
         if (received.Value is not MediaCheckEvent check)
         {
             LogIgnored(received.Value!.MsgType, received.Value.Event);
@@ -206,6 +213,9 @@ internal sealed partial class ReviewService(
 
     [LoggerMessage(EventId = 274, Level = LogLevel.Warning, Message = "WeChat verdict for {TraceId} not stored ({Reason}): answered 503 so WeChat retries")]
     private partial void LogNotStored(string traceId, string reason);
+
+    [LoggerMessage(EventId = 277, Level = LogLevel.Warning, Message = "WeChat content check push for trace {TraceId} understood but not usable ({Reason}): acknowledged")]
+    private partial void LogUnusable(string traceId, string reason);
 
     [LoggerMessage(EventId = 276, Level = LogLevel.Warning, Message = "Video {VideoId}: the verdict could not be raised ({Error}); the video is {Status}")]
     private partial void LogNotRaised(string videoId, string error, string status);

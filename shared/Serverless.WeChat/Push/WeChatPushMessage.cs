@@ -9,9 +9,20 @@ public abstract record WeChatPushMessage(string MsgType, string? Event);
 public sealed record OtherPushMessage(string MsgType, string? Event) : WeChatPushMessage(MsgType, Event);
 
 /// <summary>
-/// The <c>wxa_media_check</c> event: the asynchronous answer to <c>security.mediaCheckAsync</c> (version 2), matched to the
-/// request by <see cref="TraceId"/>. <see cref="Result"/> is WeChat's verdict; it is <see langword="null"/> only when
+/// A <c>wxa_media_check</c> event that is authentic and well-formed but cannot be used (a field the review needs is missing
+/// or not what WeChat documents). WeChat is answered <c>success</c> so it stops retrying, and the push is logged: refusing
+/// it would only make WeChat retry the same push a few times and then drop it, while the video waits either way.
+/// </summary>
+public sealed record UnusableMediaCheck(string Reason, string? TraceId) : WeChatPushMessage("event", MediaCheckEvent.EventName);
+
+/// <summary>
+/// The <c>wxa_media_check</c> event: the asynchronous answer to <c>security.mediaCheckAsync</c>, matched to the request by
+/// <see cref="TraceId"/>. <see cref="Result"/> is WeChat's verdict; it is <see langword="null"/> only when
 /// <see cref="ErrCode"/> is not 0 (the check itself failed). <c>errcode</c> is absent from some real pushes and then reads 0.
+/// Version 2 carries <c>result {suggest, label}</c>; the older version 1 (still pushed) carries <c>isrisky</c> (0 or 1) and
+/// <c>status_code</c> (0, or e.g. 4294966288, i.e. -1008 as an unsigned 32-bit number: the media could not be downloaded),
+/// read as <see cref="Version"/> 1 with <see cref="ErrCode"/> the status as a signed number and no label
+/// (<see cref="MediaCheckLabels.Unlabelled"/>).
 /// </summary>
 public sealed record MediaCheckEvent(
     string TraceId,
@@ -53,10 +64,14 @@ public static class MediaCheckLabels
     /// <summary>100: nothing flagged.</summary>
     public const int Normal = 100;
 
+    /// <summary>0: a version 1 push, which says only whether the media is risky.</summary>
+    public const int Unlabelled = 0;
+
     /// <summary>A short reason for a label code, suitable for a moderation log or a user-facing refusal.</summary>
     public static string Describe(int label) => label switch
     {
         Normal => "normal",
+        Unlabelled => "flagged by WeChat's content check",
         10001 => "advertising",
         20001 => "politically sensitive content",
         20002 => "pornography",

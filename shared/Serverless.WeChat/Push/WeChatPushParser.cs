@@ -103,10 +103,47 @@ internal static class WeChatPushParser
         new XElement("xml", new XElement("ToUserName", new XCData(toUserName)), new XElement("Encrypt", new XCData(encrypt)))
             .ToString(SaveOptions.DisableFormatting);
 
-    private static MediaCheckEvent ReadMediaCheck(Node root)
+    /// <summary>The media check, or what made it unusable (the message itself was read: it is answered, not refused).</summary>
+    private static WeChatPushMessage ReadMediaCheck(Node root)
+    {
+        try
+        {
+            return root.Text("version") is null && root.Text("isrisky") is not null ? ReadVersion1(root) : ReadVersion2(root);
+        }
+        catch (FormatException ex)
+        {
+            var traceId = root.Text("trace_id");
+            return new UnusableMediaCheck(ex.Message, IsPlainTraceId(traceId) ? traceId : null);
+        }
+    }
+
+    private static bool IsPlainTraceId(string? traceId) =>
+        !string.IsNullOrEmpty(traceId) && traceId.Length <= MaxTraceIdChars && traceId.AsSpan().IndexOfAnyExcept(TraceIdCharacters) < 0;
+
+    /// <summary>Version 1: <c>isrisky</c> and <c>status_code</c> (an unsigned 32-bit number; non-zero when the check failed).</summary>
+    private static MediaCheckEvent ReadVersion1(Node root)
+    {
+        var (traceId, appId) = ReadIds(root);
+        var risky = root.Int("isrisky") switch
+        {
+            0 => false,
+            1 => true,
+            _ => throw new FormatException("isrisky is neither 0 nor 1."),
+        };
+        var status = root.Text("status_code") is { } text
+            ? long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var code) ? code : throw new FormatException("status_code is not an integer.")
+            : 0;
+        var errCode = status is >= int.MinValue and <= uint.MaxValue ? unchecked((int)status) : -1;
+        MediaCheckResult? result = errCode != 0 ? null
+            : risky ? new MediaCheckResult(MediaCheckSuggest.Risky, MediaCheckLabels.Unlabelled)
+            : new MediaCheckResult(MediaCheckSuggest.Pass, MediaCheckLabels.Normal);
+        return new MediaCheckEvent(traceId, appId, 1, errCode, root.Text("errmsg"), result, []);
+    }
+
+    private static (string TraceId, string AppId) ReadIds(Node root)
     {
         var traceId = root.Text("trace_id");
-        if (string.IsNullOrEmpty(traceId) || traceId.Length > MaxTraceIdChars || traceId.AsSpan().IndexOfAnyExcept(TraceIdCharacters) >= 0)
+        if (!IsPlainTraceId(traceId))
         {
             throw new FormatException("trace_id is missing or not a plain identifier.");
         }
@@ -116,6 +153,13 @@ internal static class WeChatPushParser
         {
             throw new FormatException("appid is missing.");
         }
+
+        return (traceId!, appId);
+    }
+
+    private static MediaCheckEvent ReadVersion2(Node root)
+    {
+        var (traceId, appId) = ReadIds(root);
 
         var version = root.Int("version") ?? throw new FormatException("version is missing.");
         var errCode = root.Int("errcode") ?? 0;

@@ -68,6 +68,9 @@ public sealed partial class FakeWeChat
     /// <summary>Delay before a verdict is pushed.</summary>
     public TimeSpan PushDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The push shape for a check: 2 (today's) unless a test asks for the older 1.</summary>
+    public Func<FakeMediaCheck, int> PushVersion { get; set; } = _ => 2;
+
     public IReadOnlyCollection<FakeMediaCheck> Checks => [.. _checks.Values];
 
     /// <summary>What the app answered to each push attempt.</summary>
@@ -106,9 +109,9 @@ public sealed partial class FakeWeChat
     public async Task WaitForPushesAsync() => await Task.WhenAll(_pushes.ToArray());
 
     /// <summary>A push exactly as WeChat would send it now for <paramref name="traceId"/>: path with query, and body.</summary>
-    public (string PathAndQuery, string Body) SignedPush(string traceId, MediaCheckSuggest suggest, int label, bool safeMode)
+    public (string PathAndQuery, string Body) SignedPush(string traceId, MediaCheckSuggest suggest, int label, bool safeMode, int version = 2)
     {
-        var message = new JsonObject
+        var message = version == 1 ? Version1Push(traceId, suggest) : new JsonObject
         {
             ["ToUserName"] = "gh_fakeminiapp",
             ["FromUserName"] = "o_push_service",
@@ -134,6 +137,21 @@ public sealed partial class FakeWeChat
         var nonce = RandomNumberGenerator.GetInt32(100_000_000, int.MaxValue).ToString(CultureInfo.InvariantCulture);
         return ($"/api/wechat/push?signature={Signature(PushToken, timestamp, nonce)}&timestamp={timestamp}&nonce={nonce}", message);
     }
+
+    /// <summary>The older push (version 1), still sent to some apps: only whether the media is risky, and a status code.</summary>
+    private string Version1Push(string traceId, MediaCheckSuggest suggest) => new JsonObject
+    {
+        ["ToUserName"] = "gh_fakeminiapp",
+        ["FromUserName"] = "o_push_service",
+        ["CreateTime"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        ["MsgType"] = "event",
+        ["Event"] = "wxa_media_check",
+        ["isrisky"] = suggest == MediaCheckSuggest.Pass ? 0 : 1,
+        ["extra_info_json"] = string.Empty,
+        ["appid"] = AppId,
+        ["trace_id"] = traceId,
+        ["status_code"] = 0,
+    }.ToJsonString();
 
     /// <summary>WeChat's plain signature: SHA-1 of the sorted, concatenated parts, lowercase hex.</summary>
     public static string Signature(params string[] parts)
@@ -268,7 +286,7 @@ public sealed partial class FakeWeChat
                 return;
             }
 
-            var (path, body) = SignedPush(check.TraceId, suggest, label, SafeMode);
+            var (path, body) = SignedPush(check.TraceId, suggest, label, SafeMode, PushVersion(check));
             try
             {
                 using var response = await target.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"), _stopPushing.Token);

@@ -61,6 +61,33 @@ public sealed class ContentReviewTests(FakeWeChat wechat) : IClassFixture<FakeWe
     }
 
     [Fact]
+    public async Task Version1Pushes_TheirVerdictsTaken_ARiskyOneRejects()
+    {
+        // WeChat still sends the older push (isrisky, status_code) to some apps; it was refused with 400 and the verdict lost.
+        wechat.PushVersion = c => c.OpenId == "ov1user" ? 1 : 2;
+        wechat.Verdict = c => c.OpenId == "ov1user" && c.MediaType == 2 ? (MediaCheckSuggest.Risky, 20002) : (MediaCheckSuggest.Pass, 100);
+        var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "v1user");
+        var videoId = await ReviewTestKit.UploadAsync(owner, ReviewTestKit.Clip());
+
+        var rejected = await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "Rejected");
+
+        Assert.Contains("flagged by WeChat's content check", rejected.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuthenticPushMissingWhatAVerdictNeeds_AnsweredSuccess_SoWeChatStopsRetrying()
+    {
+        var message = $$$"""{"MsgType":"event","Event":"wxa_media_check","appid":"{{{FakeWeChat.AppId}}}","trace_id":"aaaa-1111","version":2,"result":{"suggest":"unheard-of","label":100}}""";
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var path = $"/api/wechat/push?signature={FakeWeChat.Signature(FakeWeChat.PushToken, timestamp, "12345")}&timestamp={timestamp}&nonce=12345";
+
+        using var answer = await App.CreateClient().PostAsync(path, new StringContent(message));
+
+        Assert.Equal((HttpStatusCode.OK, "success"), (answer.StatusCode, await answer.Content.ReadAsStringAsync()));
+        Assert.Null(await App.Services.GetRequiredService<ReviewTraces>().GetAsync("aaaa-1111", default));
+    }
+
+    [Fact]
     public async Task OneFrameRisky_RejectedWithTheLabel_PlayableToNobody_WhatTheCheckJudgedKeptForAnAppeal()
     {
         wechat.Verdict = c => c.OpenId == "oriskyuser" && c.MediaType == 2 ? (MediaCheckSuggest.Risky, 20002) : (MediaCheckSuggest.Pass, 100);

@@ -606,23 +606,63 @@ public sealed class WeChatPushTests
         Assert.Equal(new OtherPushMessage(msgType, eventName), ReceivePlain(body, "wxA").Value);
     }
 
+    [Theory]
+    [InlineData("""{"ToUserName":"gh_1","FromUserName":"o1","CreateTime":1626959646,"MsgType":"event","Event":"wxa_media_check","isrisky":1,"extra_info_json":"","appid":"wxA","trace_id":"60f96f1d-1","status_code":0}""", MediaCheckSuggest.Risky, MediaCheckLabels.Unlabelled)]
+    [InlineData("""{"MsgType":"event","Event":"wxa_media_check","isrisky":0,"extra_info_json":"","appid":"wxA","trace_id":"60f96f1d-1","status_code":0,"detail":[]}""", MediaCheckSuggest.Pass, MediaCheckLabels.Normal)]
+    [InlineData("<xml><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[wxa_media_check]]></Event><isrisky>1</isrisky><extra_info_json><![CDATA[]]></extra_info_json><appid><![CDATA[wxA]]></appid><trace_id><![CDATA[60f96f1d-1]]></trace_id><status_code>0</status_code></xml>", MediaCheckSuggest.Risky, MediaCheckLabels.Unlabelled)]
+    public void Receive_Version1MediaCheck_YieldsItsVerdict(string body, MediaCheckSuggest suggest, int label)
+    {
+        // WeChat still pushes the older shape (isrisky, status_code) for some apps; it was refused as malformed before.
+        var check = Assert.IsType<MediaCheckEvent>(ReceivePlain(body, "wxA").Value);
+
+        Assert.Equal(("60f96f1d-1", 1, 0), (check.TraceId, check.Version, check.ErrCode));
+        Assert.Equal(new MediaCheckResult(suggest, label), check.Result);
+    }
+
+    [Fact]
+    public void Receive_Version1DownloadFailed_StatusBeyondInt32_IsAFailedCheck()
+    {
+        const string json = """{"MsgType":"event","Event":"wxa_media_check","isrisky":0,"extra_info_json":"","appid":"wxA","trace_id":"t-2","status_code":4294966288}""";
+
+        var check = Assert.IsType<MediaCheckEvent>(ReceivePlain(json, "wxA").Value);
+
+        Assert.Equal(-1008, check.ErrCode);
+        Assert.Null(check.Result);
+    }
+
+    public static TheoryData<string, string?> UnusableMediaChecks => new()
+    {
+        { """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","version":2,"result":{"suggest":"pass","label":100}}""", null },
+        { """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"../../etc","version":2,"result":{"suggest":"pass","label":100}}""", null },
+        { """{"MsgType":"event","Event":"wxa_media_check","trace_id":"t","version":2,"result":{"suggest":"pass","label":100}}""", "t" },
+        { """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","result":{"suggest":"pass","label":100}}""", "t" },
+        { """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"errcode":0}""", "t" },
+        { """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":{"suggest":"maybe","label":100}}""", "t" },
+        { """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":{"suggest":"pass","label":"x"}}""", "t" },
+        { """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":"pass"}""", "t" },
+        { """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":{"suggest":"pass","label":100},"detail":{"strategy":"x"}}""", "t" },
+        { """{"MsgType":"event","Event":"wxa_media_check","isrisky":7,"appid":"wxA","trace_id":"t","status_code":0}""", "t" },
+        // A repeated field is not guessed at: no verdict is taken from it.
+        { "<xml><MsgType>event</MsgType><Event>wxa_media_check</Event><appid>wxA</appid><trace_id>t</trace_id><version>2</version><result><suggest>risky</suggest><label>1</label></result><result><suggest>pass</suggest><label>100</label></result></xml>", "t" },
+    };
+
+    /// <summary>Authentic media checks missing what a verdict needs: answered (WeChat stops retrying), never a verdict.</summary>
+    [Theory]
+    [MemberData(nameof(UnusableMediaChecks))]
+    public void Receive_MediaCheckMissingWhatAVerdictNeeds_IsUnusableNotRefused(string body, string? traceId)
+    {
+        var unusable = Assert.IsType<UnusableMediaCheck>(ReceivePlain(body, "wxA").Value);
+
+        Assert.Equal(traceId, unusable.TraceId);
+        Assert.False(string.IsNullOrWhiteSpace(unusable.Reason));
+    }
+
     public static TheoryData<string> MalformedMessages => new(MalformedBodies);
 
     private static readonly string[] MalformedBodies =
     [
-        // Media checks missing what the caller needs.
-        """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","version":2,"result":{"suggest":"pass","label":100}}""",
-        """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"../../etc","version":2,"result":{"suggest":"pass","label":100}}""",
-        """{"MsgType":"event","Event":"wxa_media_check","trace_id":"t","version":2,"result":{"suggest":"pass","label":100}}""",
-        """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","result":{"suggest":"pass","label":100}}""",
-        """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"errcode":0}""",
-        """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":{"suggest":"maybe","label":100}}""",
-        """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":{"suggest":"pass","label":"x"}}""",
-        """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":"pass"}""",
-        """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":{"suggest":"pass","label":100},"detail":{"strategy":"x"}}""",
-        // Duplicate fields, in either syntax, are refused rather than guessed at.
+        // Duplicate JSON fields are refused rather than guessed at.
         """{"MsgType":"event","Event":"wxa_media_check","appid":"wxA","trace_id":"t","version":2,"result":{"suggest":"risky","label":20002},"result":{"suggest":"pass","label":100}}""",
-        "<xml><MsgType>event</MsgType><Event>wxa_media_check</Event><appid>wxA</appid><trace_id>t</trace_id><version>2</version><result><suggest>risky</suggest><label>1</label></result><result><suggest>pass</suggest><label>100</label></result></xml>",
         // Not a message at all.
         """{"Event":"x"}""",
         "[1,2,3]",
