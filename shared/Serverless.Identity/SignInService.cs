@@ -101,6 +101,8 @@ internal sealed partial class SignInService(
         WeChatFailure.RateLimited => Problems.Create(StatusCodes.Status429TooManyRequests, "wechat-rate-limited", "Too many sign-ins.", "WeChat is limiting sign-ins for this user; try again later.") with { RetryAfterSeconds = 60 },
         WeChatFailure.HighRiskUser => Problems.Forbidden("wechat-high-risk-user", "WeChat refused the sign-in for this account."),
         WeChatFailure.NotConfigured => Problems.Create(StatusCodes.Status503ServiceUnavailable, "sign-in-unavailable", "Sign-in is unavailable.", "WeChat sign-in is not configured on this server."),
+        WeChatFailure.AddressNotAllowed => Problems.Create(
+            StatusCodes.Status503ServiceUnavailable, "sign-in-unavailable", "Sign-in is unavailable.", "WeChat refused this server's address (its API IP allow-list); an operator must add it."),
         _ => Problems.Create(StatusCodes.Status503ServiceUnavailable, "wechat-unavailable", "WeChat is unavailable.", "WeChat could not be reached; try again shortly.") with { RetryAfterSeconds = 5 },
     };
 }

@@ -30,5 +30,12 @@ public sealed class WeChatOptions
     [Range(1, 10000)]
     public int RetryDelayMilliseconds { get; set; } = 200;
 
+    /// <summary>
+    /// This deployment's fixed outbound IP, when it has one (the Bicep's fixed outbound IP option sets it from the NAT
+    /// gateway's public IP). Only named in the message for errcode 40164, so an operator knows what to add to WeChat's API
+    /// IP allow-list. Empty when the deployment has none.
+    /// </summary>
+    public string OutboundIp { get; set; } = string.Empty;
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(AppId) && !string.IsNullOrWhiteSpace(AppSecret);
 }

@@ -96,7 +96,9 @@ internal sealed class WeChatServerApi
             cancellationToken).ConfigureAwait(false);
         if (reply.ErrCode != 0 || string.IsNullOrEmpty(reply.AccessToken) || reply.ExpiresIn <= 0)
         {
-            throw reply.ErrCode is 40013 or 40125 or 40164 or 41002 or 41004 or 40001
+            throw reply.ErrCode == WeChatIpAllowList.NotInAllowList
+                ? new WeChatCredentialsException(WeChatIpAllowList.Describe(reply.ErrMsg, settings.OutboundIp))
+                : reply.ErrCode is 40013 or 40125 or 41002 or 41004 or 40001
                 ? new WeChatCredentialsException($"WeChat refused the app's credentials (errcode {reply.ErrCode}: {reply.ErrMsg}).")
                 : new WeChatUnavailableException($"stable_token answered errcode {reply.ErrCode}: {reply.ErrMsg}");
         }

@@ -37,6 +37,9 @@ public enum WeChatFailure
 
     /// <summary>Our side: no AppID/AppSecret configured, or WeChat rejected them (40013, 40125, …): 503.</summary>
     NotConfigured,
+
+    /// <summary>Our side: <c>errcode</c> 40164, the server's address is not in the mini-program's API IP allow-list: 503.</summary>
+    AddressNotAllowed,
 }
 
 public sealed class WeChatSignInException(WeChatFailure failure, int? errorCode, Exception? inner = null)
@@ -133,8 +136,14 @@ internal sealed partial class WeChatSessionClient(
             40226 => WeChatFailure.HighRiskUser,
             BusyErrorCode => WeChatFailure.Unavailable,
             40013 or 40125 or 41002 or 41004 or 40001 or 40002 or 41008 => WeChatFailure.NotConfigured,
+            WeChatIpAllowList.NotInAllowList => WeChatFailure.AddressNotAllowed,
             _ => WeChatFailure.Unavailable, // Including errcode 0 without an openid: not an answer we can use.
         };
+        if (failure == WeChatFailure.AddressNotAllowed)
+        {
+            LogAddressNotAllowed(logger, WeChatIpAllowList.Describe(reply.ErrMsg, options.Value.OutboundIp));
+        }
+
         LogRefused(logger, reply.ErrCode, failure);
         throw new WeChatSignInException(failure, reply.ErrCode);
     }
@@ -171,6 +180,9 @@ internal sealed partial class WeChatSessionClient(
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "WeChat code2Session could not be reached after retries ({Fault}, HTTP {StatusCode}).")]
     private static partial void LogUnreachable(ILogger logger, string fault, int statusCode);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Error, Message = "{Description}")]
+    private static partial void LogAddressNotAllowed(ILogger logger, string description);
 
     [LoggerMessage(EventId = 6011, Level = LogLevel.Warning, Message = "WeChat code2Session refused the sign-in with errcode {ErrCode} ({Failure}).")]
     private static partial void LogRefused(ILogger logger, int errCode, WeChatFailure failure);

@@ -188,6 +188,12 @@ public sealed partial class FakeWeChat
     {
         var body = await JsonNode.ParseAsync(context.Request.Body);
         Interlocked.Increment(ref _tokenCalls);
+        if (DenyAddress)
+        {
+            await Json(context, DeniedAddressReply);
+            return;
+        }
+
         if ((string?)body?["grant_type"] != "client_credential" || (string?)body?["appid"] != AppId || (string?)body?["secret"] != AppSecret)
         {
             await Json(context, "{\"errcode\":40013,\"errmsg\":\"invalid appid\"}");

@@ -49,6 +49,13 @@ public sealed partial class FakeWeChat : IAsyncLifetime
         }
     }
 
+    /// <summary>What WeChat answers a call carrying the AppSecret from an address outside the API IP allow-list.</summary>
+    public const string DeniedAddressReply =
+        "{\"errcode\":40164,\"errmsg\":\"invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in whitelist rid: 6753a1f2-0c1d2e3f-4a5b6c7d\"}";
+
+    /// <summary>stable_token answers as if the caller's address were not in the API IP allow-list.</summary>
+    public bool DenyAddress { get; set; }
+
     private async Task Answer(HttpContext context)
     {
         _queries.Enqueue(context.Request.QueryString.Value ?? string.Empty);
@@ -76,6 +83,9 @@ public sealed partial class FakeWeChat : IAsyncLifetime
                 return;
             case "busy":
                 await Json(context, "{\"errcode\":-1,\"errmsg\":\"system error\"}");
+                return;
+            case "ipdenied":
+                await Json(context, DeniedAddressReply);
                 return;
             case "down":
                 context.Response.StatusCode = 502;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -103,6 +104,47 @@ public sealed class WeChatLoginTests(AzuriteFixture azurite, FakeWeChat wechat) 
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, wechat.Calls(code));
+    }
+
+    [Fact]
+    public async Task Login_ServerAddressNotInWeChatsAllowList_UnavailableNamingTheAllowList()
+    {
+        using var response = await _app.CreateClient().PostAsJsonAsync("/api/auth/login", new { code = "ipdenied" });
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("sign-in-unavailable", text, StringComparison.Ordinal);
+        Assert.Contains("allow-list", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AccessToken_ServerAddressNotInWeChatsAllowList_NamesTheListTheAddressSeenAndTheOutboundIp()
+    {
+        // errcode 40164 was reported as "WeChat refused the app's credentials", which sends an operator after the AppSecret.
+        await using var app = new FunctionsAppFactory(azurite.ConnectionString, new Dictionary<string, string?>
+        {
+            ["LocalRuntime:Enabled"] = "false",
+            ["WeChat:AppId"] = FakeWeChat.AppId,
+            ["WeChat:AppSecret"] = FakeWeChat.AppSecret,
+            ["WeChat:BaseUrl"] = wechat.BaseAddress.ToString(),
+            ["WeChat:OutboundIp"] = "198.51.100.20",
+        });
+        wechat.DenyAddress = true;
+        try
+        {
+            var api = app.Services.GetRequiredService<Serverless.WeChat.WeChatServerApi>();
+
+            var refused = await Assert.ThrowsAsync<Serverless.WeChat.WeChatCredentialsException>(() => api.FetchStableTokenAsync(false, default));
+
+            Assert.Contains("IP allow-list", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("203.0.113.7", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("198.51.100.20", refused.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("credentials", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            wechat.DenyAddress = false;
+        }
     }
 
     [Fact]
