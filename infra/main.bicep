@@ -75,6 +75,23 @@ param uploadQueueName string = 'video-uploads'
 @maxLength(45)
 param taskHubName string = 'VideoPipeline'
 
+// ---- Reaching it from a WeChat mini-program (infra/README.md, "Deploying for a WeChat mini-program") -------------------
+@description('The API\'s own hostname, ICP-filed, e.g. api.example.cn: the only domain the mini-program needs in its request and uploadFile lists (uploads go through the API in chunks). DNS: a CNAME to the function app\'s default host and a TXT asuid record. Empty: the default host only, which a mini-program may not call.')
+param apiHostName string = ''
+
+@description('With apiHostName: the name of the certificate for it in this deployment\'s Key Vault (imported as a Key Vault certificate, PFX with its chain), bound with SNI. Empty binds the hostname without TLS of its own.')
+param apiCertificateName string = ''
+
+@description('The hostname <video> and <image> load media from (HLS segments, posters), e.g. media.example.cn: a CDN or Front Door endpoint with this custom domain and a certificate, whose origin is the storage account\'s blob endpoint (path and SAS query passed through). Empty: media URLs name the storage account itself.')
+param mediaHostName string = ''
+
+@description('A fixed outbound IP for WeChat\'s API IP allow-list: VNet integration, a NAT gateway and a static public IP (output outboundIp, app setting WeChat__OutboundIp).')
+param fixedOutboundIp bool = false
+
+@description('With fixedOutboundIp: the virtual network\'s address space and its integration subnet (at least /27).')
+param vnetAddressPrefix string = '10.40.0.0/16'
+param integrationSubnetPrefix string = '10.40.0.0/24'
+
 var suffix = uniqueString(resourceGroup().id, appName, environmentName)
 var names = {
   storage: take('${appName}${environmentName}${suffix}', 24)
@@ -302,7 +319,8 @@ var appSettings = {
   Playback__VideoStateCacheSeconds: '2' // the playlist routes re-check the video's state at least this often: a rejection or a delete stops playback within it
   Playback__SegmentExpiryMarginSeconds: '60'
   Playback__SegmentExpiryGranularitySeconds: '30'
-  Playback__PublicBaseUrl: '' // empty: playback URLs use the request's scheme and host
+  Playback__PublicBaseUrl: empty(apiHostName) ? '' : 'https://${apiHostName}' // empty: playback URLs use the request's scheme and host
+  Playback__MediaBaseUrl: empty(mediaHostName) ? '' : 'https://${mediaHostName}/' // empty: segment and poster URLs name the storage account
   Playback__PlaylistCacheMegabytes: '64'
   Playback__ReadyVideoCacheSeconds: '5'
   Playback__ReadyVideoCacheEntries: '100000'
@@ -354,6 +372,16 @@ module vault 'modules/keyvault.bicep' = {
   }
 }
 
+module network 'modules/network.bicep' = if (fixedOutboundIp) {
+  name: 'network'
+  params: {
+    location: location
+    name: '${appName}-${environmentName}'
+    addressPrefix: vnetAddressPrefix
+    integrationSubnetPrefix: integrationSubnetPrefix
+  }
+}
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -366,6 +394,21 @@ module functionApp 'modules/functionapp.bicep' = {
     storageAccountName: storage.outputs.name
     deploymentContainer: deploymentContainer
     corsOrigins: webOrigins
+    subnetId: fixedOutboundIp ? network!.outputs.subnetId : ''
+  }
+}
+
+module customDomain 'modules/customdomain.bicep' = if (!empty(apiHostName)) {
+  name: 'customdomain'
+  dependsOn: [
+    roles // the certificate is read from Key Vault
+  ]
+  params: {
+    location: location
+    functionAppName: functionApp.outputs.name
+    hostName: apiHostName
+    keyVaultName: vault.outputs.name
+    certificateName: apiCertificateName
   }
 }
 
@@ -389,14 +432,28 @@ module settings 'modules/appsettings.bicep' = {
   ]
   params: {
     functionAppName: functionApp.outputs.name
-    storageAccountName: storage.outputs.name
+    storageEndpoints: {
+      blob: storage.outputs.blobEndpoint
+      queue: storage.outputs.queueEndpoint
+      table: storage.outputs.tableEndpoint
+    }
     insightsConnectionString: monitoring.outputs.connectionString
+    outboundIp: fixedOutboundIp ? network!.outputs.outboundIp : ''
     appSettings: union(appSettings, settingsOverrides)
   }
 }
 
 @description('Base URL of the function app (HTTP APIs are under /api).')
 output functionAppUrl string = 'https://${functionApp.outputs.defaultHostName}'
+
+@description('The API\'s base URL for the mini-program (API_BASE in the sample\'s config.ts): the custom domain when one is set.')
+output apiBaseUrl string = empty(apiHostName) ? 'https://${functionApp.outputs.defaultHostName}' : 'https://${apiHostName}'
+
+@description('The fixed outbound IP to put into WeChat\'s API IP allow-list (empty without fixedOutboundIp).')
+output outboundIp string = fixedOutboundIp ? network!.outputs.outboundIp : ''
+
+@description('The TXT record value (asuid.<apiHostName>) that proves the custom domain is yours.')
+output customDomainVerificationId string = functionApp.outputs.customDomainVerificationId
 
 output functionAppName string = functionApp.outputs.name
 

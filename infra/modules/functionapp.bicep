@@ -29,6 +29,9 @@ param deploymentContainer string
 @description('Browser origins the host answers CORS requests for (the local host does the same from Edge__CorsOrigins).')
 param corsOrigins array = []
 
+@description('The integration subnet for VNet integration (network.bicep: outbound through a NAT gateway\'s fixed IP); empty: none.')
+param subnetId string = ''
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -69,6 +72,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     clientAffinityEnabled: false
     keyVaultReferenceIdentity: 'SystemAssigned'
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     functionAppConfig: {
       // The package (infra/publish.sh's zip, deployed with `az functionapp deployment source config-zip`) is stored in
       // this container and read with the deployment identity (Storage Blob Data Contributor on this container alone,
@@ -105,6 +109,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2'
+      // With VNet integration every outbound call (WeChat's API included) leaves through the subnet's NAT gateway.
+      vnetRouteAllEnabled: !empty(subnetId)
       http20Enabled: true
       cors: {
         allowedOrigins: corsOrigins
@@ -114,8 +120,16 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       // whole set with this plus everything else).
       appSettings: [
         {
-          name: 'AzureWebJobsStorage__accountName'
-          value: account.name
+          name: 'AzureWebJobsStorage__blobServiceUri'
+          value: account.properties.primaryEndpoints.blob
+        }
+        {
+          name: 'AzureWebJobsStorage__queueServiceUri'
+          value: account.properties.primaryEndpoints.queue
+        }
+        {
+          name: 'AzureWebJobsStorage__tableServiceUri'
+          value: account.properties.primaryEndpoints.table
         }
       ]
     }
@@ -136,3 +150,4 @@ output name string = site.name
 output principalId string = site.identity.principalId
 output deploymentPrincipalId string = deploymentIdentity.properties.principalId
 output defaultHostName string = site.properties.defaultHostName
+output customDomainVerificationId string = site.properties.customDomainVerificationId

@@ -171,3 +171,5 @@ output name string = account.name
 output id string = account.id
 @description('The blob service endpoint, e.g. https://<account>.blob.core.windows.net/ (with the cloud\'s own suffix).')
 output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueEndpoint string = account.properties.primaryEndpoints.queue
+output tableEndpoint string = account.properties.primaryEndpoints.table

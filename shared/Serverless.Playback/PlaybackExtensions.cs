@@ -17,6 +17,7 @@ public static class PlaybackExtensions
         builder.Services.AddSingleton<IValidateOptions<PlaybackOptions>, PlaybackOptionsValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IPlaybackTokens, PlaybackTokenService>();
+        builder.Services.AddSingleton<MediaUrls>();
         builder.Services.AddSingleton<SignedPlaylists>();
         builder.Services.AddSingleton<ReadyVideoCache>();
         builder.Services.AddSingleton<Serverless.Videos.IVideoChangeObserver>(sp => sp.GetRequiredService<ReadyVideoCache>());
@@ -67,6 +68,12 @@ internal sealed class PlaybackOptionsValidator(IHostEnvironment environment) : I
             && !(Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && string.IsNullOrEmpty(uri.Query)))
         {
             failures.Add("Playback__PublicBaseUrl must be empty or an absolute http(s) URL without a query.");
+        }
+
+        if (!string.IsNullOrEmpty(options.MediaBaseUrl)
+            && !(Uri.TryCreate(options.MediaBaseUrl, UriKind.Absolute, out var media) && media.Scheme is "https" or "http" && string.IsNullOrEmpty(media.Query)))
+        {
+            failures.Add("Playback__MediaBaseUrl must be empty or an absolute http(s) URL without a query.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

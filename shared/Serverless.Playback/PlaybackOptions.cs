@@ -62,6 +62,13 @@ public sealed class PlaybackOptions
     /// </summary>
     public string PublicBaseUrl { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Absolute base URL of the host players load media from (HLS segments, posters), e.g. <c>https://media.example.cn/</c>:
+    /// a CDN or Front Door endpoint whose origin is the storage account's blob endpoint (path and SAS query passed through).
+    /// Empty: media URLs name the storage account itself. A mini-program needs an ICP-filed domain here.
+    /// </summary>
+    public string MediaBaseUrl { get; set; } = string.Empty;
+
     /// <summary>Memory the playlist cache may hold, in megabytes. Default 64.</summary>
     [Range(1, 4096)]
     public int PlaylistCacheMegabytes { get; set; } = 64;

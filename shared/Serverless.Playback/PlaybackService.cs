@@ -30,7 +30,7 @@ internal abstract record PlaybackLookup
 /// video not playable is visible (as 409 with its status) to its owner only; to anyone else it does not exist, as in the
 /// status API. A rejected or failed video is played to nobody.
 /// </summary>
-internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache readyVideos, IPlaybackTokens tokens, IBlobSasSigner signer)
+internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache readyVideos, IPlaybackTokens tokens, MediaUrls media)
 {
     public async Task<PlaybackLookup> GetAsync(string videoId, string userId, CancellationToken cancellationToken)
     {
@@ -50,7 +50,7 @@ internal sealed class PlaybackService(IVideoCatalog catalog, ReadyVideoCache rea
         // Published, or played by anyone while produced (no review to come): a token anyone may use. Otherwise (produced
         // before a review, or waiting for one) the owner's own, shorter-lived token: the playlists check it at each request.
         var token = video.Status == VideoStatus.Ready || video.IsPlayableByAnyone ? tokens.Issue(videoId) : tokens.IssueForOwner(videoId, userId);
-        var poster = signer.GetSasUri(MediaLayout.Container, video.PosterPath, BlobSasPermissions.Read, token.ExpiresAt);
+        var poster = media.Read(MediaLayout.Container, video.PosterPath, token.ExpiresAt);
         return new PlaybackLookup.Playable(token, poster);
     }
 }

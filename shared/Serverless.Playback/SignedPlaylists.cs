@@ -36,17 +36,17 @@ internal sealed partial class SignedPlaylists : IDisposable
     internal static readonly TimeSpan GrowingTemplateLifetime = TimeSpan.FromSeconds(1);
 
     private readonly IBlobStore _blobs;
-    private readonly IBlobSasSigner _signer;
+    private readonly MediaUrls _media;
     private readonly TimeProvider _time;
     private readonly ILogger<SignedPlaylists> _logger;
     private readonly MemoryCache _cache;
     private readonly long _marginSeconds;
     private readonly long _granularitySeconds;
 
-    public SignedPlaylists(IBlobStore blobs, IBlobSasSigner signer, IOptions<PlaybackOptions> options, TimeProvider time, ILogger<SignedPlaylists> logger)
+    public SignedPlaylists(IBlobStore blobs, MediaUrls media, IOptions<PlaybackOptions> options, TimeProvider time, ILogger<SignedPlaylists> logger)
     {
         _blobs = blobs;
-        _signer = signer;
+        _media = media;
         _time = time;
         _logger = logger;
         _marginSeconds = options.Value.SegmentExpiryMarginSeconds;
@@ -125,8 +125,8 @@ internal sealed partial class SignedPlaylists : IDisposable
     public void Dispose() => _cache.Dispose();
 
     private byte[] Sign(MediaPlaylistTemplate media, DateTimeOffset expiry) =>
-        Encoding.UTF8.GetBytes(media.Template.Render((Signer: _signer, Expiry: expiry), static (sb, s, blob) =>
-            sb.Append(s.Signer.GetSasUri(MediaLayout.Container, blob, BlobSasPermissions.Read, s.Expiry).AbsoluteUri), uriLengthHint: 256));
+        Encoding.UTF8.GetBytes(media.Template.Render((Media: _media, Expiry: expiry), static (sb, s, blob) =>
+            sb.Append(s.Media.Read(MediaLayout.Container, blob, s.Expiry).AbsoluteUri), uriLengthHint: 256));
 
     private Task<Parsed<MasterPlaylistTemplate>?> GetMasterTemplateAsync(string videoId, CancellationToken cancellationToken) =>
         GetTemplateAsync(new MasterKey(videoId), MediaLayout.MasterPlaylist(videoId), text => PlaylistTemplates.ParseMaster(text, videoId), videoId, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Serverless.IntegrationTests.Infrastructure;
 
 namespace Serverless.IntegrationTests.Deployment;
 
@@ -9,6 +10,25 @@ namespace Serverless.IntegrationTests.Deployment;
 /// </summary>
 public sealed partial class BicepTemplateTests
 {
+    /// <summary>
+    /// The cloud operated by 21Vianet (where an ICP-filed mini-program backend is hosted) names its services differently
+    /// (core.chinacloudapi.cn, chinacloudsites.cn, vault.azure.cn, login.chinacloudapi.cn): no template names a public-cloud
+    /// host; endpoints come from the resources themselves or environment().
+    /// </summary>
+    [Fact]
+    public void Templates_NameNoPublicCloudHost()
+    {
+        var publicCloud = new Regex(@"core\.windows\.net|azurewebsites\.net|vault\.azure\.net|login\.microsoftonline\.com|management\.azure\.com|azureedge\.net|azurefd\.net|applicationinsights\.azure\.com");
+        var found = Directory.EnumerateFiles(RepoFiles.Path("infra"), "*.bicep*", SearchOption.AllDirectories)
+            .SelectMany(file => File.ReadLines(file).Select((line, i) => (File: System.IO.Path.GetFileName(file), Line: i + 1, Text: line.Trim())))
+            .Where(l => !l.Text.StartsWith("//", StringComparison.Ordinal) && !l.Text.StartsWith("@description", StringComparison.Ordinal))
+            .Where(l => publicCloud.IsMatch(l.Text.Split(" //")[0]))
+            .Select(l => $"{l.File}:{l.Line}: {l.Text}")
+            .ToList();
+
+        Assert.True(found.Count == 0, "Public-cloud hosts in the templates:\n" + string.Join("\n", found));
+    }
+
     [Theory]
     [InlineData("dev")]
     [InlineData("prod")]

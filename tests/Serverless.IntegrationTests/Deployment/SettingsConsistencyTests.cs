@@ -51,9 +51,16 @@ public sealed class SettingsConsistencyTests
         var settings = templates.SiteSettings;
         string[] keyed = ["AzureWebJobsStorage", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "WEBSITE_CONTENTSHARE", "WEBSITE_RUN_FROM_PACKAGE"];
 
-        // The account is named by the storage module's output (its name is only known in Azure), and no value carries a key.
-        Assert.Contains("outputs.name.value", ArmUnknown.ExpressionOf(settings["AzureWebJobsStorage__accountName"]), StringComparison.Ordinal);
-        Assert.Contains("'storage'", ArmUnknown.ExpressionOf(settings["AzureWebJobsStorage__accountName"]), StringComparison.Ordinal);
+        // The account's own endpoints, as its cloud names them (no public-cloud suffix assumed: no __accountName), and no
+        // value carries a key.
+        foreach (var service in new[] { "blob", "queue", "table" })
+        {
+            var expression = ArmUnknown.ExpressionOf(settings[$"AzureWebJobsStorage__{service}ServiceUri"]);
+            Assert.Contains("'storage'", expression, StringComparison.Ordinal);
+            Assert.Contains($"outputs.{service}Endpoint.value", expression, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("AzureWebJobsStorage__accountName", settings.Keys);
         Assert.All(keyed, k => Assert.DoesNotContain(k, settings.Keys));
         Assert.Empty(settings.Where(s => (InfraTemplates.Text(s.Value) ?? string.Empty).Contains("AccountKey=", StringComparison.OrdinalIgnoreCase)).Select(s => s.Key));
         Assert.Equal("UseDevelopmentStorage=true", RepoFiles.SampleSettings()["AzureWebJobsStorage"]);

@@ -85,6 +85,33 @@ public sealed class PlaybackTests(PlaybackFixture fixture) : IClassFixture<Playb
     }
 
     [Fact]
+    public async Task MediaHost_Configured_SegmentsAndPosterNameIt_WithTheStoragePathAndSas()
+    {
+        // A mini-program's <video> loads from the operator's ICP-filed media domain (a CDN whose origin is the blob
+        // endpoint), never from the storage account's own host.
+        await using var app = new FunctionsAppFactory(fixture.ConnectionString, new Dictionary<string, string?>
+        {
+            ["LocalRuntime:Enabled"] = "false",
+            ["Playback:MediaBaseUrl"] = "https://media.example.cn/",
+        });
+        var videoId = await fixture.SeedAsync(app.Services);
+        using var client = app.CreateClient().As("alice");
+        var grant = (await client.GetFromJsonAsync<PlaybackGrant>($"/api/videos/{videoId}/playback"))!;
+
+        var master = await client.GetStringAsync(grant.Url.PathAndQuery);
+        var media = await client.GetStringAsync(new Uri(grant.Url, UriLines(master)[0]).PathAndQuery);
+        var segments = UriLines(media).Append(MapUri(media)).Select(u => new Uri(u)).Append(grant.PosterUrl).ToList();
+
+        var storagePath = $"/{fixture.AccountName}/{MediaLayout.Container}/{videoId}/";
+        Assert.All(segments, s =>
+        {
+            Assert.Equal(("https", "media.example.cn"), (s.Scheme, s.Host));
+            Assert.StartsWith(storagePath, s.AbsolutePath, StringComparison.Ordinal);
+            Assert.Equal("r", Query(s)["sp"]);
+        });
+    }
+
+    [Fact]
     public async Task Grant_AfterTheOwnerDeletes_IsRefusedAtOnce()
     {
         // Grants of a Ready video are served from a short-lived cache of its row; a delete on this instance drops it.
