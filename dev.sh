@@ -81,7 +81,8 @@ ensure_cjk_font() {
   fi
 }
 
-# The mini-program sample: types generated from the committed OpenAPI document, then tsc --noEmit.
+# The mini-program sample: types generated from the committed OpenAPI document, then tsc --noEmit. Its scenarios (jest
+# with miniprogram-simulate, against apps the test starts) run in the integration tests: MiniProgramSampleTests.
 check_miniprogram() {
   ensure_node
   log "Mini-program sample: openapi-typescript + tsc --noEmit"
@@ -219,6 +220,7 @@ cmd_test() {
     filter="Category!=RealHost"
   fi
   check_infra || status=$?
+  check_miniprogram || status=$? # also installs what the sample's scenarios (MiniProgramSampleTests) run with
   log "Building"
   dotnet build Serverless.sln -c Release -nologo -clp:ErrorsOnly
   log "Unit tests"
@@ -227,7 +229,6 @@ cmd_test() {
   log "Integration and end-to-end tests (real Azurite, real ffmpeg, the real Functions host)"
   run_contained dotnet test tests/Serverless.IntegrationTests -c Release --no-build -nologo ${filter:+--filter "$filter"} \
     --logger "console;verbosity=normal" --logger "trx;LogFileName=integration.trx" --results-directory "$results" || status=$?
-  check_miniprogram || status=$?
   python3 - "$results" <<'PY'
 import glob, re, sys
 passed = failed = skipped = 0

@@ -102,4 +102,26 @@ export async function call<P extends keyof paths, M extends Method>(
   }
 }
 
+/** What a raw request answered: its status (0 when the network failed) and body. */
+export interface RawAnswer { status: number; data: unknown; header: Record<string, string> }
+
+/**
+ * A request with a binary body (a chunk of an upload), authorised, with WeChat's longest timeout. Never rejects: the
+ * caller decides what to retry from the status.
+ */
+export async function putBytes(url: string, body: ArrayBuffer, header: Record<string, string>): Promise<RawAnswer> {
+  const authHeader = await authorization();
+  return new Promise<RawAnswer>(resolve => {
+    wx.request({
+      url: API_BASE + url,
+      method: 'PUT',
+      data: body,
+      timeout: 60_000,
+      header: { 'content-type': 'application/octet-stream', ...header, Authorization: authHeader },
+      success: res => resolve({ status: res.statusCode, data: res.data, header: res.header as Record<string, string> }),
+      fail: () => resolve({ status: 0, data: undefined, header: {} }),
+    });
+  });
+}
+
 export { API_BASE };

@@ -1,56 +1,71 @@
-import { API_BASE, authorization, call, type Schemas } from '../../lib/api';
+import { call, type Schemas } from '../../lib/api';
+import { uploadVideo } from '../../lib/upload';
+
+type Video = Schemas['VideoStatusResponse'];
+
+const POLL_MS = 1500;
+/** WeChat's content check answers within 30 minutes: asked less often meanwhile. */
+const REVIEW_POLL_MS = 5000;
+/** Past this the page stops asking and says so (the video keeps going on the server). */
+const MAX_FOLLOW_MS = 45 * 60_000;
+const FINAL = ['Ready', 'Failed', 'Rejected'];
 
 function delay(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms));
 }
 
-Page({
-  data: { busy: false, uploadPercent: 0, pipelinePercent: 0, stage: '' },
+/** What the user reads for a status. */
+function describe(video: Video): string {
+  switch (video.status) {
+    case 'InReview': return 'In review: WeChat is checking the content (usually within 30 minutes).';
+    case 'Rejected': return `Rejected: ${video.error ?? 'the content check refused it.'}`;
+    case 'Failed': return `Failed: ${video.error ?? 'unknown reason.'}`;
+    case 'Ready': return 'Ready';
+    default: return `${video.status} · ${video.stage}${video.playable ? ' · playable' : ''}`;
+  }
+}
 
-  async pick() {
-    const chosen = await wx.chooseMedia({ count: 1, mediaType: ['video'], sourceType: ['album', 'camera'] });
-    const file = chosen.tempFiles[0];
-    if (!file) return;
-    this.setData({ busy: true, uploadPercent: 0, pipelinePercent: 0, stage: 'Creating the upload…' });
-    try {
-      const upload = await call('post', '/api/uploads', {}, {
-        fileName: file.tempFilePath.split('/').pop() ?? 'clip.mp4',
-        contentType: 'video/mp4',
-        sizeBytes: file.size,
-      });
-      await this.send(upload.videoId, file.tempFilePath);
-      const video = await this.follow(upload.videoId);
-      if (video.status === 'Ready') wx.navigateTo({ url: `/pages/player/player?videoId=${video.videoId}` });
-    } catch (error) {
-      this.setData({ stage: String(error) });
-    } finally {
-      this.setData({ busy: false });
-    }
-  },
+// A page built with the Component constructor (as WeChat allows): lifecycles and handlers are its methods.
+Component({
+  data: { busy: false, uploadPercent: 0, pipelinePercent: 0, stage: '', statuses: [] as string[], videoId: '' },
 
-  /** wx.uploadFile sends multipart/form-data to POST /api/uploads/{videoId}/file, with progress. */
-  async send(videoId: string, path: string): Promise<Schemas['UploadAccepted']> {
-    const header = { Authorization: await authorization() };
-    return new Promise((resolve, reject) => {
-      const task = wx.uploadFile({
-        url: `${API_BASE}/api/uploads/${videoId}/file`,
-        filePath: path,
-        name: 'file',
-        header,
-        success: res => res.statusCode === 202 ? resolve(JSON.parse(res.data) as Schemas['UploadAccepted']) : reject(new Error(res.data)),
-        fail: err => reject(new Error(err.errMsg)),
-      });
-      task.onProgressUpdate(progress => this.setData({ uploadPercent: progress.progress }));
-    });
-  },
+  methods: {
+    async pick() {
+      const chosen = await wx.chooseMedia({ count: 1, mediaType: ['video'], sourceType: ['album', 'camera'] });
+      const file = chosen.tempFiles[0];
+      if (file) await this.upload(file.tempFilePath, file.size);
+    },
 
-  /** Polls GET /api/videos/{videoId} until the pipeline ends. */
-  async follow(videoId: string): Promise<Schemas['VideoStatusResponse']> {
-    for (;;) {
-      const video = await call('get', '/api/videos/{videoId}', { videoId });
-      this.setData({ stage: video.status === 'Failed' ? `Failed: ${video.error}` : `${video.status} · ${video.stage}`, pipelinePercent: video.progress });
-      if (video.status === 'Ready' || video.status === 'Failed') return video;
-      await delay(1500);
-    }
+    /** Sends the file in chunks (resuming an earlier attempt), then follows the pipeline to its end. */
+    async upload(path: string, size: number) {
+      this.setData({ busy: true, uploadPercent: 0, pipelinePercent: 0, stage: 'Uploading…', statuses: [] });
+      try {
+        const videoId = await uploadVideo(path, size, 'video/mp4', progress => this.setData({ uploadPercent: progress.percent }));
+        this.setData({ videoId });
+        const video = await this.follow(videoId);
+        if (video.status === 'Ready') wx.navigateTo({ url: `/pages/player/player?videoId=${video.videoId}` });
+      } catch (error) {
+        this.setData({ stage: String(error) });
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
+
+    /** Polls GET /api/videos/{videoId} until Ready, Failed or Rejected (less often while in review), for at most 45 minutes. */
+    async follow(videoId: string): Promise<Video> {
+      const started = Date.now();
+      for (;;) {
+        const video = await call('get', '/api/videos/{videoId}', { videoId });
+        const label = video.playable && video.status === 'Processing' ? 'Processing (playable)' : video.status;
+        const statuses = this.data.statuses[this.data.statuses.length - 1] === label ? this.data.statuses : [...this.data.statuses, label];
+        this.setData({ stage: describe(video), pipelinePercent: video.progress, statuses });
+        if (FINAL.includes(video.status)) return video;
+        if (Date.now() - started > MAX_FOLLOW_MS) {
+          this.setData({ stage: `${describe(video)} Still not done: look again later.` });
+          return video;
+        }
+        await delay(video.status === 'InReview' ? REVIEW_POLL_MS : POLL_MS);
+      }
+    },
   },
 });
