@@ -46,7 +46,7 @@ internal sealed class AzuriteHost : IAsyncDisposable
     public static async Task<AzuriteHost> StartAsync(string location, bool secure = false)
     {
         int[] ports = [Net.FreePort(), Net.FreePort(), Net.FreePort()];
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("AZURITE_PATH") ?? "azurite")
+        var psi = new ProcessStartInfo(Serverless.Testing.LocalTools.Azurite ?? "azurite")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

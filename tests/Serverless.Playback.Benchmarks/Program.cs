@@ -22,6 +22,12 @@ if (args is ["--signing", ..])
     }
 }
 
+if (Serverless.Testing.LocalTools.Missing("azurite", "ffmpeg", "ffprobe") is { } missing)
+{
+    Console.Error.WriteLine(missing);
+    return 1;
+}
+
 var options = BenchmarkOptions.Parse(args);
 var work = Directory.CreateTempSubdirectory("playback-bench-").FullName;
 try

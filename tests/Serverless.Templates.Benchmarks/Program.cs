@@ -13,6 +13,12 @@ using System.Text.Json.Nodes;
 using Serverless.Templates.Protocol;
 using Serverless.Templates.Timeline;
 
+if (Serverless.Testing.LocalTools.Missing("azurite") is { } missing)
+{
+    Console.Error.WriteLine(missing);
+    return 1;
+}
+
 var options = Options.Parse(args);
 Console.WriteLine($"Template library benchmark: {options.Templates} templates, {options.Seconds} s polling with {options.Concurrency} connections");
 
@@ -25,7 +31,7 @@ var data = Directory.CreateTempSubdirectory("templates-bench-").FullName;
 var (blob, queue, table, web) = (FreePort(), FreePort(), FreePort(), FreePort());
 var connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
     + $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{queue}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
-using var azurite = Start(Environment.GetEnvironmentVariable("AZURITE_PATH") ?? "azurite", null,
+using var azurite = Start(Serverless.Testing.LocalTools.Azurite ?? "azurite", null,
     ["--silent", "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--location", data,
      "--blobHost", "127.0.0.1", "--blobPort", Invariant(blob), "--queueHost", "127.0.0.1", "--queuePort", Invariant(queue),
      "--tableHost", "127.0.0.1", "--tablePort", Invariant(table)], new Dictionary<string, string>());
@@ -62,6 +68,8 @@ finally
     Stop(azurite);
     Directory.Delete(data, recursive: true);
 }
+
+return 0;
 
 static void BenchmarkExpansion()
 {

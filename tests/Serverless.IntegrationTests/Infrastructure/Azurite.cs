@@ -290,10 +290,7 @@ public sealed class AzuriteProcess : IAsyncLifetime
     }
 
     /// <summary><c>AZURITE_PATH</c>, else the one <c>./dev.sh</c> installs into <c>.local/</c>, else <c>azurite</c> on the PATH.</summary>
-    public static string Executable =>
-        Environment.GetEnvironmentVariable("AZURITE_PATH") is { Length: > 0 } path ? path
-        : File.Exists(RepoFiles.Path(".local", "azurite", "node_modules", ".bin", "azurite")) ? RepoFiles.Path(".local", "azurite", "node_modules", ".bin", "azurite")
-        : "azurite";
+    public static string Executable => Serverless.Testing.LocalTools.Azurite ?? "azurite";
 
     private static int FreePort()
     {
