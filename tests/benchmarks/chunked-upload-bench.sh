@@ -38,7 +38,7 @@ key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/K
 conn="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$bp/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$qp/devstoreaccount1;TableEndpoint=http://127.0.0.1:$tp/devstoreaccount1;"
 port=$(free_port)
 # Every sample setting, as ./dev.sh run gives them (the local settings file), on this emulator.
-(cd "$(dirname "$app_dll")" && AzureWebJobsStorage="$conn" LOCAL_SETTINGS_PATH="$root/local.settings.sample.json" \
+(cd "$(dirname "$app_dll")" && ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$conn" LOCAL_SETTINGS_PATH="$root/local.settings.sample.json" \
   Media__WorkDirectory="$work/media-work" exec dotnet "$app_dll" --urls "http://127.0.0.1:$port") >"$work/app.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
