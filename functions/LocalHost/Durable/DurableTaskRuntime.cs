@@ -117,7 +117,7 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
         }
 
         // Running activities (ffmpeg) stop first and report themselves interrupted; then the worker releases its leases.
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await RequestStopAsync().ConfigureAwait(false);
         if (_worker is { } worker)
         {
             _worker = null;
@@ -145,12 +145,36 @@ internal sealed partial class DurableTaskRuntime : IHostedService, IAsyncDisposa
         if (_worker is { } worker)
         {
             _worker = null;
-            await _stopping.CancelAsync().ConfigureAwait(false);
+            await RequestStopAsync().ConfigureAwait(false);
             await worker.StopAsync(isForced: true).ConfigureAwait(false);
         }
 
-        _stopping.Dispose();
+        // _stopping is not disposed: it has no timer, so nothing to release, and a host stop racing this dispose (seen in
+        // a fresh-clone run: ObjectDisposedException from CancelAsync, failing the host's stop) must still be able to cancel.
     }
+
+    /// <summary>The token running activities stop on (cancelled when the host stops).</summary>
+    internal CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>
+    /// Cancels <see cref="Stopping"/>. The token is cancelled even when a callback someone registered on it throws (an
+    /// activity's own token source already disposed as it finished, at the very moment the host stops): that must not fail
+    /// the host's stop and leave the worker and its leases running, so it is logged instead.
+    /// </summary>
+    private async Task RequestStopAsync()
+    {
+        try
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or AggregateException or OperationCanceledException)
+        {
+            LogStopCallbackFailed(ex.GetType().Name, ex.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 122, Level = LogLevel.Warning, Message = "A callback on the Durable worker's stopping token failed ({Error}: {Message}); stopping anyway")]
+    private partial void LogStopCallbackFailed(string error, string message);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Durable task hub {HubName} running ({Partitions} partitions)")]
     private partial void LogStarted(string hubName, int partitions);

@@ -52,6 +52,26 @@ public sealed class LocalHostDispatchTests(AzuriteFixture azurite) : IClassFixtu
     }
 
     /// <summary>
+    /// A callback on the stopping token that throws (an activity's linked token source disposed as the host stops) failed the
+    /// host's stop with ObjectDisposedException in a fresh-clone run, leaving the worker running: the stop goes on.
+    /// </summary>
+    [Fact]
+    public async Task Stop_ACallbackOnTheStoppingTokenThrows_TheWorkerStopsAnyway()
+    {
+        var app = new FunctionsAppFactory(azurite.ConnectionString);
+        _ = app.Server;
+        var durable = app.Services.GetRequiredService<DurableTaskRuntime>();
+        await Eventually.TrueAsync(() => durable.Registered.Count > 0, TimeSpan.FromSeconds(60), "the Durable worker started");
+        var stopping = durable.Stopping;
+        stopping.Register(() => throw new ObjectDisposedException(nameof(CancellationTokenSource)));
+
+        await durable.StopAsync(CancellationToken.None);
+        await app.DisposeAsync();
+
+        Assert.True(stopping.IsCancellationRequested);
+    }
+
+    /// <summary>
     /// Test apps start in parallel, each indexing the app; two threads reading a method's parameters for the first time at
     /// once can be handed distinct ParameterInfo objects for one parameter. Here every read is such a read: the index must
     /// still find each function's trigger among its parameters (it named the trigger itself as unbindable before the fix,
