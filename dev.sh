@@ -192,6 +192,28 @@ for wall, total, count, name in rows:
 PY
 }
 
+# The failed tests of the run's TRX files with the head of their message and stack, last, where a log's tail shows them.
+print_failures() {
+  python3 - "$1" <<'PY'
+import glob, html, re, sys
+failures = []
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r'<UnitTestResult ([^>]*outcome="(?:Failed|Error)"[^>]*)>(.*?)</UnitTestResult>', text, re.S):
+        name = re.search(r'testName="([^"]*)"', m.group(1)).group(1)
+        message = re.search(r'<Message>(.*?)</Message>', m.group(2), re.S)
+        stack = re.search(r'<StackTrace>(.*?)</StackTrace>', m.group(2), re.S)
+        failures.append((html.unescape(name), html.unescape(message.group(1)) if message else "",
+                         html.unescape(stack.group(1)) if stack else ""))
+if failures:
+    print(f"\nFailed tests ({len(failures)}):")
+    for name, message, stack in failures:
+        print(f"  {name}")
+        for line in (message.strip().splitlines()[:25] + stack.strip().splitlines()[:12]):
+            print(f"      {line[:300]}")
+PY
+}
+
 wait_for_port() { # host port seconds
   for _ in $(seq 1 $(( $3 * 10 ))); do
     (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && { exec 3>&-; return 0; }
@@ -242,6 +264,7 @@ print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
   print_reliability_table "$results/reliability.jsonl"
   print_slowest_classes "$results"
+  print_failures "$results"
   echo "Test command: $(( SECONDS - started )) s after the installs."
   return $status
 }
