@@ -139,6 +139,27 @@ test('the feed shows recommendations and reports impressions and plays', async (
   expect(wx.getStorageSync('events.queue')).toEqual([]);
 });
 
+test('a full feed page fetches its posters a few at a time, within WeChat\'s 10 requests at once', async () => {
+  const feed = page('feed');
+  // Twelve tiles (the page's count) from the one Ready video: each poster is still a real playback grant.
+  const request = wx.request;
+  global.wx.request = options => request(options.url.includes('/api/recommendations')
+    ? { ...options, success: res => options.success({ ...res, data: { ...res.data, items: Array.from({ length: 12 }, () => res.data.items[0]) } }) }
+    : options);
+  state.maxInFlight = 0;
+  try {
+    await feed.instance.onShow();
+  } finally {
+    global.wx.request = request;
+  }
+
+  expect(feed.data.items).toHaveLength(12);
+  expect(feed.data.items.every(i => i.posterUrl)).toBe(true);
+  expect(state.log.filter(e => e.path.endsWith('/playback') && e.status === 200)).toHaveLength(12);
+  expect(state.maxInFlight).toBeGreaterThan(1);
+  expect(state.maxInFlight).toBeLessThanOrEqual(4);
+});
+
 test('the template page syncs the library, then fetches only what changed', async () => {
   const op = operator(base);
   const folder = path.resolve(__dirname, '../../templates');

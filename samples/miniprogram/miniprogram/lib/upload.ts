@@ -4,6 +4,7 @@
 // is remembered in storage: a client that lost its network or was killed asks which chunks arrived and sends the others.
 import { call, putBytes, ApiError, type Schemas } from './api';
 import { contentMd5 } from './md5';
+import { inPool } from './pool';
 
 export const MAX_IN_FLIGHT = 3;
 const MAX_ATTEMPTS = 5;
@@ -47,15 +48,6 @@ async function sendChunk(upload: SavedUpload, filePath: string, index: number): 
     const retryAfter = Number(answer.header['Retry-After'] ?? answer.header['retry-after']);
     await delay(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : RETRY_BASE_MS * 2 ** (attempt - 1));
   }
-}
-
-/** Runs `work` for every item with at most `limit` at once. */
-async function inPool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(workers);
 }
 
 /**

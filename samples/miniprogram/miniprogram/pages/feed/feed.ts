@@ -1,5 +1,8 @@
 import { call, ApiError, type Schemas } from '../../lib/api';
 import { track } from '../../lib/events';
+import { inPool } from '../../lib/pool';
+
+const GRANTS_IN_FLIGHT = 4;
 
 type Tile = Schemas['RecommendedItem'] & { posterUrl?: string };
 
@@ -14,11 +17,11 @@ Component({
         const items: Tile[] = feed.items.map(item => ({ ...item }));
         this.setData({ items, message: items.length ? '' : 'Nothing to recommend yet.' });
         for (const item of items) track('impression', { videoId: item.videoId });
-        // Posters come with each video's playback grant.
-        await Promise.all(items.map(async (item, index) => {
+        // Posters come with each video's playback grant: a few at a time (WeChat runs at most 10 requests at once).
+        await inPool(items, GRANTS_IN_FLIGHT, async (item, index) => {
           const grant = await call('get', '/api/videos/{videoId}/playback', { videoId: item.videoId });
           this.setData({ [`items[${index}].posterUrl`]: grant.posterUrl });
-        }));
+        });
       } catch (error) {
         this.setData({ message: error instanceof ApiError ? error.message : String(error) });
       }
