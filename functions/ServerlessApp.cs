@@ -12,6 +12,7 @@ using Serverless.Media;
 using Serverless.Pipeline;
 using Serverless.Playback;
 using Serverless.Recommendations;
+using Serverless.Rendering;
 using Serverless.Review;
 using Serverless.Storage;
 using Serverless.Templates;
@@ -45,6 +46,7 @@ public static class ServerlessApp
         builder.AddPipeline();
         builder.AddPlayback();
         builder.AddTemplates();
+        builder.AddRendering();
         builder.AddRecommendations();
 
         var services = builder.Services;

@@ -144,6 +144,7 @@ var tables = [
   'Templates' // template library: staging and online rows, the library version
   'TemplateAssets' // content hashes of the resources templates reference
   'TemplateActivity' // template impressions and uses (fatigue, exposure caps)
+  'Images' // photos sent for renders: owner and upright size (the photos are in the uploads container, images/)
 ]
 
 // Event Grid: blobs created in `container` raise Microsoft.Storage.BlobCreated into `queue` (BlobCreatedSubscription in code).
@@ -300,6 +301,12 @@ var appSettings = {
   RecommenderServing__FatigueWindowHours: '24'
   RecommenderServing__CompletionFraction: '0.9'
   Templates__RefreshSeconds: '5'
+  Images__MaxBytes: '20971520' // photos for renders: at most 20 MiB, 8192 px a side, 40 MP (read before decoding)
+  Images__MaxSide: '8192'
+  Images__MaxPixels: '40000000'
+  Images__StoredLongSide: '1920' // photos are stored upright, re-encoded, long side at most this
+  Rendering__ShortSide: '720' // the render canvas's short side: the ladder's top rung or lower
+  Rendering__FrameRate: '30'
   TemplateRecommendations__FatigueWindowHours: '24'
   TemplateRecommendations__FatigueDemoteAfter: '2'
   TemplateRecommendations__FatigueExcludeAfter: '5'

@@ -45,6 +45,13 @@ public static class RateLimitPolicies
             return segments is [_, "chunks", ..] or [_, "complete"] ? Chunks : Uploads;
         }
 
+        // A photo for a render and a render are uploads too: each is work for the app's media tools.
+        if (HttpMethods.IsPost(request.Method)
+            && (path.Equals("/api/images", StringComparison.OrdinalIgnoreCase) || path.Equals("/api/renders", StringComparison.OrdinalIgnoreCase)))
+        {
+            return Uploads;
+        }
+
         return path.StartsWithSegments("/api/events", StringComparison.OrdinalIgnoreCase) ? Events : null;
     }
 }

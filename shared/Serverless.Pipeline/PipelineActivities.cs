@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Serverless.Media;
 using Serverless.Media.Review;
 using Serverless.Pipeline.Review;
+using Serverless.Rendering;
 using Serverless.Review;
 using Serverless.Storage;
 using Serverless.Videos;
@@ -30,6 +31,8 @@ internal sealed partial class PipelineActivities
     private readonly IHlsTranscoder _transcoder;
     private readonly WorkArea _workArea;
     private readonly LivePublishing _publishing;
+    private readonly RenderSources _renders;
+    private readonly ITemplateRenderer _renderer;
     private readonly IOptions<PipelineOptions> _pipelineOptions;
     private readonly IOptions<UploadOptions> _uploadOptions;
     private readonly IOptions<MediaOptions> _mediaOptions;
@@ -45,6 +48,8 @@ internal sealed partial class PipelineActivities
         IHlsTranscoder transcoder,
         WorkArea workArea,
         LivePublishing publishing,
+        RenderSources renders,
+        ITemplateRenderer renderer,
         IOptions<PipelineOptions> pipelineOptions,
         IOptions<UploadOptions> uploadOptions,
         IOptions<MediaOptions> mediaOptions,
@@ -59,6 +64,8 @@ internal sealed partial class PipelineActivities
         _transcoder = transcoder;
         _workArea = workArea;
         _publishing = publishing;
+        _renders = renders;
+        _renderer = renderer;
         _pipelineOptions = pipelineOptions;
         _uploadOptions = uploadOptions;
         _mediaOptions = mediaOptions;
@@ -92,7 +99,11 @@ internal sealed partial class PipelineActivities
                     CultureInfo.InvariantCulture, $"The upload is {blob.Length} bytes, more than the {entry.DeclaredBytes} bytes declared when it was created."));
             }
 
-            var info = await _probe.ProbeAsync(SourceUrl(videoId), cancellationToken).ConfigureAwait(false);
+            // A render's source is its job, written by the app (no upload can have its content type): what it makes is known
+            // exactly, nothing is probed.
+            var info = entry.ContentType == RenderJob.ContentType
+                ? (await _renders.ReadJobAsync(videoId, cancellationToken).ConfigureAwait(false)).Source()
+                : await _probe.ProbeAsync(SourceUrl(videoId), cancellationToken).ConfigureAwait(false);
             info = info with { SizeBytes = info.SizeBytes ?? blob.Length };
             if (SourcePolicy.Reject(info, _mediaOptions.Value) is { } reason)
             {
@@ -127,19 +138,22 @@ internal sealed partial class PipelineActivities
             // playable again until this attempt's first segments are stored.
             await StopPlaybackAsync(videoId, cancellationToken).ConfigureAwait(false);
 
+            var entry = await _videos.GetEntryAsync(videoId, cancellationToken).ConfigureAwait(false) ?? throw new VideoGoneException();
+            var render = entry.ContentType == RenderJob.ContentType ? await _renders.ReadJobAsync(videoId, cancellationToken).ConfigureAwait(false) : null;
+            var renderInputs = render is null ? null : await _renders.DownloadAsync(render, work.Path, cancellationToken).ConfigureAwait(false);
+
             var publisher = _publishing.Start(videoId, input.Ladder, input.OwnerOnlyUntilPublished, cancellationToken);
             using var progress = new ProgressWriter(_videos, videoId, TimeSpan.FromSeconds(_pipelineOptions.Value.ProgressIntervalSeconds), _time, cancellationToken);
-            var request = new TranscodeRequest(SourceUrl(videoId), work.Path, input.Source, input.Ladder, _mediaOptions.Value.SegmentFormat)
+            var request = new TranscodeRequest(render is null ? SourceUrl(videoId) : Path.Combine(work.Path, RenderStreamName), work.Path, input.Source, input.Ladder, _mediaOptions.Value.SegmentFormat)
             {
                 // A content review follows: its samples come from this decode, the one the published renditions are made of,
                 // its frames at moments drawn here (cryptographically random, anew for each run) that no uploader can know.
                 Review = input.OwnerOnlyUntilPublished ? ReviewPlan.Draw(input.Source, SamplingFor(_reviewOptions.Value)) : null,
             };
-            var result = await _transcoder.TranscodeAsync(
-                request,
-                new Progress<double>(p => progress.Report(p * 99)),
-                publisher,
-                cancellationToken).ConfigureAwait(false);
+            var transcodeProgress = new Progress<double>(p => progress.Report(p * 99));
+            var result = render is null
+                ? await _transcoder.TranscodeAsync(request, transcodeProgress, publisher, cancellationToken).ConfigureAwait(false)
+                : await RenderAndTranscodeAsync(render, renderInputs!, request, transcodeProgress, publisher, cancellationToken).ConfigureAwait(false);
             await progress.StopAsync().ConfigureAwait(false);
 
             var playableAt = await publisher.CompleteAsync(result, input.Source.DurationSeconds, cancellationToken).ConfigureAwait(false);
@@ -155,6 +169,43 @@ internal sealed partial class PipelineActivities
                 State = e.State! with { Renditions = records },
             }));
         }, cancellationToken);
+
+    /// <summary>The named pipe a render is streamed through, in the step's work folder.</summary>
+    internal const string RenderStreamName = "render.mkv";
+
+    /// <summary>
+    /// A render is the transcode's source: the renderer writes its uncompressed picture and sound into a named pipe that the
+    /// one-pass ladder transcode reads as it is written, so the render publishes while it draws, as uploads do, and the
+    /// review's samples come from the same decode. Either failing stops the other; the transcode's result counts only when
+    /// the render ran to its end (a render cut short ends the pipe early, which the transcode cannot tell from the end).
+    /// </summary>
+    private async Task<TranscodeResult> RenderAndTranscodeAsync(
+        RenderJob job, RenderInputs inputs, TranscodeRequest request, IProgress<double> progress, IHlsOutputListener publisher, CancellationToken cancellationToken)
+    {
+        NamedPipe.Create(request.Input);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var rendering = _renderer.RenderAsync(job.Plan(), inputs, request.Input, null, both.Token, stream: true);
+        _ = rendering.ContinueWith(t => both.Cancel(), CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
+        TranscodeResult result;
+        try
+        {
+            result = await _transcoder.TranscodeAsync(request, progress, publisher, both.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            await both.CancelAsync().ConfigureAwait(false);
+            if (await Task.WhenAny(rendering).ConfigureAwait(false) is { IsFaulted: true } failedRender
+                && failedRender.Exception!.InnerException is FfmpegException renderFailure)
+            {
+                throw renderFailure; // The render's failure is the cause: the transcode only saw its pipe end.
+            }
+
+            throw;
+        }
+
+        await rendering.ConfigureAwait(false);
+        return result;
+    }
 
     private static ReviewSampling SamplingFor(ReviewOptions options) =>
         new(options.FrameIntervalSeconds, options.SceneChangeThreshold, options.MaxFrames, options.AudioChunkSeconds);

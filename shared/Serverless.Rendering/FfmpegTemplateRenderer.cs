@@ -11,8 +11,9 @@ namespace Serverless.Rendering;
 public interface ITemplateRenderer
 {
     /// <summary>Writes the video to <paramref name="output"/>, reporting the share of frames drawn.</summary>
+    /// <param name="stream">Write uncompressed Matroska to be read as it is written (a named pipe) instead of an H.264/AAC MP4.</param>
     /// <exception cref="FfmpegException">ffmpeg failed or ran past the transcode budget; the output is removed.</exception>
-    Task RenderAsync(RenderPlan plan, RenderInputs inputs, string output, IProgress<double>? progress, CancellationToken cancellationToken);
+    Task RenderAsync(RenderPlan plan, RenderInputs inputs, string output, IProgress<double>? progress, CancellationToken cancellationToken, bool stream = false);
 }
 
 /// <summary>
@@ -28,12 +29,12 @@ internal sealed partial class FfmpegTemplateRenderer(
     /// <summary>Visually lossless for the ladder cut from it.</summary>
     public const int Crf = 18;
 
-    public async Task RenderAsync(RenderPlan plan, RenderInputs inputs, string output, IProgress<double>? progress, CancellationToken cancellationToken)
+    public async Task RenderAsync(RenderPlan plan, RenderInputs inputs, string output, IProgress<double>? progress, CancellationToken cancellationToken, bool stream = false)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(inputs);
         var settings = options.Value;
-        var arguments = RenderGraph.Arguments(plan, inputs, output, settings.Preset, Crf);
+        var arguments = RenderGraph.Arguments(plan, inputs, Path.GetFullPath(output), settings.Preset, Crf, stream);
         var reported = -1.0;
         void OnLine(string line)
         {

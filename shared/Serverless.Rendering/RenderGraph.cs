@@ -20,9 +20,10 @@ public static class RenderGraph
     /// <summary>The demuxers music may be read with: audio files and the containers audio comes in.</summary>
     public const string MusicDemuxers = "mp3,mov,ogg,wav,flac,aac,matroska";
 
-    /// <summary>The arguments of the ffmpeg run writing <paramref name="output"/> (an H.264/AAC MP4 when
-    /// <paramref name="output"/> ends with .mp4; any muxer ffmpeg picks from the name otherwise).</summary>
-    public static IReadOnlyList<string> Arguments(RenderPlan plan, RenderInputs inputs, string output, string preset, int crf)
+    /// <summary>The arguments of the ffmpeg run writing <paramref name="output"/>: an H.264/AAC MP4 at
+    /// <paramref name="crf"/>, or with <paramref name="stream"/> uncompressed pictures and PCM audio in Matroska, to be read
+    /// as it is written (a named pipe the transcode reads: no encode and decode between the render and the ladder).</summary>
+    public static IReadOnlyList<string> Arguments(RenderPlan plan, RenderInputs inputs, string output, string preset, int crf, bool stream = false)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -136,16 +137,19 @@ public static class RenderGraph
         arguments.AddRange(["-filter_complex", graph.ToString(), "-map", "[video]"]);
         if (inputs.Music is not null && plan.Music is not null)
         {
-            arguments.AddRange(["-map", "[audio]", "-c:a", "aac", "-b:a", "128k"]);
+            arguments.AddRange(["-map", "[audio]"]);
+            arguments.AddRange(stream ? ["-c:a", "pcm_s16le"] : ["-c:a", "aac", "-b:a", "128k"]);
         }
 
+        arguments.AddRange(stream
+            ? ["-c:v", "rawvideo"]
+            : ["-c:v", "libx264", "-preset", preset, "-crf", crf.ToString(CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p",
+                "-g", (plan.Canvas.FrameRate * 2).ToString(CultureInfo.InvariantCulture)]);
         arguments.AddRange([
-            "-c:v", "libx264", "-preset", preset, "-crf", crf.ToString(CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p",
             "-r", plan.Canvas.FrameRate.ToString(CultureInfo.InvariantCulture),
-            "-g", (plan.Canvas.FrameRate * 2).ToString(CultureInfo.InvariantCulture),
             "-frames:v", plan.TotalFrames.ToString(CultureInfo.InvariantCulture), "-t", duration,
-            "-movflags", "+faststart", output,
         ]);
+        arguments.AddRange(stream ? ["-f", "matroska", "file:" + output] : ["-movflags", "+faststart", "file:" + output]);
         return arguments;
     }
 

@@ -15,6 +15,7 @@ public sealed class ProjectGraphTests
     [InlineData("Serverless.Pipeline")]
     [InlineData("Serverless.Playback")]
     [InlineData("Serverless.Recommendations")]
+    [InlineData("Serverless.Rendering")]
     [InlineData("Serverless.Templates")]
     public void Videos_IsBelow_TheAreasThatReadTheCatalog(string area)
     {
@@ -25,6 +26,7 @@ public sealed class ProjectGraphTests
     [Theory]
     [InlineData("Serverless.Playback")]
     [InlineData("Serverless.Recommendations")]
+    [InlineData("Serverless.Rendering")]
     [InlineData("Serverless.Templates")]
     [InlineData("Serverless.Videos")]
     public void ReadersOfTheCatalog_DoNotReachThePipeline(string area)

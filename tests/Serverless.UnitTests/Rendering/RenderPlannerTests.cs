@@ -3,7 +3,9 @@ using Serverless.Rendering;
 using Serverless.Templates.Protocol;
 using Serverless.Templates.Timeline;
 
-namespace Serverless.UnitTests.Templates;
+using Serverless.UnitTests.Templates;
+
+namespace Serverless.UnitTests.Rendering;
 
 public sealed class RenderPlannerTests
 {
