@@ -1,10 +1,10 @@
 // The sample's own pages and code, driven in Node against the app the xunit side started (API_BASE, review off):
 // sign-in, a chunked upload followed to Ready, a killed upload resumed, playback through the signed URL, the feed and
-// its events, the template library synced incrementally.
+// its events, the template library synced incrementally, a video made from photos with a template.
 const fs = require('fs');
 const path = require('path');
 const wx = require('./wx-shim');
-const { page, until, fetchJson, operator, decode } = require('./helpers');
+const { page, until, fetchJson, operator, decode, publishTemplate, photo } = require('./helpers');
 
 const base = process.env.API_BASE;
 const clip = process.env.CLIP;
@@ -165,16 +165,7 @@ test('the template page syncs the library, then fetches only what changed', asyn
   const folder = path.resolve(__dirname, '../../templates');
   expect((await op('PUT', '/api/operator/template-assets', JSON.parse(fs.readFileSync(path.join(folder, 'assets.json'))))).status).toBe(200);
   const template = JSON.parse(fs.readFileSync(path.join(folder, 'seed-image.json')));
-  const publish = async body => {
-    const current = await op('GET', `/api/operator/templates/${template.id}`);
-    const saved = current.status === 404
-      ? await op('PUT', `/api/operator/templates/${template.id}`, body)
-      : await op('PUT', `/api/operator/templates/${template.id}`, body, { 'if-match': current.headers.etag });
-    expect([200, 201]).toContain(saved.status);
-    const published = await op('POST', `/api/operator/templates/${template.id}/publish`, undefined, { 'if-match': saved.headers.etag });
-    expect(published.status).toBe(200);
-    return published.body;
-  };
+  const publish = body => publishTemplate(op, body);
   await publish(template);
   const templates = page('templates');
 
@@ -200,4 +191,36 @@ test('the template page syncs the library, then fetches only what changed', asyn
   expect(templates.data.version).toBe(renamed.libraryVersion);
   expect(templates.data.version).toBeGreaterThan(first);
   expect(templates.dom.innerHTML).toContain(`${template.name} (new)`);
+});
+
+test('makes a video from photos: sent a few at a time, rendered by the server, followed while playable to Ready, played', async () => {
+  state.loginCode = 'dev:mp-carol';
+  wx.removeStorageSync('auth.token');
+  const folder = path.resolve(__dirname, '../../templates');
+  const template = JSON.parse(fs.readFileSync(path.join(folder, 'seed-transition.json')));
+  await publishTemplate(operator(base), template);
+  const photos = await Promise.all(['red', 'green', 'blue'].map(c => photo(path.join(path.dirname(clip), `photo-${c}.jpg`), c)));
+  state.chosen = photos.map(p => ({ tempFilePath: p, size: fs.statSync(p).size, fileType: 'image' }));
+  const templates = page('templates');
+  await templates.instance.onShow();
+  expect(templates.dom.innerHTML).toContain('Make a video');
+  state.log.length = 0;
+  state.maxInFlight = 0;
+
+  await templates.instance.pickPhotos({ currentTarget: { dataset: { id: template.id } } });
+
+  const sent = state.log.filter(e => e.path === '/api/images');
+  expect(sent.map(e => e.status)).toEqual([201, 201, 201]);
+  expect(state.maxInFlight).toBeLessThanOrEqual(3);
+  expect(state.log.filter(e => e.path === '/api/renders').map(e => e.status)).toEqual([202]);
+  expect(templates.data.photosSent).toBe(3);
+  expect(templates.data.stage).toBe('Ready');
+  const videoId = templates.data.videoId;
+  expect(state.navigations).toContain(`/pages/player/player?videoId=${videoId}`);
+  const video = (await fetchJson(base, 'GET', `/api/videos/${videoId}`, { headers: { authorization: `Bearer ${wx.getStorageSync('auth.token').token}` } })).body;
+  expect(video.durationSeconds).toBeCloseTo(7.0, 2);
+  expect(Date.parse(video.playableAt)).toBeLessThan(Date.parse(video.readyAt)); // playable while it rendered
+  const player = page('player');
+  await player.instance.onLoad({ videoId });
+  await decode(player.data.url);
 });

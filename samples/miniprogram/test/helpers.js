@@ -59,6 +59,25 @@ function operator(base) {
   return (method, url, body, extra = {}) => fetchJson(base, method, url, { body, headers: { ...headers, ...extra } });
 }
 
+/** Saves (PUT, with If-Match when it exists) and publishes a template as an operator; the publish's answer. */
+async function publishTemplate(op, template) {
+  const current = await op('GET', `/api/operator/templates/${template.id}`);
+  const saved = current.status === 404
+    ? await op('PUT', `/api/operator/templates/${template.id}`, template)
+    : await op('PUT', `/api/operator/templates/${template.id}`, template, { 'if-match': current.headers.etag });
+  if (![200, 201].includes(saved.status)) throw new Error(`saving ${template.id}: ${saved.status} ${JSON.stringify(saved.body)}`);
+  const published = await op('POST', `/api/operator/templates/${template.id}/publish`, undefined, { 'if-match': saved.headers.etag });
+  if (published.status !== 200) throw new Error(`publishing ${template.id}: ${published.status} ${JSON.stringify(published.body)}`);
+  return published.body;
+}
+
+/** A photo of one colour made by ffmpeg (a JPEG, as wx.chooseMedia's 'compressed' gives), at `file`. */
+function photo(file, colour, size = '640x480') {
+  return new Promise((resolve, reject) => execFile(
+    'ffmpeg', ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', `color=c=${colour}:s=${size}`, '-frames:v', '1', file],
+    error => (error ? reject(error) : resolve(file))));
+}
+
 /** ffmpeg decodes what a URL serves to the end (exit 0), and says how long it is. */
 function decode(url) {
   return new Promise((resolve, reject) => execFile(
@@ -67,4 +86,4 @@ function decode(url) {
     (error, _stdout, stderr) => (error ? reject(new Error(`ffmpeg could not decode ${url}: ${stderr}`)) : resolve())));
 }
 
-module.exports = { DIST, page, until, fetchJson, operator, decode };
+module.exports = { DIST, page, until, fetchJson, operator, decode, publishTemplate, photo };

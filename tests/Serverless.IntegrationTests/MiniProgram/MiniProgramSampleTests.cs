@@ -36,6 +36,7 @@ public sealed class MiniProgramSampleTests(FakeWeChat wechat) : IClassFixture<Fa
                 ["Pipeline:RetryBaseDelaySeconds"] = "0.2",
                 ["Pipeline:ProgressIntervalSeconds"] = "0.2",
                 ["Media:WorkDirectory"] = Path.Combine(work, "media-work"),
+                ["Rendering:ShortSide"] = "360", // the "make a video" scenario: a small canvas keeps it quick
             };
             var plain = await AzuriteFixture.NewAccountAsync();
             await using var app = Start(new FunctionsAppFactory(plain.ConnectionString, chunk), out var appBase);

@@ -135,6 +135,47 @@ public sealed class DemoPageBrowserTests(BrowserSession session, ITestOutputHelp
     }
 
     /// <summary>
+    /// The "make a video" panel: two photos chosen in the page go up, the selected template is rendered with them on the
+    /// server, and the page plays the video (from while it renders) as it plays an upload.
+    /// </summary>
+    [Fact]
+    public async Task DemoPage_MakeAVideo_RendersTheTemplateWithThePhotos_AndPlaysIt()
+    {
+        using var admin = session.App.CreateClient().AsOperator();
+        var id = TemplateTestData.UniqueId("demo-render");
+        await TemplateTestData.RegisterAssetsAsync(admin);
+        var template = System.Text.Json.Nodes.JsonNode.Parse(TemplateTestData.Template(id))!.AsObject();
+        template.Remove("music"); // no resource to store: the dissolves and zooms alone
+        template.Remove("tracks");
+        await TemplateTestData.PutAndPublishAsync(admin, id, template.ToJsonString());
+        var folder = Directory.CreateTempSubdirectory("demo-photos-").FullName;
+        var photos = new[] { Path.Combine(folder, "red.jpg"), Path.Combine(folder, "blue.jpg") };
+        await TestClips.RunFfmpegAsync(["-y", "-f", "lavfi", "-i", "color=c=red:s=480x640", "-frames:v", "1", photos[0]]);
+        await TestClips.RunFfmpegAsync(["-y", "-f", "lavfi", "-i", "color=c=blue:s=640x480", "-frames:v", "1", photos[1]]);
+        var page = await NewPageAsync();
+        try
+        {
+            await SignInAsync(page, "render-" + Guid.NewGuid().ToString("N")[..8]);
+            await page.ClickAsync("#sync");
+            await page.ClickAsync($".template[data-id='{id}']", new() { Timeout = 10_000 });
+
+            await page.SetInputFilesAsync("#photos", photos);
+            await page.ClickAsync("#render");
+            await page.WaitForSelectorAsync("body[data-video-status=Ready]", new() { Timeout = 180_000 });
+            Assert.Equal(await page.EvaluateAsync<string>("() => document.body.dataset.renderVideoId"), await page.EvaluateAsync<string>("() => window.demo.videoId"));
+
+            await page.EvaluateAsync("() => { const v = document.getElementById('video'); v.loop = true; return v.play(); }");
+            await WaitForPlayedAsync(page, 1.0);
+            Assert.Contains("Rendered", await page.TextContentAsync("#render-text"), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await ScreenshotAsync(page, "demo-page-render.png");
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
     /// Draws the two characters of its argument on a canvas with the page's sans-serif font and compares the pixels:
     /// without a font covering them both are the same missing-glyph box (or nothing), with one they differ.
     /// </summary>

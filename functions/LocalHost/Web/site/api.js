@@ -79,5 +79,14 @@ export function uploadFile(videoId, file, onProgress) {
   });
 }
 
+/** POST a photo for a render as multipart/form-data (as wx.uploadFile does); the stored photo's description. */
+export async function uploadImage(file) {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  const response = await fetch('/api/images', { method: 'POST', headers: authHeaders(), body: form });
+  if (!response.ok) throw new ApiProblem(response.status, await readProblem(response));
+  return response.json();
+}
+
 /** A client-generated event id (the events API de-duplicates on it). */
 export const eventId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`);

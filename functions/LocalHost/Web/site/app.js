@@ -1,6 +1,6 @@
 // The demo page: sign in, upload with progress, follow the pipeline, play through the signed URL with hls.js,
 // a "For you" strip that reports events, and the template gallery with a timeline preview.
-import { api, ApiProblem, eventId, isSignedIn, signIn, uploadFile } from './api.js';
+import { api, ApiProblem, eventId, isSignedIn, signIn, uploadFile, uploadImage } from './api.js';
 
 const $ = id => document.getElementById(id);
 const STAGES = ['Uploading', 'ProbeSource', 'TranscodeLadder', 'PublishVideo', 'Ready'];
@@ -33,7 +33,7 @@ async function startSession(user) {
     const result = await signIn(user);
     if (!result) return false;
     show('whoami', `signed in as ${result.user} (${result.mode})`);
-    for (const id of ['upload', 'refresh-feed', 'sync']) $(id).disabled = false;
+    for (const id of ['upload', 'refresh-feed', 'sync', 'render']) $(id).disabled = false;
     document.body.dataset.user = result.user;
     document.body.dataset.signedIn = 'true';
     loadFeed();
@@ -319,6 +319,41 @@ function selectTemplate(template, card) {
   count.value = Math.min(Math.max(Number(count.value), template.minImageCount), template.maxImageCount);
   sendEvents([{ type: 'template_impression', templateId: template.id }]);
 }
+
+// "Make a video": the chosen photos go up one by one (POST /api/images), then the server renders the selected template
+// with them (POST /api/renders) into a video that is followed and played like an upload: playable while it renders.
+$('render-form').addEventListener('submit', async e => {
+  e.preventDefault();
+  const files = [...$('photos').files];
+  if (!selected || files.length === 0 || !isSignedIn()) return;
+  $('render').disabled = true;
+  firstLookActive = false;
+  resetPlayer();
+  try {
+    const imageIds = [];
+    for (const file of files) {
+      show('render-text', `Sending photo ${imageIds.length + 1} of ${files.length}…`);
+      imageIds.push((await uploadImage(file)).imageId);
+    }
+    const { body: accepted } = await api('POST', '/api/renders', { templateId: selected.id, imageIds });
+    demo.videoId = accepted.videoId;
+    document.body.dataset.renderVideoId = accepted.videoId;
+    show('render-text', `Rendering ${accepted.durationSeconds.toFixed(2)} s at ${accepted.width}×${accepted.height}…`);
+    let playing = null;
+    const video = await followPipeline(accepted.videoId, status => {
+      if (!playing && status.playable) {
+        document.body.dataset.playedWhileProduced = String(status.status !== 'Ready');
+        playing = play(accepted.videoId);
+      }
+    });
+    show('render-text', video.status === 'Ready' ? 'Rendered: playing it above.' : `${video.status}: ${video.error ?? ''}`);
+    if (video.status === 'Ready') await (playing ?? play(accepted.videoId));
+  } catch (error) {
+    show('render-text', describe(error));
+  } finally {
+    $('render').disabled = false;
+  }
+});
 
 $('preview').addEventListener('click', async () => {
   if (!selected) return;
