@@ -12,7 +12,8 @@ public sealed record RenderInputs(IReadOnlyList<string> Images, IReadOnlyDiction
 /// <summary>
 /// One ffmpeg run that draws a <see cref="RenderPlan"/>: each image decoded once, cover-fitted to the canvas and held as
 /// a still (<c>loop</c>) for each segment that shows it; motion through <c>perspective</c> (sub-pixel, evaluated per
-/// frame, the canvas size throughout); dissolves through <c>blend</c>; segments joined frame-exact by <c>concat</c>;
+/// frame, the canvas size throughout); dissolves by fading the incoming picture in (<c>fade</c> on alpha) over the outgoing
+/// one (<c>overlay</c>); segments joined frame-exact by <c>concat</c>;
 /// stickers by <c>overlay</c> in their frame window; the music looped or cut and faded by <c>afade</c>. Pure.
 /// </summary>
 public static class RenderGraph
@@ -83,13 +84,22 @@ public static class RenderGraph
                 case TransitionSegment transition:
                     graph.Append(Take(transition.FromImage)).Append(Held(transition.FrameCount, canvas)).Append(Moving(transition.From, transition.FrameCount))
                         .Append(CultureInfo.InvariantCulture, $"[seg{s}out];\n");
-                    graph.Append(Take(transition.ToImage)).Append(Held(transition.FrameCount, canvas)).Append(Moving(transition.To, transition.FrameCount))
-                        .Append(CultureInfo.InvariantCulture, $"[seg{s}in];\n");
+                    graph.Append(Take(transition.ToImage)).Append(Held(transition.FrameCount, canvas)).Append(Moving(transition.To, transition.FrameCount));
 
-                    // blend's T is the frame's time from the segment's start; its N counts from 1, so time is the safer clock.
-                    // The dissolve's share of the incoming image is taken at each frame's middle: (k + 0.5) / count.
-                    var share = string.Create(CultureInfo.InvariantCulture, $"min(1,(T*{canvas.FrameRate}+0.5)/{transition.FrameCount})");
-                    graph.Append(CultureInfo.InvariantCulture, $"[seg{s}in][seg{s}out]blend=all_expr='A*{share}+B*(1-{share})'[seg{s}];\n");
+                    // The incoming picture's share is k / (count - 1) at frame k: the first frame is the outgoing picture, the
+                    // last the incoming one, the middle one halfway. Faded in as alpha and laid over the outgoing picture: a
+                    // linear mix per plane, with ffmpeg's table-driven fade and overlay (a per-pixel blend expression cost
+                    // ten times more). A one-frame dissolve is the average.
+                    if (transition.FrameCount > 1)
+                    {
+                        graph.Append(CultureInfo.InvariantCulture, $",format=yuva420p,fade=t=in:s=0:n={transition.FrameCount - 1}:alpha=1[seg{s}in];\n")
+                            .Append(CultureInfo.InvariantCulture, $"[seg{s}out][seg{s}in]overlay=x=0:y=0:format=yuv420,format=yuv420p[seg{s}];\n");
+                    }
+                    else
+                    {
+                        graph.Append(CultureInfo.InvariantCulture, $"[seg{s}in];\n[seg{s}out][seg{s}in]blend=all_mode=average[seg{s}];\n");
+                    }
+
                     break;
                 default:
                     throw new NotSupportedException(plan.Segments[s].GetType().Name);

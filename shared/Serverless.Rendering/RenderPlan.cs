@@ -59,7 +59,8 @@ public abstract record RenderSegment(int Node, long StartFrame, long FrameCount)
 public sealed record ImageSegment(int Node, long StartFrame, long FrameCount, int ImageIndex, Motion Motion)
     : RenderSegment(Node, StartFrame, FrameCount);
 
-/// <summary>A dissolve from image <see cref="FromImage"/> to image <see cref="ToImage"/>, each moving as its motion says.</summary>
+/// <summary>A dissolve from image <see cref="FromImage"/> to image <see cref="ToImage"/>, each moving as its motion says: at
+/// frame k of n the incoming image's share is k / (n - 1) (the first frame all outgoing, the last all incoming).</summary>
 public sealed record TransitionSegment(int Node, long StartFrame, long FrameCount, int FromImage, int ToImage, Motion From, Motion To)
     : RenderSegment(Node, StartFrame, FrameCount);
 

@@ -37,6 +37,11 @@ key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/K
 conn="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$bp/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$qp/devstoreaccount1;TableEndpoint=http://127.0.0.1:$tp/devstoreaccount1;"
 sleep 2
 
+# The app's settings are the sample's (local.settings.sample.json, as an operator's app settings), then the bench's own.
+while IFS= read -r -d '' setting; do export "$setting"; done < <(python3 -c '
+import json, sys
+for k, v in json.load(open(sys.argv[1]))["Values"].items():
+    sys.stdout.write("%s=%s\0" % (k, v))' "$root/local.settings.sample.json")
 port=$(free_port)
 (cd "$(dirname "$app_dll")" && ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$conn" LOCAL_SETTINGS_PATH=none \
   Identity__AllowDevelopmentSignIn=true Identity__OperatorKeys=bench-operator-key Review__Enabled=false \
