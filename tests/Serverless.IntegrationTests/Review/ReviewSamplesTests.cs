@@ -60,6 +60,51 @@ public sealed class ReviewSamplesTests(FakeWeChat wechat) : IClassFixture<FakeWe
         Assert.Equal(HttpStatusCode.OK, (await App.CreateClient().As("anyviewer").GetAsync($"/api/videos/{videoId}/playback")).StatusCode);
     }
 
+    /// <summary>
+    /// A video made from photos goes through the same review, and its samples come from the decode of the render the ladder is
+    /// cut from (the transcode reading the render's pipe), not from the photos or a second render.
+    /// </summary>
+    [Fact]
+    public async Task Render_IsReviewedFromTheDecodeOfWhatIsPublished_ThenReady()
+    {
+        wechat.Verdict = _ => (MediaCheckSuggest.Pass, 100);
+        using var admin = App.CreateClient().AsOperator();
+        var templateId = Templates.TemplateTestData.UniqueId("review-render");
+        await Templates.TemplateTestData.RegisterAssetsAsync(admin);
+        var template = System.Text.Json.Nodes.JsonNode.Parse(Templates.TemplateTestData.Template(templateId))!.AsObject();
+        template.Remove("music");
+        template.Remove("tracks");
+        await Templates.TemplateTestData.PutAndPublishAsync(admin, templateId, template.ToJsonString());
+        var owner = await ReviewTestKit.SignInWithWeChatAsync(App.CreateClient(), "renderreviewed");
+        var photos = new List<string>();
+        foreach (var colour in new[] { "red", "blue" })
+        {
+            var file = Path.Combine(_review.Work, colour + ".jpg");
+            await TestClips.RunFfmpegAsync(["-y", "-f", "lavfi", "-i", $"color=c={colour}:s=320x240", "-frames:v", "1", file]);
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(file)), "file", colour + ".jpg" } };
+            var sent = await owner.PostAsync("/api/images", form);
+            Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+            photos.Add((await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<System.Text.Json.JsonElement>(sent.Content)).GetProperty("imageId").GetString()!);
+        }
+
+        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(owner, "/api/renders", new { templateId, imageIds = photos });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var videoId = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<System.Text.Json.JsonElement>(response.Content)).GetProperty("videoId").GetString()!;
+
+        await ReviewTestKit.WaitForStatusAsync(owner, videoId, Timeout, "Ready");
+
+        // One render into the pipe and one transcode reading it, which also wrote the review's frames.
+        // (The render's filter graph has line breaks: the log's lines are not one per run.)
+        var log = await File.ReadAllTextAsync(Log);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(log, "-c:v rawvideo .*-f matroska file:[^ ]*render\\.mkv"));
+        var runs = log.Split('\n');
+        var transcode = Assert.Single(runs, l => l.StartsWith("ffmpeg ", StringComparison.Ordinal) && l.Contains("render.mkv", StringComparison.Ordinal) && l.Contains("-f hls", StringComparison.Ordinal));
+        Assert.Contains("[rv]", transcode, StringComparison.Ordinal);
+        var stored = await App.Services.GetRequiredService<IBlobStore>().ListAsync(MediaLayout.ReviewContainer, MediaLayout.Prefix(videoId), default).ToListAsync();
+        Assert.Contains(stored, b => b.Name.Contains("/frame_", StringComparison.Ordinal));
+        Assert.Equal(stored.Count, wechat.Checks.Count(c => c.OpenId == "orenderreviewed"));
+    }
+
     /// <summary>A wrapper that appends "<paramref name="tool"/> args…" to media-runs.log, then runs the tool.</summary>
     private static string LoggingWrapper(string work, string tool)
     {
