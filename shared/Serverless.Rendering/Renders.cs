@@ -14,10 +14,12 @@ using Serverless.Videos;
 
 namespace Serverless.Rendering;
 
-/// <summary>A render asked for: a template by id and the caller's photos, in order.</summary>
+/// <summary>A render asked for: a template by id and the caller's photos, in order; optionally other music from the music
+/// library (a stored resource registered as music, by its SHA-256) in place of the template's.</summary>
 public sealed record RenderRequest(
     [property: JsonPropertyName("templateId")] string? TemplateId,
-    [property: JsonPropertyName("imageIds")] IReadOnlyList<string>? ImageIds);
+    [property: JsonPropertyName("imageIds")] IReadOnlyList<string>? ImageIds,
+    [property: JsonPropertyName("musicId")] string? MusicId = null);
 
 /// <summary>The render's video: follow it like an upload at <c>/api/videos/{videoId}</c>.</summary>
 public sealed record RenderAccepted(
@@ -92,7 +94,7 @@ public static class RenderAssetLayout
 /// fetches a URL a template names: an operator stores the bytes (<c>PUT /api/operator/template-assets/{sha256}</c>), checked
 /// against the hash, and a render finds them by the URL's registered hash.
 /// </summary>
-internal sealed class RenderAssets(IAssetRegistry registry, IBlobStore blobs)
+internal sealed class RenderAssets(IAssetRegistry registry, IBlobStore blobs, ITableStore tables)
 {
     public async Task<Result<string>> PutAsync(string sha256, byte[] content, CancellationToken cancellationToken)
     {
@@ -111,6 +113,27 @@ internal sealed class RenderAssets(IAssetRegistry registry, IBlobStore blobs)
         await blobs.UploadAsync(MediaLayout.Container, RenderAssetLayout.Blob(sha256), stream, new BlobWriteOptions("application/octet-stream", "private, no-store"), cancellationToken)
             .ConfigureAwait(false);
         return sha256;
+    }
+
+    /// <summary>The URL of the music the library holds as <paramref name="musicId"/> (its SHA-256): registered as music and stored; null otherwise.</summary>
+    public async Task<string?> FindMusicAsync(string musicId, CancellationToken cancellationToken)
+    {
+        if (musicId is not { Length: 64 } || !musicId.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f')
+            || await blobs.GetInfoAsync(MediaLayout.Container, RenderAssetLayout.Blob(musicId), cancellationToken).ConfigureAwait(false) is null)
+        {
+            return null;
+        }
+
+        await foreach (var row in tables.QueryAsync(TemplateStorage.AssetTable,
+            TableFilter.And(TableFilter.Equal("Sha256", musicId), TableFilter.Equal("Kind", nameof(ResourceKind.Music))), cancellationToken).ConfigureAwait(false))
+        {
+            if (row.GetString("Url") is { Length: > 0 } url)
+            {
+                return url;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>For each URL: the blob of its stored bytes, or the URL among the missing (not registered, or not stored).</summary>
@@ -193,6 +216,16 @@ internal sealed class RenderService(
 
         var canvas = RenderCanvas.For(template.AspectRatio, Math.Min(options.Value.ShortSide, media.Value.MaxLadderShortSide), options.Value.FrameRate);
         var timeline = TimelineExpander.Expand(template, ids.Count);
+        if (request.MusicId is { } musicId)
+        {
+            if (await assets.FindMusicAsync(musicId, cancellationToken).ConfigureAwait(false) is not { } musicUrl)
+            {
+                return Problems.BadRequest(ProblemPrefix + "music-not-found", $"The music library holds no music '{musicId}'.");
+            }
+
+            timeline = timeline with { Music = new MusicReference { Id = musicId, Url = musicUrl } };
+        }
+
         var (plan, unsupported) = RenderPlanner.Plan(timeline, canvas);
         if (plan is null)
         {

@@ -83,6 +83,44 @@ public sealed class RenderEndToEndTests(RenderApp fixture) : IClassFixture<Rende
     }
 
     [Fact]
+    public async Task MusicFromTheLibrary_ReplacesTheTemplatesMusic()
+    {
+        var client = App.CreateClient().As("render-fay");
+        var templateId = await fixture.PublishAsync(TemplateTestData.UniqueId("render-music"));
+        var photo = await UploadPhotoAsync(client, await fixture.PhotoAsync(Colours[2], "640x480"));
+
+        var response = await client.PostAsJsonAsync("/api/renders", new { templateId, imageIds = new[] { photo }, musicId = fixture.OtherMusicId });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var videoId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("videoId").GetString()!;
+        var status = await WaitForEndAsync(client, videoId);
+        Assert.True(status.GetProperty("status").GetString() == "Ready", status.GetProperty("error").ToString());
+
+        // The template's music is a 440 Hz tone, the library's an 880 Hz one: count the tone's cycles in the published audio.
+        var audio = await DecodeAudioAsync(await fixture.DownloadTopRenditionAsync(videoId));
+        var middle = audio[4000..12000];
+        var crossings = middle.Zip(middle.Skip(1)).Count(p => p.First < 0 && p.Second >= 0);
+        Assert.InRange(crossings, 850, 910);
+
+        await AssertProblemAsync(await client.PostAsJsonAsync("/api/renders", new { templateId, imageIds = new[] { photo }, musicId = new string('0', 64) }), HttpStatusCode.BadRequest, "render-music-not-found");
+    }
+
+    private static async Task<JsonElement> WaitForEndAsync(HttpClient client, string videoId)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}");
+            if (status.GetProperty("status").GetString() is "Ready" or "Failed")
+            {
+                return status;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"{videoId} is still {status.GetProperty("status").GetString()} after 120 s");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task Photos_AreTurnedUprightByTheirExifOrientation_AndRefusedWithAReason()
     {
         var client = App.CreateClient().As("render-bob");
@@ -214,7 +252,13 @@ public sealed class RenderApp : IAsyncLifetime
         await TestClips.RunFfmpegAsync(["-y", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "3", "-c:a", "aac", music]);
         await StoreAssetAsync(TemplateTestData.StickerImage, sticker, "image");
         await StoreAssetAsync(TemplateTestData.Music, music, "music");
+        var other = Path.Combine(Work, "other.m4a");
+        await TestClips.RunFfmpegAsync(["-y", "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-t", "3", "-c:a", "aac", other]);
+        OtherMusicId = await StoreAssetAsync("https://cdn.example.com/music/other.m4a", other, "music");
     }
+
+    /// <summary>Music of the library that no template names (an 880 Hz tone; the templates' is 440 Hz).</summary>
+    public string OtherMusicId { get; private set; } = null!;
 
     /// <summary>Publishes the test template (three photos, dissolves, the sticker, music) as <paramref name="id"/>, edited by
     /// <paramref name="edit"/>; <paramref name="extraUrls"/> are registered (not stored) so it publishes.</summary>
@@ -260,7 +304,7 @@ public sealed class RenderApp : IAsyncLifetime
         return playlist;
     }
 
-    private async Task StoreAssetAsync(string url, string path, string kind)
+    private async Task<string> StoreAssetAsync(string url, string path, string kind)
     {
         var bytes = await File.ReadAllBytesAsync(path);
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
@@ -270,6 +314,7 @@ public sealed class RenderApp : IAsyncLifetime
         Assert.True(stored.StatusCode == HttpStatusCode.NoContent, await stored.Content.ReadAsStringAsync());
         using var wrong = new ByteArrayContent([1, 2, 3]);
         Assert.Equal(HttpStatusCode.BadRequest, (await Operator.PutAsync($"/api/operator/template-assets/{sha}", wrong)).StatusCode);
+        return sha;
     }
 
     public async Task DisposeAsync()
