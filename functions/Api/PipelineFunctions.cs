@@ -34,7 +34,12 @@ internal sealed partial class PipelineFunctions(PipelineStarter starter, Pipelin
 
         if (!MediaLayout.TryParseSource(container, blobName, out var videoId))
         {
-            LogForeignBlob(container, blobName);
+            // A photo for a render is the app's own blob too (stored, not a pipeline's source): nothing to do.
+            if (container != MediaLayout.UploadsContainer || !blobName.StartsWith(Rendering.Images.ImageLayout.Prefix, StringComparison.Ordinal))
+            {
+                LogForeignBlob(container, blobName);
+            }
+
             return;
         }
 

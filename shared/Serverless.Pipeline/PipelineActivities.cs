@@ -185,19 +185,42 @@ internal sealed partial class PipelineActivities
         NamedPipe.Create(request.Input);
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var rendering = _renderer.RenderAsync(job.Plan(), inputs, request.Input, null, both.Token, stream: true);
-        _ = rendering.ContinueWith(t => both.Cancel(), CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
+        _ = rendering.ContinueWith(
+            _ =>
+            {
+                try
+                {
+                    both.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The step has ended already.
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
         TranscodeResult result;
         try
         {
             result = await _transcoder.TranscodeAsync(request, progress, publisher, both.Token).ConfigureAwait(false);
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception)
         {
+            // Neither process outlives the step (the work folder goes with it). The render's own failure, when it had one,
+            // is the cause (the transcode only saw its pipe end, or was stopped for it), unless the render failed writing
+            // into a pipe the failed transcode no longer read.
             await both.CancelAsync().ConfigureAwait(false);
-            if (await Task.WhenAny(rendering).ConfigureAwait(false) is { IsFaulted: true } failedRender
-                && failedRender.Exception!.InnerException is FfmpegException renderFailure)
+            try
             {
-                throw renderFailure; // The render's failure is the cause: the transcode only saw its pipe end.
+                await rendering.ConfigureAwait(false);
+            }
+            catch (FfmpegException renderFailure) when (!cancellationToken.IsCancellationRequested && rendering.IsFaulted
+                && !renderFailure.StderrTail.Contains("Broken pipe", StringComparison.OrdinalIgnoreCase))
+            {
+                throw;
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or FfmpegException)
+            {
+                // Stopped together with the transcode, whose failure is rethrown.
             }
 
             throw;

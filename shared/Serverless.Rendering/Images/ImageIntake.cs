@@ -31,7 +31,10 @@ public static class ImageLayout
 
     /// <summary>A photo as the server stores it: upright, re-encoded, without metadata, in the uploads container (whose
     /// lifecycle rules apply: photos are working material for renders, the rendered videos are what is kept).</summary>
-    public static string Stored(string imageId) => $"images/{imageId}.jpg";
+    public static string Stored(string imageId) => $"{Prefix}{imageId}.jpg";
+
+    /// <summary>Where the photos are in the uploads container.</summary>
+    public const string Prefix = "images/";
 }
 
 /// <summary>The photos' table: who owns each photo, and its size.</summary>

@@ -104,6 +104,24 @@ public sealed class RenderEndToEndTests(RenderApp fixture) : IClassFixture<Rende
         await AssertProblemAsync(await client.PostAsJsonAsync("/api/renders", new { templateId, imageIds = new[] { photo }, musicId = new string('0', 64) }), HttpStatusCode.BadRequest, "render-music-not-found");
     }
 
+    [Fact]
+    public async Task PhotoGoneBeforeTheRender_FailsTheVideo_WithAReasonItsOwnerReads()
+    {
+        var client = App.CreateClient().As("render-gus");
+        var templateId = await fixture.PublishAsync(TemplateTestData.UniqueId("render-gone"));
+        var photo = await UploadPhotoAsync(client, await fixture.PhotoAsync(Colours[0], "640x480"));
+        await App.Services.GetRequiredService<IBlobStore>().DeleteAsync(MediaLayout.UploadsContainer, ImageLayout.Stored(photo), default); // as its lifecycle rule would
+
+        var response = await client.PostAsJsonAsync("/api/renders", new { templateId, imageIds = new[] { photo } });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var videoId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("videoId").GetString()!;
+        var status = await WaitForEndAsync(client, videoId);
+
+        Assert.Equal("Failed", status.GetProperty("status").GetString());
+        Assert.Equal($"Photo 1 ({photo}) is no longer stored.", status.GetProperty("error").GetString());
+        Assert.False(status.GetProperty("playable").GetBoolean());
+    }
+
     private static async Task<JsonElement> WaitForEndAsync(HttpClient client, string videoId)
     {
         var clock = Stopwatch.StartNew();
