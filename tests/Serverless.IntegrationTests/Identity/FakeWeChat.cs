@@ -94,7 +94,7 @@ public sealed partial class FakeWeChat : IAsyncLifetime
                 await Json(context, "<html>gateway</html>");
                 return;
             case "slow":
-                await Task.Delay(TimeSpan.FromSeconds(3), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
                 return;
         }
 

@@ -20,7 +20,9 @@ public sealed class WeChatLoginTests(AzuriteFixture azurite, FakeWeChat wechat) 
             ["WeChat:AppId"] = FakeWeChat.AppId,
             ["WeChat:AppSecret"] = FakeWeChat.AppSecret,
             ["WeChat:BaseUrl"] = wechat.BaseAddress.ToString(),
-            ["WeChat:AttemptTimeoutSeconds"] = "0.5",
+            // Long enough that an answer on a loaded machine is never taken for a timeout (a retry would count twice);
+            // the fake's "slow" answer takes longer still.
+            ["WeChat:AttemptTimeoutSeconds"] = "2",
             ["WeChat:MaxRetries"] = "2",
             ["WeChat:RetryDelayMilliseconds"] = "10",
         });
