@@ -11,38 +11,16 @@
 set -euo pipefail
 megabytes="${1:-300}"
 runs="${2:-2}"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-azurite="${AZURITE_PATH:-$root/.local/azurite/node_modules/.bin/azurite}"
-command -v "$azurite" >/dev/null || { echo "Azurite not found: run ./dev.sh test (or ./dev.sh run) once, or set AZURITE_PATH." >&2; exit 1; }
-command -v ffmpeg >/dev/null || { echo "ffmpeg not found: run ./dev.sh test once (it installs Debian's ffmpeg)." >&2; exit 1; }
-work="$(mktemp -d -t chunked-bench-XXXXXX)"
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/bench-env.sh"
+bench_init chunked-bench
 
 echo "Generating a ${megabytes} MB clip (854x480 noise, lossless)..." >&2
 ffmpeg -v error -f lavfi -i "nullsrc=s=854x480:r=30,geq=lum='random(1)*255':cb=128:cr=128" -f lavfi -i sine=frequency=440 \
   -t 60 -fs "${megabytes}M" -c:v libx264 -preset ultrafast -qp 0 -pix_fmt yuv420p -c:a aac -movflags +faststart "$work/big.mp4"
 size=$(stat -c %s "$work/big.mp4")
 
-echo "Building the local host (Release)..." >&2
-dotnet build "$root/functions/LocalHost" -c Release -nologo -clp:ErrorsOnly >/dev/null
-app_dll="$root/functions/LocalHost/bin/Release/net10.0/Serverless.LocalHost.dll"
-bp=$(free_port); qp=$(free_port); tp=$(free_port)
-"$azurite" --silent --skipApiVersionCheck --disableTelemetry --loose --location "$work/azurite" \
-  --blobPort "$bp" --queuePort "$qp" --tablePort "$tp" >"$work/azurite.log" 2>&1 &
-pids+=($!)
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-conn="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$bp/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$qp/devstoreaccount1;TableEndpoint=http://127.0.0.1:$tp/devstoreaccount1;"
-port=$(free_port)
-# Every sample setting, as ./dev.sh run gives them (the local settings file), on this emulator.
-(cd "$(dirname "$app_dll")" && ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$conn" LOCAL_SETTINGS_PATH="$root/local.settings.sample.json" \
-  Media__WorkDirectory="$work/media-work" exec dotnet "$app_dll" --urls "http://127.0.0.1:$port") >"$work/app.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { echo "the app did not start:" >&2; tail -30 "$work/app.log" >&2; exit 1; }
+bench_start_azurite
+bench_start_app
 
 python3 - "$port" "$work/big.mp4" "$size" "$runs" <<'PY'
 import base64, concurrent.futures, hashlib, http.client, json, statistics, subprocess, sys, time, urllib.parse

@@ -15,45 +15,19 @@
 set -euo pipefail
 runs="${1:-3}"
 seconds="${2:-30}"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-azurite="${AZURITE_PATH:-$root/.local/azurite/node_modules/.bin/azurite}"
-command -v "$azurite" >/dev/null || azurite=azurite
-work="$(mktemp -d -t pipeline-bench-XXXXXX)"
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; [[ "${KEEP:-0}" == 1 ]] || rm -rf "$work"; }
-trap cleanup EXIT
+source "$(dirname "$0")/bench-env.sh"
+bench_init pipeline-bench
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-echo "Building the local host and the function app (Release)..." >&2
-dotnet build "$root/functions/LocalHost" -c Release -nologo -clp:ErrorsOnly >/dev/null
-app_dll="$root/functions/LocalHost/bin/Release/net10.0/Serverless.LocalHost.dll"
+bench_start_azurite
 
-bp=$(free_port); qp=$(free_port); tp=$(free_port)
-"$azurite" --silent --skipApiVersionCheck --disableTelemetry --loose --location "$work/azurite" \
-  --blobPort "$bp" --queuePort "$qp" --tablePort "$tp" >"$work/azurite.log" 2>&1 &
-pids+=($!)
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-conn="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$bp/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$qp/devstoreaccount1;TableEndpoint=http://127.0.0.1:$tp/devstoreaccount1;"
-sleep 2
-
-start_app() {
-  port=$(free_port)
-  # Every sample setting, as ./dev.sh run gives them, on this benchmark's emulator and work folder. Only the uploads
-  # watcher's interval is the benchmark's own (BENCH_WATCH_SECONDS, default 0.2): it stands in for Event Grid, which has
-  # no polling interval in Azure (it pushes each BlobCreated event to the queue as it happens).
-  (cd "$(dirname "$app_dll")" && ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$conn" LOCAL_SETTINGS_PATH="$root/local.settings.sample.json" \
-    Media__WorkDirectory="$work/media-work" LocalRuntime__UploadWatchIntervalSeconds="${BENCH_WATCH_SECONDS:-0.2}" \
-    exec dotnet "$app_dll" --urls "http://127.0.0.1:$port") >"$work/app.log" 2>&1 &
-  app_pid=$!
-  pids+=("$app_pid")
-  for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "the app did not start:" >&2; tail -30 "$work/app.log" >&2; exit 1
-}
+# Every sample setting (bench-env.sh); only the uploads watcher's interval is the benchmark's own (BENCH_WATCH_SECONDS,
+# default 0.2): it stands in for Event Grid, which has no polling interval in Azure (it pushes each BlobCreated event to the
+# queue as it happens).
+start_app() { bench_start_app LocalRuntime__UploadWatchIntervalSeconds="${BENCH_WATCH_SECONDS:-0.2}"; }
 
 # Signs in however the app in this checkout does: a development login if it has one, else the development header.
 auth_header() {

@@ -12,45 +12,11 @@
 # Needs: the .NET SDK, ffmpeg, Azurite (./dev.sh test or ./dev.sh run installs them into .local/).
 set -euo pipefail
 runs="${1:-3}"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-azurite="${AZURITE_PATH:-$root/.local/azurite/node_modules/.bin/azurite}"
-command -v "$azurite" >/dev/null || azurite=azurite
-command -v "$azurite" >/dev/null || { echo "Azurite was not found: run ./dev.sh test once (it installs it into .local/), or set AZURITE_PATH." >&2; exit 1; }
-command -v ffmpeg >/dev/null || { echo "ffmpeg was not found: install it (Debian: apt-get install ffmpeg)." >&2; exit 1; }
-work="$(mktemp -d -t render-bench-XXXXXX)"
-pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; [[ "${KEEP:-0}" == 1 ]] || rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-echo "Building the local host and the function app (Release)..." >&2
-dotnet build "$root/functions/LocalHost" -c Release -nologo -clp:ErrorsOnly >/dev/null
-app_dll="$root/functions/LocalHost/bin/Release/net10.0/Serverless.LocalHost.dll"
-
-bp=$(free_port); qp=$(free_port); tp=$(free_port)
-"$azurite" --silent --skipApiVersionCheck --disableTelemetry --loose --location "$work/azurite" \
-  --blobPort "$bp" --queuePort "$qp" --tablePort "$tp" >"$work/azurite.log" 2>&1 &
-pids+=($!)
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-conn="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$bp/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$qp/devstoreaccount1;TableEndpoint=http://127.0.0.1:$tp/devstoreaccount1;"
-sleep 2
-
-# The app's settings are the sample's (local.settings.sample.json, as an operator's app settings), then the bench's own.
-while IFS= read -r -d '' setting; do export "$setting"; done < <(python3 -c '
-import json, sys
-for k, v in json.load(open(sys.argv[1]))["Values"].items():
-    sys.stdout.write("%s=%s\0" % (k, v))' "$root/local.settings.sample.json")
-port=$(free_port)
-(cd "$(dirname "$app_dll")" && ASPNETCORE_ENVIRONMENT=Development AzureWebJobsStorage="$conn" LOCAL_SETTINGS_PATH=none \
-  Identity__AllowDevelopmentSignIn=true Identity__OperatorKeys=bench-operator-key Review__Enabled=false \
-  Media__WorkDirectory="$work/media-work" Logging__LogLevel__Default=Warning Rendering__ShortSide=720 Templates__RefreshSeconds=1 \
-  Playback__SigningKey="$(python3 -c "import base64,os; print(base64.b64encode(os.urandom(32)).decode())")" \
-  LocalRuntime__UploadWatchIntervalSeconds=0.2 exec dotnet "$app_dll" --urls "http://127.0.0.1:$port") >"$work/app.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { echo "the app did not start:" >&2; tail -30 "$work/app.log" >&2; exit 1; }
+source "$(dirname "$0")/bench-env.sh"
+bench_init render-bench
+bench_start_azurite
+# Every sample setting (bench-env.sh), with a known operator key, the 720p canvas and the library refreshed every second.
+bench_start_app Identity__OperatorKeys=bench-operator-key Rendering__ShortSide=720 Templates__RefreshSeconds=1 LocalRuntime__UploadWatchIntervalSeconds=0.2
 
 echo "Generating 9 photos, a sticker, music and a 720x1280 clip of the render's length..." >&2
 for i in $(seq 0 8); do
