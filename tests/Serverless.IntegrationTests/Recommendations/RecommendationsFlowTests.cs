@@ -97,7 +97,10 @@ public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFix
             directory.Add(new CatalogVideo($"{run}-v{i}", $"{run}-author{i % 6}", created[i], 30));
         }
 
-        await using var app = App(directory, ("RecommenderRanker:Trees", "20"), ("RecommenderRanker:MinExamplesPerLeaf", "5"));
+        // The app's clock stands still at `now`: feedback weights decay with the time of the training, so a second training
+        // seconds later would learn from slightly different weights, and the "not worse" gate could keep the first model.
+        var clock = new FakeTime(now);
+        await using var app = App(directory, clock, ("RecommenderRanker:Trees", "20"), ("RecommenderRanker:MinExamplesPerLeaf", "5"));
         var http = app.CreateClient();
         var random = new Random(3);
         for (var u = 0; u < 24; u++)
@@ -211,7 +214,10 @@ public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFix
     private static IAsyncEnumerable<string> Reports(IBlobStore blobs) =>
         blobs.ListAsync("models", "recommender/versions/", default).Where(b => b.Name.EndsWith("report.json", StringComparison.Ordinal)).Select(b => b.Name);
 
-    private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> App(TestVideoDirectory directory, params (string Key, string Value)[] settings)
+    private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> App(TestVideoDirectory directory, params (string Key, string Value)[] settings) =>
+        App(directory, null, settings);
+
+    private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> App(TestVideoDirectory directory, TimeProvider? time, params (string Key, string Value)[] settings)
     {
         var values = new Dictionary<string, string?>
         {
@@ -225,7 +231,14 @@ public sealed class RecommendationsFlowTests(AzuriteFixture azurite) : IClassFix
             values[key] = value;
         }
 
-        return new FunctionsAppFactory(azurite.ConnectionString, values).WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IVideoDirectory>(directory)));
+        return new FunctionsAppFactory(azurite.ConnectionString, values).WithWebHostBuilder(b => b.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<IVideoDirectory>(directory);
+            if (time is not null)
+            {
+                s.AddSingleton(time);
+            }
+        }));
     }
 }
 
