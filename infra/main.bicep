@@ -222,6 +222,9 @@ var appSettings = {
   Media__MinDimension: '64'
   Media__MaxDimension: '4096'
   Media__MaxLadderShortSide: '720'
+  Media__PerTitleLadder: 'true' // a short look at each upload sets each rung's rate from its content (capped at the fixed rate)
+  Media__PerTitleCrf: '21'
+  Media__PerTitleMinSeconds: '10' // shorter clips get the fixed ladder: the look would cost a large share of their encode
   Media__ProbeTimeoutSeconds: '60'
   Media__TranscodeTimeoutSeconds: '1800'
   Media__SegmentFormat: 'MpegTs'

@@ -9,6 +9,16 @@ public interface IMediaProbe
     Task<MediaInfo> ProbeAsync(string input, CancellationToken cancellationToken);
 }
 
+/// <summary>Plans the ABR ladder of one source.</summary>
+public interface ILadderPlanner
+{
+    /// <summary>
+    /// The ladder for <paramref name="source"/> (probed from <paramref name="input"/>, a local path or an http(s) URL): the fixed
+    /// ladder, made per-title from a short look at the content when <see cref="MediaOptions.PerTitleLadder"/> is on.
+    /// </summary>
+    Task<IReadOnlyList<Rendition>> PlanAsync(string input, MediaInfo source, CancellationToken cancellationToken);
+}
+
 /// <summary>One rung of the ABR ladder, in display orientation.</summary>
 /// <param name="Name">Folder and variant name, e.g. <c>720p</c>.</param>
 /// <param name="H264Level">H.264 level, e.g. <c>3.1</c> (at most 4.1).</param>
@@ -16,6 +26,13 @@ public sealed record Rendition(string Name, int Width, int Height, int VideoBitr
 {
     /// <summary>Output frame-rate cap; null keeps the source rate.</summary>
     public double? MaxFrameRate { get; init; }
+
+    /// <summary>
+    /// Constant quality for a per-title rung (<see cref="PerTitleLadder"/>): libx264 <c>-crf</c> with
+    /// <see cref="MaxRateKbps"/> / <see cref="BufferSizeKbits"/> as its VBV cap, so the rate follows the content and never
+    /// exceeds the cap; null encodes at <see cref="VideoBitrateKbps"/> (capped VBR), as the fixed ladder does.
+    /// </summary>
+    public int? Crf { get; init; }
 }
 
 /// <summary>Transcode <paramref name="Input"/> into HLS renditions under <paramref name="OutputDirectory"/>/&lt;rendition name&gt;/.</summary>

@@ -9,7 +9,7 @@ namespace Serverless.Media;
 
 public static class MediaExtensions
 {
-    /// <summary>Registers <see cref="MediaOptions"/> (section <c>Media</c>) and the ffmpeg-backed probe, transcoder and poster extractor.</summary>
+    /// <summary>Registers <see cref="MediaOptions"/> (section <c>Media</c>) and the ffmpeg-backed probe, ladder planner, transcoder and poster extractor.</summary>
     public static IHostApplicationBuilder AddMedia(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -22,6 +22,7 @@ public static class MediaExtensions
         builder.Services.TryAddSingleton<FfprobeMediaProbe>();
         builder.Services.TryAddSingleton<IMediaProbe>(sp => sp.GetRequiredService<FfprobeMediaProbe>());
         builder.Services.TryAddSingleton<IHlsTranscoder, FfmpegHlsTranscoder>();
+        builder.Services.TryAddSingleton<ILadderPlanner, PerTitleLadderPlanner>();
         return builder;
     }
 

@@ -43,6 +43,25 @@ public sealed class MediaOptions
     [AllowedValues(360, 540, 720, 1080)]
     public int MaxLadderShortSide { get; set; } = 720;
 
+    /// <summary>
+    /// Per-title ladder (<see cref="PerTitleLadder"/>): a short look at each upload decides each rung's rate from its content
+    /// (constant quality under the fixed rate as a cap) and leaves out rungs that would not look different. Default on; off
+    /// encodes every upload with the fixed ladder's rates.
+    /// </summary>
+    public bool PerTitleLadder { get; set; } = true;
+
+    /// <summary>
+    /// Shortest clip the per-title look is taken for, seconds. Default 10: the look costs about one keyframe interval of the
+    /// lowest rung and a second of the top one, a third of a 3 s clip's encode but a few per cent of a 15 s one's, and a short
+    /// clip's bytes are few; shorter clips get the fixed ladder.
+    /// </summary>
+    [Range(0, 24 * 3600)]
+    public double PerTitleMinSeconds { get; set; } = 10;
+
+    /// <summary>The per-title ladder's constant quality (libx264 <c>-crf</c>). Default 21.</summary>
+    [Range(15, 30)]
+    public int PerTitleCrf { get; set; } = 21;
+
     /// <summary>Budget of one ffprobe run. Default 60 s.</summary>
     [Range(1, 3600)]
     public int ProbeTimeoutSeconds { get; set; } = 60;

@@ -28,6 +28,7 @@ internal sealed partial class PipelineActivities
     private readonly IBlobSasSigner _signer;
     private readonly VideoRepository _videos;
     private readonly IMediaProbe _probe;
+    private readonly ILadderPlanner _ladders;
     private readonly IHlsTranscoder _transcoder;
     private readonly WorkArea _workArea;
     private readonly LivePublishing _publishing;
@@ -45,6 +46,7 @@ internal sealed partial class PipelineActivities
         IBlobSasSigner signer,
         VideoRepository videos,
         IMediaProbe probe,
+        ILadderPlanner ladders,
         IHlsTranscoder transcoder,
         WorkArea workArea,
         LivePublishing publishing,
@@ -61,6 +63,7 @@ internal sealed partial class PipelineActivities
         _signer = signer;
         _videos = videos;
         _probe = probe;
+        _ladders = ladders;
         _transcoder = transcoder;
         _workArea = workArea;
         _publishing = publishing;
@@ -101,7 +104,8 @@ internal sealed partial class PipelineActivities
 
             // A render's source is its job, written by the app (no upload can have its content type): what it makes is known
             // exactly, nothing is probed.
-            var info = entry.ContentType == RenderJob.ContentType
+            var render = entry.ContentType == RenderJob.ContentType;
+            var info = render
                 ? (await _renders.ReadJobAsync(videoId, cancellationToken).ConfigureAwait(false)).Source()
                 : await _probe.ProbeAsync(SourceUrl(videoId), cancellationToken).ConfigureAwait(false);
             info = info with { SizeBytes = info.SizeBytes ?? blob.Length };
@@ -110,7 +114,11 @@ internal sealed partial class PipelineActivities
                 throw new MediaRejectedException(reason);
             }
 
-            var ladder = LadderPlanner.Plan(info, _mediaOptions.Value);
+            // An upload's ladder is per-title (a short look at its content); a render exists only while it is encoded, so it
+            // gets the fixed ladder.
+            var ladder = render
+                ? LadderPlanner.Plan(info, _mediaOptions.Value)
+                : await _ladders.PlanAsync(SourceUrl(videoId), info, cancellationToken).ConfigureAwait(false);
             LogProbed(videoId, info.DurationSeconds, info.Video?.DisplayWidth ?? 0, info.Video?.DisplayHeight ?? 0, string.Join(",", ladder.Select(r => r.Name)));
             return (new ProbeOutput(info, ladder), (Func<VideoEntry, VideoEntry>)(e => e with
             {

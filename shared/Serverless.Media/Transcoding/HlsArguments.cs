@@ -8,7 +8,8 @@ namespace Serverless.Media.Transcoding;
 /// <summary>Builds the single ffmpeg pass that encodes the whole ladder into HLS. Pure: tested on the rendered list.</summary>
 /// <remarks>
 /// One decode, <c>split</c> once, one <c>scale</c> per rung (ffmpeg autorotates first, so sizes are the displayed ones); libx264 High
-/// yuv420p with capped VBR (b:v / maxrate / bufsize per rung); a closed GOP with an IDR forced every keyframe interval by time
+/// yuv420p with capped VBR (b:v / maxrate / bufsize per rung) or, for a per-title rung, capped constant quality (crf / maxrate /
+/// bufsize, <see cref="PerTitleLadder"/>); a closed GOP with an IDR forced every keyframe interval by time
 /// (<c>-force_key_frames expr</c>) so boundaries line up across renditions, no scene-cut keyframes (<c>sc_threshold 0</c>) and a
 /// natural GOP longer than the forced interval; AAC-LC stereo per variant; the hls muxer with <c>-var_stream_map</c> writes
 /// <c>&lt;out&gt;/&lt;name&gt;/index.m3u8</c> and its segments. The segments are made to be published while ffmpeg still encodes:
@@ -69,9 +70,11 @@ internal static class HlsArguments
         for (var i = 0; i < request.Ladder.Count; i++)
         {
             var r = request.Ladder[i];
+            args.AddRange(r.Crf is { } crf
+                ? [Invariant($"-crf:v:{i}"), Invariant($"{crf}")]
+                : [Invariant($"-b:v:{i}"), Invariant($"{r.VideoBitrateKbps}k")]);
             args.AddRange(
             [
-                Invariant($"-b:v:{i}"), Invariant($"{r.VideoBitrateKbps}k"),
                 Invariant($"-maxrate:v:{i}"), Invariant($"{r.MaxRateKbps}k"),
                 Invariant($"-bufsize:v:{i}"), Invariant($"{r.BufferSizeKbits}k"),
                 Invariant($"-level:v:{i}"), r.H264Level,
@@ -161,7 +164,7 @@ internal static class HlsArguments
     internal static string VarStreamMap(IReadOnlyList<Rendition> ladder, bool withAudio) =>
         string.Join(' ', ladder.Select((r, i) => withAudio ? Invariant($"v:{i},a:{i},name:{r.Name}") : Invariant($"v:{i},name:{r.Name}")));
 
-    private static void AppendChain(StringBuilder sb, Rendition rendition)
+    internal static void AppendChain(StringBuilder sb, Rendition rendition)
     {
         if (rendition.MaxFrameRate is { } fps)
         {
@@ -215,7 +218,7 @@ internal static class HlsArguments
         }
     }
 
-    private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+    internal static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 }

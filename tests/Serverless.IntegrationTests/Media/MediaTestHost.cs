@@ -27,6 +27,7 @@ internal sealed class MediaTestHost : IDisposable
 
     public IHlsTranscoder Transcoder => _services.GetRequiredService<IHlsTranscoder>();
 
+    public ILadderPlanner Planner => _services.GetRequiredService<ILadderPlanner>();
 
     public MediaOptions Options => _services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MediaOptions>>().Value;
 
