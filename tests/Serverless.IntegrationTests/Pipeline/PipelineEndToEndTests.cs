@@ -83,6 +83,39 @@ public sealed class PipelineEndToEndTests(PipelineApp fixture) : IClassFixture<P
     }
 
     [Fact]
+    public async Task DirectUpload_StillPicture_PerTitleRungAtConstantQuality()
+    {
+        var clip = Path.Combine(Work, "still.mp4");
+        await TestClips.RunFfmpegAsync(
+        [
+            "-f", "lavfi", "-i", "testsrc2=s=640x360:r=30:d=3,trim=end_frame=1,loop=loop=89:size=1:start=0,setpts=N/30/TB",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3",
+            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "10", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip,
+        ]);
+        var client = App.CreateClient().As("stella");
+        var created = await CreateUpload(client, clip);
+        using (var http = new HttpClient())
+        using (var put = new HttpRequestMessage(HttpMethod.Put, created.GetProperty("uploadUrl").GetString()))
+        {
+            put.Content = new ByteArrayContent(await File.ReadAllBytesAsync(clip));
+            put.Headers.Add("x-ms-blob-type", "BlockBlob");
+            Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(put)).StatusCode);
+        }
+
+        var videoId = created.GetProperty("videoId").GetString()!;
+        Assert.Equal("Ready", (await WaitForTerminal(client, videoId)).GetProperty("status").GetString());
+
+        // The look found a still: its one rung was encoded at constant quality capped at the fixed rate, and the final master
+        // announces what was measured, far under the fixed rate.
+        var entry = await App.Services.GetRequiredService<VideoRepository>().GetEntryAsync(videoId, default);
+        var rung = Assert.Single(entry!.State!.Ladder!);
+        Assert.Equal((21, rung.VideoBitrateKbps), (rung.Crf, rung.MaxRateKbps));
+        var master = await App.Services.GetRequiredService<IBlobStore>().ReadTextAsync(MediaLayout.Container, MediaLayout.MasterPlaylist(videoId), default);
+        var average = long.Parse(Assert.Single(HlsPlaylists.ParseMaster(master!)).Attributes["AVERAGE-BANDWIDTH"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(average, 1, rung.VideoBitrateKbps * 1000L / 2);
+    }
+
+    [Fact]
     public async Task ChunkedUpload_ThroughTheApiOnly_BecomesReady()
     {
         // What a mini-program does: it may reach only the API's domain, with requests far under 60 s.
@@ -386,6 +419,9 @@ public sealed class PipelineApp : IAsyncLifetime
             ["Pipeline:ProgressIntervalSeconds"] = "0.1",
             ["Pipeline:UploadChunkBytes"] = "65536",
             ["Media:WorkDirectory"] = Path.Combine(Work, "media-work"),
+
+            // Every upload here takes the per-title look, however short (the default leaves clips under 10 s to the fixed ladder).
+            ["Media:PerTitleMinSeconds"] = "0",
         });
     }
 
