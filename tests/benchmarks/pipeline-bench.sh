@@ -3,7 +3,8 @@
 #   (a) the full pipeline on local Azurite, upload to Ready, for the 3-rendition ladder (360p/540p/720p), and the time
 #       from the upload's end to the first status answer saying "playable";
 #   (b) one raw ffmpeg command producing the same ladder, HLS and posters from a local file (the transcoder's exact
-#       argument list, tests/benchmarks/ladder-1080p30.args);
+#       argument list, tests/benchmarks/ladder-1080p30.args, with each rung's rate control as the app's per-title ladder
+#       chose it for this clip, read from the app's log);
 #   (c) the naive approach of seed 000 §5.2/§5.4: one ffmpeg transcode per rendition to MP4, then a separate
 #       `-c copy` HLS segmentation per rendition.
 # Runs alternate a, b, c so drift hits all three alike; prints each run, the medians, and the pairwise ratios
@@ -76,6 +77,35 @@ run_pipeline() { # file → "<upload done → playable> <upload start → Ready>
 }
 
 mapfile -t template < "$here/ladder-1080p30.args"
+# With the per-title ladder on, (b) encodes the rungs the way the app chose for this clip: each rung its app logged as
+# "crf N ≤Xk" takes -crf:v:i N -maxrate:v:i Xk instead of the fixed -b:v:i / -maxrate:v:i (the same output as the app's).
+per_title_template() {
+  local plan
+  plan=$(grep -o 'Per-title ladder: .*; planned in' "$work/app.log" | tail -n1 | sed 's/.*: \([^:]*\); planned in$/\1/')
+  [[ -n "$plan" ]] || { echo "(b) is the fixed ladder's command: the app logged no per-title plan" >&2; return; }
+  echo "(b) encodes as the app planned this clip: $plan" >&2
+  mapfile -t template < <(python3 - "$plan" "${template[@]}" <<'PY'
+import re, sys
+plan, args = sys.argv[1], sys.argv[2:]
+rungs = [r.strip() for r in plan.split(",")]
+names = re.findall(r"name:(\w+)", " ".join(args))
+if [r.split()[0] for r in rungs] != names:
+    sys.exit("the plan leaves out rungs (%s): (b) would not be the same ladder" % plan)
+out, i = [], 0
+while i < len(args):
+    m = re.match(r"-b:v:(\d+)$", args[i])
+    if m:
+        rung = rungs[int(m.group(1))].split()
+        if len(rung) >= 4 and rung[1] == "crf":
+            out += ["-crf:v:" + m.group(1), rung[2], "-maxrate:v:" + m.group(1), rung[3].lstrip("≤")]
+            i += 4  # -b:v:i X -maxrate:v:i Y
+            continue
+    out.append(args[i]); i += 1
+print("\n".join(out))
+PY
+  )
+}
+
 run_raw() { # one ffmpeg pass, the transcoder's exact arguments
   local out="$work/raw"; rm -rf "$out"; mkdir -p "$out"
   local cmd=() a t0
@@ -111,6 +141,7 @@ if (( runs > 0 )); then
     -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=${seconds}" \
     -c:v libx264 -preset ultrafast -crf 16 -pix_fmt yuv420p -ac 2 -c:a aac -b:a 128k -shortest "$source"
   run_pipeline "$source" >/dev/null # warm-up: JIT, containers, caches
+  per_title_template
   as=(); bs=(); cs=(); ps=(); ab=(); ca=(); pa=()
   for ((i = 1; i <= runs; i++)); do
     pr=$(run_pipeline "$source"); b=$(run_raw); c=$(run_naive)
