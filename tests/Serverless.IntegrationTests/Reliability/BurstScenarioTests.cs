@@ -52,6 +52,7 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
 
         var audit = await env.AuditAsync(uploads, clients[0], expectedPoison: 2);
         var latencies = new List<double>();
+        var ready = new List<VideoEntry>();
         var problems = audit.Problems.ToList();
         var duplicated = audit.Duplicated;
         foreach (var upload in uploads)
@@ -60,6 +61,7 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
             if (entry?.Video is { Status: VideoStatus.Ready, ReadyAt: { } readyAt } video)
             {
                 latencies.Add((readyAt - video.CreatedAt).TotalMilliseconds);
+                ready.Add(entry);
             }
 
             // No crash and no fault here: a step that ran twice is duplicated work (two instances took one message).
@@ -88,6 +90,7 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
                 PeakMemoryBytes: env.PeakMemory(),
                 Notes: $"all terminal {drained.TotalSeconds:0.0} s after the burst; latency = upload to Ready; 2 malformed messages poisoned"),
             output);
+        output.WriteLine(Breakdown(ready));
         Assert.True(problems.Count == 0, string.Join("\n", problems) + "\n" + env.AppOutputs());
         Assert.Equal(count, audit.Ready + audit.FailedExpected);
 
@@ -95,6 +98,54 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
         // Breadth-first (every step a queue hand-off to the back of the queue) made every video wait for the whole
         // burst: its fastest and slowest upload-to-Ready differed by 5 %.
         Assert.True(latencies.Min() < 0.8 * latencies.Max(), $"upload-to-Ready latencies {latencies.Min():0} to {latencies.Max():0} ms: the burst was processed breadth-first");
+
+        // First come, first served: the fifth of the uploads whose pipelines started first is Ready before the fifth that started last.
+        var byStart = ready.OrderBy(e => e.State!.StartedAt).ToList();
+        var fifth = Math.Max(1, byStart.Count / 5);
+        var firstReady = Median(byStart.Take(fifth).Select(e => (e.Video.ReadyAt!.Value - byStart[0].State!.StartedAt).TotalSeconds));
+        var lastReady = Median(byStart.TakeLast(fifth).Select(e => (e.Video.ReadyAt!.Value - byStart[0].State!.StartedAt).TotalSeconds));
+        Assert.True(firstReady < lastReady, $"the first-started fifth was Ready {firstReady:0.0} s after the first start (median), the last-started {lastReady:0.0} s");
+    }
+
+    /// <summary>
+    /// Where a video's time went, medians over the Ready videos (seconds): created → pipeline started (the PUT, the BlobCreated
+    /// event, the queue trigger, the orchestration's start), started → probe (admission: waiting for a slot, and the engine's
+    /// hand-offs), the probe, probe → transcode (one hand-off), the transcode (ffmpeg and the live publishing), transcode →
+    /// publish (a hand-off; the review when on), the publish, and the whole.
+    /// </summary>
+    private static string Breakdown(IReadOnlyList<VideoEntry> ready)
+    {
+        static double Seconds(DateTimeOffset? from, DateTimeOffset? to) => from is { } f && to is { } t ? (t - f).TotalSeconds : double.NaN;
+        static StepState? Step(VideoEntry e, PipelineStep step) => e.State?.Steps.GetValueOrDefault(step);
+        var phases = new (string Name, Func<VideoEntry, double> Value)[]
+        {
+            ("created→started", e => Seconds(e.Video.CreatedAt, e.State!.StartedAt)),
+            ("admission", e => Seconds(e.State!.StartedAt, Step(e, PipelineStep.ProbeSource)?.StartedAt)),
+            ("probe", e => Seconds(Step(e, PipelineStep.ProbeSource)?.StartedAt, Step(e, PipelineStep.ProbeSource)?.CompletedAt)),
+            ("probe→transcode", e => Seconds(Step(e, PipelineStep.ProbeSource)?.CompletedAt, Step(e, PipelineStep.TranscodeLadder)?.StartedAt)),
+            ("transcode", e => Seconds(Step(e, PipelineStep.TranscodeLadder)?.StartedAt, Step(e, PipelineStep.TranscodeLadder)?.CompletedAt)),
+            ("transcode→publish", e => Seconds(Step(e, PipelineStep.TranscodeLadder)?.CompletedAt, Step(e, PipelineStep.PublishVideo)?.StartedAt)),
+            ("publish", e => Seconds(Step(e, PipelineStep.PublishVideo)?.StartedAt, Step(e, PipelineStep.PublishVideo)?.CompletedAt)),
+            ("created→Ready", e => Seconds(e.Video.CreatedAt, e.Video.ReadyAt)),
+        };
+        return "per video, median (p90) seconds: " + string.Join(", ", phases.Select(p =>
+        {
+            var values = ready.Select(p.Value).Where(v => !double.IsNaN(v)).ToList();
+            return System.FormattableString.Invariant($"{p.Name} {Median(values):0.00} ({Percentile(values, 90):0.00})");
+        }));
+    }
+
+    private static double Median(IEnumerable<double> values) => Percentile(values.ToList(), 50);
+
+    private static double Percentile(IReadOnlyList<double> values, int percentile)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1)];
     }
 
     private static async Task WaitForPoisonAsync(ReliabilityEnvironment env, int expected, TimeSpan timeout)
