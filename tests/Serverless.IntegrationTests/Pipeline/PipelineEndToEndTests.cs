@@ -31,13 +31,7 @@ public sealed class PipelineEndToEndTests(PipelineApp fixture) : IClassFixture<P
         var client = App.CreateClient().As("alice");
 
         var created = await CreateUpload(client, clip);
-        using (var http = new HttpClient())
-        using (var put = new HttpRequestMessage(HttpMethod.Put, created.GetProperty("uploadUrl").GetString()))
-        {
-            put.Content = new ByteArrayContent(await File.ReadAllBytesAsync(clip));
-            put.Headers.Add("x-ms-blob-type", "BlockBlob");
-            Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(put)).StatusCode);
-        }
+        await PutFile(created.GetProperty("uploadUrl").GetString()!, clip);
 
         var videoId = created.GetProperty("videoId").GetString()!;
         var status = await WaitForTerminal(client, videoId);
@@ -94,13 +88,7 @@ public sealed class PipelineEndToEndTests(PipelineApp fixture) : IClassFixture<P
         ]);
         var client = App.CreateClient().As("stella");
         var created = await CreateUpload(client, clip);
-        using (var http = new HttpClient())
-        using (var put = new HttpRequestMessage(HttpMethod.Put, created.GetProperty("uploadUrl").GetString()))
-        {
-            put.Content = new ByteArrayContent(await File.ReadAllBytesAsync(clip));
-            put.Headers.Add("x-ms-blob-type", "BlockBlob");
-            Assert.Equal(HttpStatusCode.Created, (await http.SendAsync(put)).StatusCode);
-        }
+        await PutFile(created.GetProperty("uploadUrl").GetString()!, clip);
 
         var videoId = created.GetProperty("videoId").GetString()!;
         Assert.Equal("Ready", (await WaitForTerminal(client, videoId)).GetProperty("status").GetString());
