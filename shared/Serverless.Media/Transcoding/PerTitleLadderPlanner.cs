@@ -184,14 +184,20 @@ internal sealed partial class PerTitleLadderPlanner(
         "-f", "h264", "file:" + Path.GetFullPath(path),
     ];
 
-    /// <summary>Reads the <c>[ssim@pL_U @ 0x…] SSIM … All:0.99…</c> summaries out of ffmpeg's log.</summary>
+    /// <summary>
+    /// Reads the <c>[ssim@pL_U @ 0x…] SSIM … All:0.99…</c> summaries out of ffmpeg's log: only whole lines, and the last one per
+    /// pair (the filters print theirs at the end; text an upload carries, such as a metadata value, comes earlier and is indented).
+    /// </summary>
     internal static IReadOnlyList<RungSimilarity> ParseSimilarities(string log) =>
-        [.. SsimSummary().Matches(log).Select(m => new RungSimilarity(
-            int.Parse(m.Groups["lower"].Value, CultureInfo.InvariantCulture),
-            int.Parse(m.Groups["upper"].Value, CultureInfo.InvariantCulture),
-            double.Parse(m.Groups["all"].Value, CultureInfo.InvariantCulture)))];
+        [.. SsimSummary().Matches(log)
+            .Select(m => new RungSimilarity(
+                int.Parse(m.Groups["lower"].Value, CultureInfo.InvariantCulture),
+                int.Parse(m.Groups["upper"].Value, CultureInfo.InvariantCulture),
+                double.Parse(m.Groups["all"].Value, CultureInfo.InvariantCulture)))
+            .GroupBy(s => (s.Lower, s.Upper))
+            .Select(g => g.Last())];
 
-    [GeneratedRegex(@"\[ssim@p(?<lower>\d+)_(?<upper>\d+) @ [^\]]*\] SSIM .*?All:(?<all>[0-9.]+)")]
+    [GeneratedRegex(@"^\[ssim@p(?<lower>\d+)_(?<upper>\d+) @ [^\]]*\] SSIM [^\n]*?All:(?<all>[0-9.]+)", RegexOptions.Multiline)]
     private static partial Regex SsimSummary();
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Information,

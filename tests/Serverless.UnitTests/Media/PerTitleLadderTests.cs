@@ -127,6 +127,18 @@ public sealed class PerTitleLadderTests
     }
 
     [Fact]
+    public void ParseSimilarities_TextInsideALine_IsNotASummary()
+    {
+        // An upload's metadata is printed indented and early: it cannot stand in for the filters' own summaries.
+        const string log = """
+                title           : [ssim@p0_1 @ 0x1] SSIM Y:1 (inf) All:1.000000 (inf)
+            [ssim@p0_1 @ 0x55d1] SSIM Y:0.991 (20.4) U:0.995 (23.1) V:0.996 (24.0) All:0.950000 (13.0)
+            """;
+
+        Assert.Equal([new RungSimilarity(0, 1, 0.95)], PerTitleLadderPlanner.ParseSimilarities(log));
+    }
+
+    [Fact]
     public void HlsArguments_ConstantQualityRung_CrfAndItsCapInsteadOfTheTargetRate()
     {
         var source = MediaSamples.Source(1920, 1080);
