@@ -112,7 +112,11 @@ public sealed class AppProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The app exited with {process.ExitCode}:\n{app.Output}");
+                // The exit is seen before the last lines of its output are read; wait for the end of both streams.
+                await process.WaitForExitAsync();
+                var refused = new InvalidOperationException($"The app exited with {process.ExitCode}:\n{app.Output}");
+                process.Dispose();
+                throw refused;
             }
 
             try
