@@ -45,21 +45,37 @@ internal sealed partial class FfmpegHlsTranscoder(
         {
             // Publishing what ffmpeg wrote failed (storage): stop the encode and report that failure, not the cancellation.
             await stopFfmpeg.CancelAsync().ConfigureAwait(false);
+            string? stderr = null;
             try
             {
-                await encode.ConfigureAwait(false);
+                stderr = (await encode.ConfigureAwait(false)).StderrTail;
             }
-            catch (Exception ex) when (ex is OperationCanceledException or FfmpegException)
+            catch (FfmpegException ex)
+            {
+                stderr = ex.StderrTail;
+            }
+            catch (OperationCanceledException)
             {
             }
 
             // A full disk is what broke the output the watcher read: say so.
-            DiskSpace.ThrowIfFilledUp(request.OutputDirectory, null);
+            DiskSpace.ThrowIfFilledUp(request.OutputDirectory, stderr);
             await watch.ConfigureAwait(false);
         }
 
         var outcome = await encode.ConfigureAwait(false);
-        await watch.ConfigureAwait(false);
+        try
+        {
+            await watch.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The watcher's last look can fail on what a full disk left (a truncated playlist or segment) just as ffmpeg
+            // exits: the full disk is the reason, whichever of the two finished first.
+            DiskSpace.ThrowIfFilledUp(request.OutputDirectory, outcome.StderrTail);
+            throw;
+        }
+
         DiskSpace.ThrowIfFilledUp(request.OutputDirectory, outcome.StderrTail);
         if (outcome.ExitCode != 0)
         {
