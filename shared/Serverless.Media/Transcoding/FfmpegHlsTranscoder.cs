@@ -102,7 +102,7 @@ internal sealed partial class FfmpegHlsTranscoder(
         {
             cancellationToken.ThrowIfCancellationRequested();
             await WriteCompletePlaylistAsync(rendition, arguments, cancellationToken).ConfigureAwait(false);
-            renditions.Add(await MeasureAsync(request, rendition.Rendition, arguments, cancellationToken).ConfigureAwait(false));
+            renditions.Add(await MeasureAsync(request, rendition.Rendition, rendition.Codecs is { } codecs ? (codecs, rendition.FrameRate) : null, arguments, cancellationToken).ConfigureAwait(false));
         }
 
         if (reported < 1)
@@ -126,7 +126,7 @@ internal sealed partial class FfmpegHlsTranscoder(
 
     /// <summary>ffmpeg's own playlist keeps only the last segment: write the whole VOD list the watcher kept in its place.</summary>
     private static async Task WriteCompletePlaylistAsync(
-        (Rendition Rendition, string Folder, IReadOnlyList<MediaSegment> Segments, int TargetDuration, int Version, string? MapUri) rendition,
+        (Rendition Rendition, string Folder, IReadOnlyList<MediaSegment> Segments, int TargetDuration, int Version, string? MapUri, string? Codecs, double FrameRate) rendition,
         IReadOnlyList<string> arguments,
         CancellationToken cancellationToken)
     {
@@ -173,7 +173,13 @@ internal sealed partial class FfmpegHlsTranscoder(
 
     private static string ReviewFolder(TranscodeRequest request) => Path.Combine(Path.GetFullPath(request.OutputDirectory), ReviewSampleArguments.Folder);
 
-    private async Task<RenditionOutput> MeasureAsync(TranscodeRequest request, Rendition rendition, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    /// <summary>
+    /// A rendition's bandwidths from its segments, and its codecs and frame rate: those the live watcher probed from its first
+    /// segments (<paramref name="known"/>: the encoder's settings do not change within a run, and a probe of the whole playlist
+    /// reads only its first segment anyway), else probed now.
+    /// </summary>
+    private async Task<RenditionOutput> MeasureAsync(
+        TranscodeRequest request, Rendition rendition, (string Codecs, double FrameRate)? known, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var folder = Path.GetFullPath(Path.Combine(request.OutputDirectory, rendition.Name));
         var playlistPath = Path.Combine(folder, HlsArguments.PlaylistName);
@@ -206,8 +212,8 @@ internal sealed partial class FfmpegHlsTranscoder(
         files.AddRange(playlist.Segments.Select(s => Path.Combine(folder, s.Uri)));
         files.Add(playlistPath);
 
-        var report = await probe.ProbeOutputAsync(playlistPath, cancellationToken).ConfigureAwait(false);
-        var (codecs, frameRate) = StreamCodecs.Read(report, rendition, request.Source);
+        var (codecs, frameRate) = known
+            ?? StreamCodecs.Read(await probe.ProbeOutputAsync(playlistPath, cancellationToken).ConfigureAwait(false), rendition, request.Source);
         return new RenditionOutput(rendition, playlistPath, files, measurement.Peak, measurement.Average, codecs, frameRate);
     }
 

@@ -39,9 +39,12 @@ internal sealed class LiveOutputWatcher
 
     public string PosterPath => _poster;
 
-    /// <summary>What is known of each rendition, in ladder order (complete once <see cref="ScanAsync"/> ran after ffmpeg's exit).</summary>
-    public IEnumerable<(Rendition Rendition, string Folder, IReadOnlyList<MediaSegment> Segments, int TargetDuration, int Version, string? MapUri)> Renditions =>
-        _renditions.Select(r => (r.Rendition, r.Folder, (IReadOnlyList<MediaSegment>)r.Segments, r.TargetDuration, r.Version, r.MapUri));
+    /// <summary>
+    /// What is known of each rendition, in ladder order (complete once <see cref="ScanAsync"/> ran after ffmpeg's exit); its
+    /// codecs and frame rate as probed from its first segments (null when none was seen).
+    /// </summary>
+    public IEnumerable<(Rendition Rendition, string Folder, IReadOnlyList<MediaSegment> Segments, int TargetDuration, int Version, string? MapUri, string? Codecs, double FrameRate)> Renditions =>
+        _renditions.Select(r => (r.Rendition, r.Folder, (IReadOnlyList<MediaSegment>)r.Segments, r.TargetDuration, r.Version, r.MapUri, r.Codecs, r.FrameRate));
 
     /// <summary>Looks every <see cref="Interval"/> until <paramref name="process"/> ends (the caller makes the last look).</summary>
     public async Task WatchAsync(Task process, CancellationToken cancellationToken)
