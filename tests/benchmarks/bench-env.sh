@@ -28,7 +28,8 @@ bench_start_azurite() {
   bp=$(free_port); qp=$(free_port); tp=$(free_port)
   "$azurite" --silent --skipApiVersionCheck --disableTelemetry --loose --location "$work/azurite" \
     --blobPort "$bp" --queuePort "$qp" --tablePort "$tp" >"$work/azurite.log" 2>&1 &
-  pids+=($!)
+  azurite_pid=$!
+  pids+=("$azurite_pid")
   key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
   conn="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$bp/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$qp/devstoreaccount1;TableEndpoint=http://127.0.0.1:$tp/devstoreaccount1;"
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$bp") 2>/dev/null && return 0; sleep 0.1; done

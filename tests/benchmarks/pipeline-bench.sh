@@ -63,9 +63,15 @@ while True:
 PY
 }
 
-run_pipeline() { # file → "<upload done → playable> <upload start → Ready>" in seconds
-  local file=$1 size created video url t0 t1 times
+# CPU seconds a process used itself (utime + stime) and used by its children it waited for (cutime + cstime).
+cpu_self() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
+cpu_children() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+cpu_snapshot() { echo "$(cpu_self "$app_pid") $(cpu_children "$app_pid") $(cpu_self "$azurite_pid")"; }
+
+run_pipeline() { # file → "<upload done → playable> <upload start → Ready> <upload start → upload done> <video id> <CPU: app, its ffmpeg, Azurite>"
+  local file=$1 size created video url t0 t1 times before after
   size=$(stat -c %s "$file")
+  before=$(cpu_snapshot)
   t0=$(now)
   created=$(curl -fsS -X POST "http://127.0.0.1:$port/api/uploads" -H "$AUTH" -H 'Content-Type: application/json' \
     -d "{\"fileName\":\"bench.mp4\",\"contentType\":\"video/mp4\",\"sizeBytes\":$size}")
@@ -73,7 +79,21 @@ run_pipeline() { # file → "<upload done → playable> <upload start → Ready>
   curl -fsS -X PUT "$url" -H 'x-ms-blob-type: BlockBlob' --data-binary "@$file" >/dev/null
   t1=$(now)
   times=$(watch_status "$video" "$t1")
-  awk -v p="${times% *}" -v r="${times#* }" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f %.2f", p, r + (b - a) }'
+  after=$(cpu_snapshot)
+  awk -v p="${times% *}" -v r="${times#* }" -v a="$t0" -v b="$t1" -v v="$video" -v c0="$before" -v c1="$after" \
+    'BEGIN { split(c0, x, " "); split(c1, y, " "); printf "%.2f %.2f %.2f %s %.2f %.2f %.2f", p, r + (b - a), b - a, v, y[1] - x[1], y[2] - x[2], y[3] - x[3] }'
+}
+
+# Where the video's time went, from the app's own log lines: the probe step (with the per-title look) and the transcode
+# step as the activities timed them, the look alone, and the rest (the POST and PUT, event delivery, the engine's hand-offs,
+# the publish) as what is left of (a).
+breakdown() { # video a upload
+  local video=$1 a=$2 upload=$3 probe transcode look
+  probe=$(grep -o "Video $video: ProbeSource attempt [0-9]* completed in [0-9.]* s" "$work/app.log" | tail -n1 | awk '{ print $(NF-1) }')
+  transcode=$(grep -o "Video $video: TranscodeLadder attempt [0-9]* completed in [0-9.]* s" "$work/app.log" | tail -n1 | awk '{ print $(NF-1) }')
+  look=$(grep -o 'Per-title ladder: .*; planned in [0-9.]* s' "$work/app.log" | tail -n1 | awk '{ print $(NF-1) }')
+  awk -v a="$a" -v u="$upload" -v p="${probe:-0}" -v l="${look:-0}" -v t="${transcode:-0}" \
+    'BEGIN { printf "upload (POST+PUT) %.2f s, probe step %.1f s (the look %.2f s), transcode step %.1f s, the rest %.2f s", u, p, l, t, a - u - p - t }'
 }
 
 mapfile -t template < "$here/ladder-1080p30.args"
@@ -106,11 +126,12 @@ PY
   )
 }
 
-run_raw() { # one ffmpeg pass, the transcoder's exact arguments
+run_raw() { # one ffmpeg pass, the transcoder's exact arguments → "<seconds> <CPU seconds>"
   local out="$work/raw"; rm -rf "$out"; mkdir -p "$out"
-  local cmd=() a t0
+  local cmd=() a t0 c0 me=$BASHPID
   for a in "${template[@]}"; do a="${a//file:\/bench\/source.mp4/file:$source}"; cmd+=("${a//\/bench\/out/$out}"); done
-  t0=$(now); ffmpeg -nostdin "${cmd[@]}" >/dev/null; elapsed "$t0" "$(now)"
+  c0=$(cpu_children "$me"); t0=$(now); ffmpeg -nostdin "${cmd[@]}" >/dev/null
+  echo "$(elapsed "$t0" "$(now)") $(awk -v a="$c0" -v b="$(cpu_children "$me")" 'BEGIN { printf "%.2f", b - a }')"
 }
 
 run_naive() { # per rendition: transcode to MP4, then segment with -c copy
@@ -142,20 +163,24 @@ if (( runs > 0 )); then
     -c:v libx264 -preset ultrafast -crf 16 -pix_fmt yuv420p -ac 2 -c:a aac -b:a 128k -shortest "$source"
   run_pipeline "$source" >/dev/null # warm-up: JIT, containers, caches
   per_title_template
-  as=(); bs=(); cs=(); ps=(); ab=(); ca=(); pa=()
+  as=(); bs=(); cs=(); ps=(); ab=(); ca=(); pa=(); eb=()
   for ((i = 1; i <= runs; i++)); do
-    pr=$(run_pipeline "$source"); b=$(run_raw); c=$(run_naive)
-    p=${pr% *}; a=${pr#* }
+    read -r p a upload video app_cpu ffmpeg_cpu azurite_cpu <<<"$(run_pipeline "$source")"
+    read -r b b_cpu <<<"$(run_raw)"; c=$(run_naive)
     as+=("$a"); bs+=("$b"); cs+=("$c"); ps+=("$p")
     ab+=("$(awk -v x="$a" -v y="$b" 'BEGIN { print x / y }')"); ca+=("$(awk -v x="$c" -v y="$a" 'BEGIN { print x / y }')")
-    pa+=("$(awk -v x="$p" -v y="$a" 'BEGIN { print x / y }')")
+    pa+=("$(awk -v x="$p" -v y="$a" 'BEGIN { print x / y }')"); eb+=("$(awk -v x="$a" -v u="$upload" -v y="$b" 'BEGIN { print (x - u) / y }')")
     printf 'run %d: (a) pipeline %6.2f s (playable %5.2f s after the upload)   (b) raw ffmpeg %6.2f s   (c) naive %6.2f s   a/b %.3f   c/a %.3f   load %s\n' \
       "$i" "$a" "$p" "$b" "$c" "${ab[-1]}" "${ca[-1]}" "$(cut -d' ' -f1 /proc/loadavg)"
+    printf '       (a) was: %s\n' "$(breakdown "$video" "$a" "$upload")"
+    printf '       CPU seconds: (a) ffmpeg and ffprobe %.2f, the app %.2f, Azurite %.2f (storage, which is not on the instance in Azure); (b) ffmpeg %.2f\n' \
+      "$ffmpeg_cpu" "$app_cpu" "$azurite_cpu" "$b_cpu"
   done
   printf '\nmedians over %d runs of a %s s clip: (a) %.2f s  (b) %.2f s  (c) %.2f s  first playable %.2f s after the upload\n' \
     "$runs" "$seconds" "$(median "${as[@]}")" "$(median "${bs[@]}")" "$(median "${cs[@]}")" "$(median "${ps[@]}")"
   printf 'median ratios: a/b %.3f (target <= 1.10)   c/a %.3f (target >= 1)   playable/a %.3f (target <= 0.25; playable target <= 5 s)   (b)/clip %.2fx real time\n' \
     "$(median "${ab[@]}")" "$(median "${ca[@]}")" "$(median "${pa[@]}")" "$(awk -v b="$(median "${bs[@]}")" -v d="$seconds" 'BEGIN { print b / d }')"
+  printf '               (a) from the end of the upload instead of its start, over (b): %.3f\n' "$(median "${eb[@]}")"
   printf 'app peak RSS (VmHWM): %s\n' "$(grep VmHWM /proc/"$app_pid"/status | awk '{ printf "%.0f MB", $2 / 1024 }')"
 fi
 
@@ -172,7 +197,7 @@ if [[ -n "${BIG_MB:-}" ]]; then
   ffmpeg -hide_banner -nostdin -v error -y -f lavfi -i "testsrc2=size=1920x1080:rate=30:duration=$long" -f lavfi -i "sine=duration=$long" \
     -c:v libx264 -preset ultrafast -qp 4 -pix_fmt yuv420p -c:a aac -shortest "$big"
   mb=$(( $(stat -c %s "$big") / 1024 / 1024 ))
-  t=$(run_pipeline "$big")
+  read -r p a _ <<<"$(run_pipeline "$big")"
   printf '\n%d MB upload (%d s of 1080p30): upload to Ready %.1f s (playable %.1f s after the upload); app peak RSS (VmHWM) %s (target < 300 MB)\n' \
-    "$mb" "$long" "${t#* }" "${t% *}" "$(grep VmHWM /proc/"$app_pid"/status | awk '{ printf "%.0f MB", $2 / 1024 }')"
+    "$mb" "$long" "$a" "$p" "$(grep VmHWM /proc/"$app_pid"/status | awk '{ printf "%.0f MB", $2 / 1024 }')"
 fi
