@@ -14,8 +14,9 @@ namespace Serverless.Pipeline;
 /// Ready together at the end; with it, a video once admitted runs to its end while later uploads wait, and the first
 /// uploads of a burst are Ready first.
 /// <para>
-/// A slot is a row of <see cref="Table"/>, claimed with its ETag. A video that finds every slot held is recorded as a
-/// waiter (a row of its own, with the time it first asked) and its orchestration waits for <see cref="GrantedEvent"/>. A
+/// A slot is a row of <see cref="Table"/>, claimed with its ETag. A video asking for one is recorded as a waiter first (a
+/// row of its own, with the time it first asked, removed once it holds a slot); one that finds every slot held stays
+/// recorded and its orchestration waits for <see cref="GrantedEvent"/>. A
 /// video that frees its slot hands it to the longest-waiting video still in the pipeline (the slot row names it as the
 /// holder before the event is raised), so a freed slot is taken within one event delivery, and waiting costs no work: no
 /// waiter polls. The orchestration still asks again after <see cref="FallbackWait"/>, in case a grant was never delivered.
@@ -45,6 +46,7 @@ internal sealed partial class PipelineSlots(
     private const string WaiterPrefix = "wait-";
     private const string Holder = "Holder";
     private const string Since = "Since";
+    private const string Claimed = "Claimed";
 
     /// <summary>The slots of this app's task hub (apps on other hubs of the same account have their own).</summary>
     private string Partition => scope.Name;
@@ -55,6 +57,10 @@ internal sealed partial class PipelineSlots(
     /// </summary>
     public async Task<bool> TryAcquireAsync(string videoId, CancellationToken cancellationToken)
     {
+        // Recorded as waiting before the slots are read: a holder freeing its slot meanwhile either finds this video among the
+        // waiters and hands it the slot, or freed it before the read below, which then finds it free. Recorded after the read,
+        // a slot freed in between went to nobody and the video slept until its fallback.
+        await RecordWaiterAsync(videoId, cancellationToken).ConfigureAwait(false);
         var count = options.Value.MaxConcurrentVideos;
         var rows = new List<(string Key, TableRow? Row)>();
         for (var i = 0; i < count; i++)
@@ -90,25 +96,36 @@ internal sealed partial class PipelineSlots(
             }
         }
 
-        await WaitAsync(videoId, cancellationToken).ConfigureAwait(false);
+        await videos.UpdateAsync(
+            videoId,
+            e => e.Video.Status == VideoStatus.Uploading && e.Video.Stage != Queued ? e with { Video = e.Video with { Stage = Queued } } : null,
+            cancellationToken).ConfigureAwait(false);
         return false;
     }
 
     /// <summary>
-    /// Frees the video's slot (idempotent), handing it to the longest-waiting video still in the pipeline. Returns that
-    /// video's id (its orchestration is to be raised <see cref="GrantedEvent"/>), or null when the slot is now free.
+    /// Frees the video's slots (idempotent; it may hold two after asking while another was handed to it), handing each to the
+    /// longest-waiting video still in the pipeline. Returns the videos handed one (each to be raised <see cref="GrantedEvent"/>).
+    /// <para>
+    /// A waiter is claimed (its row marked, with its ETag) before a slot is handed to it: two videos freeing their slots at
+    /// once both see the same waiters, and without the claim both handed theirs to the first, while the second slept until
+    /// its fallback.
+    /// </para>
     /// </summary>
-    public async Task<string?> ReleaseAsync(string videoId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ReleaseAsync(string videoId, CancellationToken cancellationToken)
     {
         var held = new List<TableRow>();
-        var waiters = new List<(string VideoId, DateTimeOffset Since)>();
+        var waiters = new List<TableRow>();
 
         // Every slot row there is, not only the first MaxConcurrentVideos: the setting may have been lowered meanwhile.
         await foreach (var row in tables.QueryAsync(Table, $"PartitionKey eq '{Partition}'", cancellationToken).ConfigureAwait(false))
         {
             if (row.RowKey.StartsWith(WaiterPrefix, StringComparison.Ordinal))
             {
-                waiters.Add((row.RowKey[WaiterPrefix.Length..], row.GetDateTimeOffset(Since) ?? DateTimeOffset.MinValue));
+                if (row.GetBoolean(Claimed) != true)
+                {
+                    waiters.Add(row);
+                }
             }
             else if (row.GetString(Holder) == videoId)
             {
@@ -116,16 +133,24 @@ internal sealed partial class PipelineSlots(
             }
         }
 
-        string? granted = null;
-        var queue = new Queue<string>(waiters.OrderBy(w => w.Since).ThenBy(w => w.VideoId, StringComparer.Ordinal).Select(w => w.VideoId));
+        var granted = new List<string>();
+        var queue = new Queue<TableRow>(waiters.OrderBy(w => w.GetDateTimeOffset(Since) ?? DateTimeOffset.MinValue).ThenBy(w => w.RowKey, StringComparer.Ordinal));
         foreach (var row in held)
         {
             // A slot above the current count is not handed on: it goes out of use.
-            var next = IsInUse(row.RowKey) ? await NextWaiterAsync(queue, cancellationToken).ConfigureAwait(false) : null;
-            if (await TryReplaceHolderAsync(row, next ?? string.Empty, cancellationToken).ConfigureAwait(false) && next is not null)
+            var next = IsInUse(row.RowKey) ? await ClaimNextWaiterAsync(queue, cancellationToken).ConfigureAwait(false) : null;
+            if (await TryReplaceHolderAsync(row, next?.VideoId ?? string.Empty, cancellationToken).ConfigureAwait(false))
             {
-                await StopWaitingAsync(next, cancellationToken).ConfigureAwait(false);
-                granted = next;
+                if (next is not null)
+                {
+                    await StopWaitingAsync(next.Value.VideoId, cancellationToken).ConfigureAwait(false);
+                    granted.Add(next.Value.VideoId);
+                }
+            }
+            else if (next is { } unlucky)
+            {
+                // The slot was reclaimed meanwhile: the claimed waiter keeps its place in the line.
+                await UnclaimAsync(unlucky.Row, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -133,24 +158,22 @@ internal sealed partial class PipelineSlots(
     }
 
     /// <summary>
-    /// Frees the video's slot and tells the video it was handed to (<see cref="GrantedEvent"/>). A grant that cannot be
+    /// Frees the video's slots and tells each video one was handed to (<see cref="GrantedEvent"/>). A grant that cannot be
     /// delivered is taken back, and the waiters' fallback finds the free slot.
     /// </summary>
     public async Task ReleaseAndHandOverAsync(string videoId, DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        if (await ReleaseAsync(videoId, cancellationToken).ConfigureAwait(false) is not { } next)
+        foreach (var next in await ReleaseAsync(videoId, cancellationToken).ConfigureAwait(false))
         {
-            return;
-        }
-
-        try
-        {
-            await durable.RaiseEventAsync(next, GrantedEvent, true, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogGrantUndelivered(next, ex.Message);
-            await RevokeAsync(next, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await durable.RaiseEventAsync(next, GrantedEvent, true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogGrantUndelivered(next, ex.Message);
+                await RevokeAsync(next, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -172,20 +195,48 @@ internal sealed partial class PipelineSlots(
         int.TryParse(slotKey.AsSpan(SlotPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
         && index < options.Value.MaxConcurrentVideos;
 
-    /// <summary>The first waiter still waiting to be processed; waiters that left the pipeline meanwhile are dropped.</summary>
-    private async Task<string?> NextWaiterAsync(Queue<string> queue, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims the first waiter still waiting to be processed that no other release claimed first; waiters that left the
+    /// pipeline meanwhile are dropped.
+    /// </summary>
+    private async Task<(string VideoId, TableRow Row)?> ClaimNextWaiterAsync(Queue<TableRow> queue, CancellationToken cancellationToken)
     {
-        while (queue.TryDequeue(out var candidate))
+        while (queue.TryDequeue(out var row))
         {
-            if (await StillInPipelineAsync(candidate, cancellationToken).ConfigureAwait(false))
+            var candidate = row.RowKey[WaiterPrefix.Length..];
+            if (!await StillInPipelineAsync(candidate, cancellationToken).ConfigureAwait(false))
             {
-                return candidate;
+                await StopWaitingAsync(candidate, cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
-            await StopWaitingAsync(candidate, cancellationToken).ConfigureAwait(false);
+            var claimed = new TableRow(Partition, row.RowKey, new Dictionary<string, object?> { [Since] = row.GetDateTimeOffset(Since), [Claimed] = true }, row.ETag);
+            try
+            {
+                var eTag = await tables.ReplaceAsync(Table, claimed, cancellationToken).ConfigureAwait(false);
+                return (candidate, claimed with { ETag = eTag });
+            }
+            catch (Exception ex) when (ex is StoragePreconditionFailedException or StorageNotFoundException)
+            {
+                // Another release claimed it (or handed it a slot) first.
+            }
         }
 
         return null;
+    }
+
+    private async Task UnclaimAsync(TableRow claimed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await tables.ReplaceAsync(
+                Table, new TableRow(Partition, claimed.RowKey, new Dictionary<string, object?> { [Since] = claimed.GetDateTimeOffset(Since) }, claimed.ETag), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is StoragePreconditionFailedException or StorageNotFoundException)
+        {
+            // It stopped waiting meanwhile.
+        }
     }
 
     private async Task<bool> TryClaimAsync(string key, TableRow? row, string videoId, CancellationToken cancellationToken)
@@ -226,7 +277,7 @@ internal sealed partial class PipelineSlots(
         }
     }
 
-    private async Task WaitAsync(string videoId, CancellationToken cancellationToken)
+    private async Task RecordWaiterAsync(string videoId, CancellationToken cancellationToken)
     {
         try
         {
@@ -238,11 +289,6 @@ internal sealed partial class PipelineSlots(
         {
             // Already waiting.
         }
-
-        await videos.UpdateAsync(
-            videoId,
-            e => e.Video.Status == VideoStatus.Uploading && e.Video.Stage != Queued ? e with { Video = e.Video with { Stage = Queued } } : null,
-            cancellationToken).ConfigureAwait(false);
     }
 
     private Task StopWaitingAsync(string videoId, CancellationToken cancellationToken) =>
