@@ -46,7 +46,10 @@ internal sealed partial class PipelineSlots(
     private const string WaiterPrefix = "wait-";
     private const string Holder = "Holder";
     private const string Since = "Since";
-    private const string Claimed = "Claimed";
+    private const string ClaimedAt = "ClaimedAt";
+
+    /// <summary>How long a release's claim on a waiter holds: a release that died between its claim and its hand-over does not keep the waiter out of line.</summary>
+    private static readonly TimeSpan ClaimLifetime = TimeSpan.FromMinutes(1);
 
     /// <summary>The slots of this app's task hub (apps on other hubs of the same account have their own).</summary>
     private string Partition => scope.Name;
@@ -107,7 +110,7 @@ internal sealed partial class PipelineSlots(
     /// Frees the video's slots (idempotent; it may hold two after asking while another was handed to it), handing each to the
     /// longest-waiting video still in the pipeline. Returns the videos handed one (each to be raised <see cref="GrantedEvent"/>).
     /// <para>
-    /// A waiter is claimed (its row marked, with its ETag) before a slot is handed to it: two videos freeing their slots at
+    /// A waiter is claimed (its row marked, with its ETag, for <see cref="ClaimLifetime"/>) before a slot is handed to it: two videos freeing their slots at
     /// once both see the same waiters, and without the claim both handed theirs to the first, while the second slept until
     /// its fallback.
     /// </para>
@@ -122,7 +125,7 @@ internal sealed partial class PipelineSlots(
         {
             if (row.RowKey.StartsWith(WaiterPrefix, StringComparison.Ordinal))
             {
-                if (row.GetBoolean(Claimed) != true)
+                if (row.GetDateTimeOffset(ClaimedAt) is not { } claimed || claimed < time.GetUtcNow() - ClaimLifetime)
                 {
                     waiters.Add(row);
                 }
@@ -210,7 +213,7 @@ internal sealed partial class PipelineSlots(
                 continue;
             }
 
-            var claimed = new TableRow(Partition, row.RowKey, new Dictionary<string, object?> { [Since] = row.GetDateTimeOffset(Since), [Claimed] = true }, row.ETag);
+            var claimed = new TableRow(Partition, row.RowKey, new Dictionary<string, object?> { [Since] = row.GetDateTimeOffset(Since), [ClaimedAt] = time.GetUtcNow() }, row.ETag);
             try
             {
                 var eTag = await tables.ReplaceAsync(Table, claimed, cancellationToken).ConfigureAwait(false);

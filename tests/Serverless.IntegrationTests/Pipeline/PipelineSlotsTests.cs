@@ -87,7 +87,7 @@ public sealed class PipelineSlotsTests(AzuriteFixture azurite) : IClassFixture<A
         // b reads the slot held by a; a frees it before b goes on. Recording b as a waiter only after that read let the
         // release find nobody waiting, and b slept until its fallback (30 s in a burst).
         string? handedTo = null;
-        var hook = new AfterSlotRead(_app.Services.GetRequiredService<ITableStore>(), async () => handedTo = (await Slots.ReleaseAsync(a, default)).SingleOrDefault());
+        var hook = new InterferingTableStore(_app.Services.GetRequiredService<ITableStore>(), async () => handedTo = (await Slots.ReleaseAsync(a, default)).SingleOrDefault());
         var looking = ActivatorUtilities.CreateInstance<PipelineSlots>(_app.Services, hook);
 
         var acquired = await looking.TryAcquireAsync(b, default);
@@ -112,12 +112,29 @@ public sealed class PipelineSlotsTests(AzuriteFixture azurite) : IClassFixture<A
 
         // a and b finish together: b's release runs whole between a's reading of the waiters and its hand-over.
         IReadOnlyList<string> byB = [];
-        var hook = new AfterSlotRead(app.Services.GetRequiredService<ITableStore>(), async () => byB = await slots.ReleaseAsync(b, default));
+        var hook = new InterferingTableStore(app.Services.GetRequiredService<ITableStore>(), async () => byB = await slots.ReleaseAsync(b, default));
         var byA = await ActivatorUtilities.CreateInstance<PipelineSlots>(app.Services, hook).ReleaseAsync(a, default);
 
         Assert.Equal(new[] { w, x }.Order(StringComparer.Ordinal), byA.Concat(byB).Order(StringComparer.Ordinal));
         Assert.True(await slots.TryAcquireAsync(w, default));
         Assert.True(await slots.TryAcquireAsync(x, default));
+    }
+
+    [Fact]
+    public async Task Release_DiedAfterClaimingItsWaiter_TheWaiterIsHandedTheNextSlot()
+    {
+        var (a, w) = (await CreateUpload(), await CreateUpload());
+        Assert.True(await Slots.TryAcquireAsync(a, default));
+        Assert.False(await Slots.TryAcquireAsync(w, default));
+
+        // a's release claims w, then dies before handing it the slot (the second replace of a slots row).
+        var dying = ActivatorUtilities.CreateInstance<PipelineSlots>(_app.Services, new InterferingTableStore(_app.Services.GetRequiredService<ITableStore>(), null, failReplace: 2));
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => dying.ReleaseAsync(a, default));
+
+        // Its activity runs again later: the dead release's claim has lapsed, and w still gets the slot.
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal([w], await Slots.ReleaseAsync(a, default));
+        Assert.True(await Slots.TryAcquireAsync(w, default));
     }
 
     [Fact]
@@ -132,10 +149,14 @@ public sealed class PipelineSlotsTests(AzuriteFixture azurite) : IClassFixture<A
         Assert.True(await Slots.TryAcquireAsync(c, default));
     }
 
-    /// <summary>The app's table store, running <paramref name="interlude"/> once, just after the first read of the slots table.</summary>
-    private sealed class AfterSlotRead(ITableStore inner, Func<Task> interlude) : ITableStore
+    /// <summary>
+    /// The app's table store, running <paramref name="interlude"/> once, just after the first read of the slots table, and
+    /// failing the <paramref name="failReplace"/>-th replace of a slots row (0: none), as an instance dying mid-release would.
+    /// </summary>
+    private sealed class InterferingTableStore(ITableStore inner, Func<Task>? interlude, int failReplace = 0) : ITableStore
     {
         private Func<Task>? _interlude = interlude;
+        private int _replaces;
 
         public async Task<TableRow?> GetAsync(string table, string partitionKey, string rowKey, CancellationToken cancellationToken)
         {
@@ -169,7 +190,10 @@ public sealed class PipelineSlotsTests(AzuriteFixture azurite) : IClassFixture<A
 
         public Task<string> InsertAsync(string table, TableRow row, CancellationToken cancellationToken) => inner.InsertAsync(table, row, cancellationToken);
 
-        public Task<string> ReplaceAsync(string table, TableRow row, CancellationToken cancellationToken) => inner.ReplaceAsync(table, row, cancellationToken);
+        public Task<string> ReplaceAsync(string table, TableRow row, CancellationToken cancellationToken) =>
+            table == PipelineSlots.Table && Interlocked.Increment(ref _replaces) == failReplace
+                ? throw new StorageUnavailableException("the instance died here")
+                : inner.ReplaceAsync(table, row, cancellationToken);
 
         public Task<string> UpsertAsync(string table, TableRow row, CancellationToken cancellationToken) => inner.UpsertAsync(table, row, cancellationToken);
 
