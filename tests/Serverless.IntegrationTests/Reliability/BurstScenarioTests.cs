@@ -121,7 +121,8 @@ public sealed class BurstScenarioTests(ITestOutputHelper output)
     }
 
     /// <summary>The Durable Task provider's instances table of host.json's task hub (the apps here keep its name).</summary>
-    private const string DurableInstancesTable = "VideoPipelineInstances";
+    private static readonly string DurableInstancesTable =
+        Serverless.Functions.DurableHubSettings.Read(RepoFiles.Path("host.json"), new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build()).HubName + "Instances";
 
     /// <summary>
     /// Where a video's time went, medians over the Ready videos (seconds): created → orchestration created (the PUT, the
