@@ -311,6 +311,17 @@ operator_key() {
   python3 -c 'import json; print(json.load(open("local.settings.json"))["Values"]["Identity__OperatorKeys"].split(",")[0].strip())'
 }
 
+# Stops what cmd_run started, the last started first, each gone before the next (up to 30 s): the app releases its Durable
+# leases while Azurite still answers, so the next run does not wait for them to lapse.
+stop_started() {
+  local i pid
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    pid=${pids[i]}
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+}
+
 cmd_run() {
   local real_host=0
   [ "${1:-}" = "--real-host" ] && real_host=1
@@ -319,12 +330,15 @@ cmd_run() {
   local port=${PORT:-7071}
   mkdir -p "$LOCAL/azurite-data" "$LOCAL/logs"
   pids=()
-  trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
+  trap stop_started EXIT INT TERM
   if ! wait_for_port 127.0.0.1 10000 0; then
     log "Starting Azurite (blob 10000, queue 10001, table 10002; data in .local/azurite-data)"
+    # In a process group of its own (set -m): Ctrl+C reaches the app and this script, and Azurite stops after the app.
+    set -m
     "$AZURITE_PATH" --silent --skipApiVersionCheck --disableTelemetry --loose --location "$LOCAL/azurite-data" \
       >"$LOCAL/logs/azurite.log" 2>&1 &
     pids+=($!)
+    set +m
     wait_for_port 127.0.0.1 10000 30 || { echo "Azurite did not start; see .local/logs/azurite.log" >&2; exit 1; }
     wait_for_port 127.0.0.1 10002 30
   fi
@@ -349,7 +363,8 @@ cmd_run() {
     esac
   else
     log "Starting the function app on the local host, http://127.0.0.1:$port (log: .local/logs/app.log)"
-    ASPNETCORE_ENVIRONMENT=Development dotnet run --project functions/LocalHost -c Release --no-build --no-launch-profile -- --urls "http://127.0.0.1:$port" \
+    # The app itself, not a launcher around it (`dotnet run`), is the process this script stops when it is stopped.
+    ASPNETCORE_ENVIRONMENT=Development dotnet functions/LocalHost/bin/Release/net10.0/Serverless.LocalHost.dll --urls "http://127.0.0.1:$port" \
       >"$LOCAL/logs/app.log" 2>&1 &
   fi
   app=$!
