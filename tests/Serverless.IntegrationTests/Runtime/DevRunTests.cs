@@ -26,7 +26,7 @@ public sealed partial class DevRunTests
         await DeploymentPackage.GetAsync();
 
         var port = FreePort();
-        var psi = new ProcessStartInfo("setsid")
+        var psi = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -35,6 +35,10 @@ public sealed partial class DevRunTests
         };
         // Started in the background by a script, in a session of its own (so the test can tell what it left running): a
         // non-interactive shell starts background commands with SIGINT and SIGQUIT ignored, which they pass on to theirs.
+        // SIGHUP and SIGTERM as a terminal's session has them, whatever this test run inherited (under nohup, SIGHUP is
+        // ignored, and a shell cannot trap a signal it started with ignored).
+        psi.ArgumentList.Add("--default-signal=HUP,TERM");
+        psi.ArgumentList.Add("setsid");
         psi.ArgumentList.Add("bash");
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("./dev.sh run & echo \"dev.sh pid $!\"; wait");
