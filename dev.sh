@@ -330,7 +330,11 @@ cmd_run() {
   local port=${PORT:-7071}
   mkdir -p "$LOCAL/azurite-data" "$LOCAL/logs"
   pids=()
-  trap stop_started EXIT INT TERM
+  # Stopped at any point (Ctrl+C, a closed terminal, kill), even while it builds, it exits, and its exit stops what it started.
+  trap stop_started EXIT
+  trap 'exit 130' INT
+  trap 'exit 129' HUP
+  trap 'exit 143' TERM
   if ! wait_for_port 127.0.0.1 10000 0; then
     log "Starting Azurite (blob 10000, queue 10001, table 10002; data in .local/azurite-data)"
     # In a process group of its own (set -m): Ctrl+C reaches the app and this script, and Azurite stops after the app.

@@ -11,7 +11,8 @@ namespace Serverless.IntegrationTests.Runtime;
 /// <summary>
 /// The README's first command, <c>./dev.sh run</c>, as written: it takes the sample clip to a signed playlist that plays, and
 /// whatever stops it (Ctrl+C, a closed terminal, an IDE's stop button, <c>kill</c>) stops the app and the Azurite it started.
-/// Each case runs the whole command (about 35 s); the two signals are the two ways it is stopped from outside a terminal.
+/// The sample cases run the whole command (about 35 s each), stopped by the two signals that come from outside a terminal;
+/// the last stops it while it builds.
 /// </summary>
 public sealed partial class DevRunTests
 {
@@ -22,75 +23,162 @@ public sealed partial class DevRunTests
     [InlineData("HUP")] // a closed terminal (Azurite, in a process group of its own, does not get it from the terminal)
     public async Task Run_SampleClipPlays_AndStoppingItStopsEverythingItStarted(string signal)
     {
-        // The deployment package's publish restores the same projects for linux-x64: let it finish before dev.sh builds.
-        await DeploymentPackage.GetAsync();
+        await using var run = await DevRun.StartAsync();
+        await run.WaitForOutputAsync($"Serving on http://127.0.0.1:{run.Port}", StartTimeout);
 
-        var port = FreePort();
-        var psi = new ProcessStartInfo("env")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoFiles.Root,
-        };
-        // Started in the background by a script, in a session of its own (so the test can tell what it left running): a
-        // non-interactive shell starts background commands with SIGINT and SIGQUIT ignored, which they pass on to theirs.
-        // SIGHUP and SIGTERM as a terminal's session has them, whatever this test run inherited (under nohup, SIGHUP is
-        // ignored, and a shell cannot trap a signal it started with ignored).
-        psi.ArgumentList.Add("--default-signal=HUP,TERM");
-        psi.ArgumentList.Add("setsid");
-        psi.ArgumentList.Add("bash");
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("./dev.sh run & echo \"dev.sh pid $!\"; wait");
-        psi.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        var url = PlayIt().Match(run.Output) is { Success: true } m ? m.Groups["url"].Value : null;
+        Assert.True(url is not null, $"./dev.sh run printed no signed playlist:\n{DevRun.Tail(run.Output)}");
+        var (exit, duration) = await RunAsync("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url!);
+        Assert.True(exit == 0, $"ffprobe could not read the signed playlist {url}: {duration}");
+        Assert.InRange(double.Parse(duration.Trim(), CultureInfo.InvariantCulture), 5.5, 6.5);
 
-        var output = new StringBuilder();
-        using var script = new Process { StartInfo = psi };
-        script.OutputDataReceived += (_, e) => Append(output, e.Data);
-        script.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        script.Start();
-        script.BeginOutputReadLine();
-        script.BeginErrorReadLine();
-        var session = script.Id;
-        try
+        // dev.sh stops what it started by signalling the processes it started: the app must be one of them, not the child
+        // of a launcher (`dotnet run` does not pass a terminate signal on to an app started with SIGINT ignored).
+        var processes = await run.ProcessesAsync();
+        var app = processes.Where(p => p.Command.Contains("Serverless.LocalHost", StringComparison.Ordinal)).ToList();
+        Assert.True(app.Count == 1 && app[0].Parent == run.ScriptPid,
+            $"the app is not dev.sh's own child ({run.ScriptPid}): " + string.Join("; ", processes.Select(p => $"{p.Pid} (parent {p.Parent}) {p.Command}")));
+
+        // The signal to dev.sh alone: nothing it started stays.
+        await run.SignalAsync(signal);
+        await run.AssertAllGoneAsync(TimeSpan.FromSeconds(60));
+        Assert.False(await IsListening(run.Port), $"the app still listens on {run.Port}");
+    }
+
+    [Fact]
+    public async Task Run_StoppedWhileItBuilds_ExitsWithoutStartingTheApp()
+    {
+        await using var run = await DevRun.StartAsync();
+        await run.WaitForOutputAsync("Building the function app", StartTimeout);
+
+        // Bash runs the trap once the build in the foreground ends; then it must exit, not go on to start the app.
+        await run.SignalAsync("TERM");
+        await run.AssertAllGoneAsync(TimeSpan.FromMinutes(4));
+        Assert.DoesNotContain("Starting the function app", run.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <c>./dev.sh run</c> started in the background by a script, in a session of its own (so the test can tell what it left
+    /// running): a non-interactive shell starts background commands with SIGINT and SIGQUIT ignored, which they pass on to
+    /// theirs; SIGHUP and SIGTERM as a terminal's session has them, whatever this test run inherited (under nohup, SIGHUP
+    /// is ignored, and a shell cannot trap a signal it started with ignored). Disposing kills whatever is left.
+    /// </summary>
+    private sealed class DevRun : IAsyncDisposable
+    {
+        private readonly Process _script;
+        private readonly StringBuilder _output = new();
+
+        private DevRun(Process script, int port)
         {
-            await Eventually.TrueAsync(
-                () => Text(output).Contains($"Serving on http://127.0.0.1:{port}", StringComparison.Ordinal) || script.HasExited,
-                StartTimeout, "./dev.sh run to serve the sample");
-            if (script.HasExited)
+            _script = script;
+            Port = port;
+        }
+
+        public int Port { get; }
+
+        /// <summary>The session's id: the pid of the shell that started dev.sh.</summary>
+        public int Session => _script.Id;
+
+        public string ScriptPid => DevShPid().Match(Output).Groups["pid"].Value;
+
+        public string Output
+        {
+            get
             {
-                Assert.Fail($"./dev.sh run exited ({script.ExitCode}) before serving:\n{Tail(Text(output))}");
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        public static async Task<DevRun> StartAsync()
+        {
+            // The deployment package's publish restores the same projects for linux-x64: let it finish before dev.sh builds.
+            await DeploymentPackage.GetAsync();
+
+            var port = FreePort();
+            var psi = new ProcessStartInfo("env")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = RepoFiles.Root,
+            };
+            foreach (var arg in (string[])["--default-signal=HUP,TERM", "setsid", "bash", "-c", "./dev.sh run & echo \"dev.sh pid $!\"; wait"])
+            {
+                psi.ArgumentList.Add(arg);
             }
 
-            var url = PlayIt().Match(Text(output)) is { Success: true } m ? m.Groups["url"].Value : null;
-            Assert.True(url is not null, $"./dev.sh run printed no signed playlist:\n{Tail(Text(output))}");
-            var (exit, duration) = await RunAsync("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url!);
-            Assert.True(exit == 0, $"ffprobe could not read the signed playlist {url}: {duration}");
-            Assert.InRange(double.Parse(duration.Trim(), CultureInfo.InvariantCulture), 5.5, 6.5);
+            psi.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
+            var script = new Process { StartInfo = psi };
+            var run = new DevRun(script, port);
+            script.OutputDataReceived += (_, e) => run.Append(e.Data);
+            script.ErrorDataReceived += (_, e) => run.Append(e.Data);
+            script.Start();
+            script.BeginOutputReadLine();
+            script.BeginErrorReadLine();
+            return run;
+        }
 
-            // dev.sh stops what it started by signalling the processes it started: the app must be one of them, not the child
-            // of a launcher (`dotnet run` does not pass a terminate signal on to an app started with SIGINT ignored).
-            var devSh = DevShPid().Match(Text(output)).Groups["pid"].Value;
-            var app = (await SessionProcessesAsync(session)).Where(p => p.Command.Contains("Serverless.LocalHost", StringComparison.Ordinal)).ToList();
-            Assert.True(app.Count == 1 && app[0].Parent == devSh,
-                $"the app is not dev.sh's own child ({devSh}): " + string.Join("; ", (await SessionProcessesAsync(session)).Select(p => $"{p.Pid} (parent {p.Parent}) {p.Command}")));
+        public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+        {
+            await Eventually.TrueAsync(() => Output.Contains(text, StringComparison.Ordinal) || _script.HasExited, timeout, $"./dev.sh run to print \"{text}\"");
+            if (!Output.Contains(text, StringComparison.Ordinal))
+            {
+                Assert.Fail($"./dev.sh run exited ({_script.ExitCode}) before it printed \"{text}\":\n{Tail(Output)}");
+            }
+        }
 
-            // The signal to dev.sh alone: nothing it started stays.
-            await RunAsync("kill", "-" + signal, devSh);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            var left = await SessionProcessesAsync(session);
+        public async Task SignalAsync(string signal)
+        {
+            var (exit, output) = await RunAsync("kill", "-" + signal, ScriptPid);
+            Assert.True(exit == 0, $"kill -{signal} {ScriptPid}: {output}");
+        }
+
+        /// <summary>Waits until no process of the session is left, then says which were, if any.</summary>
+        public async Task AssertAllGoneAsync(TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            var left = await ProcessesAsync();
             while (left.Count > 0 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(200);
-                left = await SessionProcessesAsync(session);
+                left = await ProcessesAsync();
             }
 
             Assert.True(left.Count == 0, "./dev.sh run was stopped but left running: " + string.Join("; ", left.Select(p => $"{p.Pid} {p.Command}")));
-            Assert.False(await IsListening(port), $"the app still listens on {port}");
         }
-        finally
+
+        /// <summary>The live (not zombie) processes of the session.</summary>
+        public async Task<List<(string Pid, string Parent, string Command)>> ProcessesAsync()
         {
-            await RunAsync("pkill", "-KILL", "-s", session.ToString(CultureInfo.InvariantCulture));
+            var (_, listing) = await RunAsync("ps", "-eo", "pid=,ppid=,sid=,stat=,args=");
+            return [.. listing.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => line.Split(' ', 5, StringSplitOptions.RemoveEmptyEntries))
+                .Where(f => f.Length == 5 && f[2] == Session.ToString(CultureInfo.InvariantCulture) && !f[3].StartsWith('Z'))
+                .Select(f => (f[0], f[1], f[4]))];
+        }
+
+        public static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
+
+        public async ValueTask DisposeAsync()
+        {
+            await RunAsync("pkill", "-KILL", "-s", Session.ToString(CultureInfo.InvariantCulture));
+            _script.Dispose();
+        }
+
+        private void Append(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
         }
     }
 
@@ -99,16 +187,6 @@ public sealed partial class DevRunTests
 
     [GeneratedRegex(@"Play it: ffplay '(?<url>[^']+)'")]
     private static partial Regex PlayIt();
-
-    /// <summary>The live (not zombie) processes of a session.</summary>
-    private static async Task<List<(string Pid, string Parent, string Command)>> SessionProcessesAsync(int session)
-    {
-        var (_, listing) = await RunAsync("ps", "-eo", "pid=,ppid=,sid=,stat=,args=");
-        return [.. listing.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split(' ', 5, StringSplitOptions.RemoveEmptyEntries))
-            .Where(f => f.Length == 5 && f[2] == session.ToString(CultureInfo.InvariantCulture) && !f[3].StartsWith('Z'))
-            .Select(f => (f[0], f[1], f[4]))];
-    }
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] args)
     {
@@ -145,27 +223,4 @@ public sealed partial class DevRunTests
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (output)
-        {
-            output.AppendLine(line);
-        }
-    }
-
-    private static string Text(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
-    }
-
-    private static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
 }
