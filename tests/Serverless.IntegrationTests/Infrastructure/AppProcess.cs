@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace Serverless.IntegrationTests.Infrastructure;
 
@@ -12,11 +11,12 @@ namespace Serverless.IntegrationTests.Infrastructure;
 public sealed class AppProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ProcessOutput _output;
 
     private AppProcess(Process process, int port)
     {
         _process = process;
+        _output = ProcessOutput.Read(process);
         Port = port;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
     }
@@ -57,16 +57,7 @@ public sealed class AppProcess : IAsyncDisposable
     }
 
     /// <summary>What the app printed (for failure messages).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.Text;
 
     public static async Task<AppProcess> StartAsync(string storageConnectionString, IReadOnlyDictionary<string, string>? settings = null)
     {
@@ -101,10 +92,6 @@ public sealed class AppProcess : IAsyncDisposable
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("The app did not start.");
         var app = new AppProcess(process, port);
-        process.OutputDataReceived += (_, e) => app.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => app.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
 
         using var http = new HttpClient { BaseAddress = app.BaseAddress };
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -160,19 +147,6 @@ public sealed class AppProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
     }
 
     private static long ParseKiB(string line) =>

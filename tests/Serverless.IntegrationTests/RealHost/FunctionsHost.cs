@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Serverless.IntegrationTests.Deployment;
 using Serverless.IntegrationTests.Infrastructure;
 
@@ -142,27 +141,19 @@ public static class DeploymentPackage
 public sealed class FunctionsHostProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ProcessOutput _output;
 
     private FunctionsHostProcess(Process process, int port)
     {
         _process = process;
+        _output = ProcessOutput.Read(process);
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
     }
 
     public Uri BaseAddress { get; }
 
     /// <summary>What the host printed (its log, the worker's included).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.Text;
 
     public static async Task<FunctionsHostProcess> StartAsync(FunctionsHostLocation location, string appFolder, IReadOnlyDictionary<string, string> settings)
     {
@@ -176,10 +167,6 @@ public sealed class FunctionsHostProcess : IAsyncDisposable
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("The Functions host did not start.");
         var host = new FunctionsHostProcess(process, port);
-        process.OutputDataReceived += (_, e) => host.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => host.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
 
         // Ready when the worker answers an HTTP function (the host answers 503 or 404 until the worker has indexed).
         using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
@@ -232,19 +219,6 @@ public sealed class FunctionsHostProcess : IAsyncDisposable
     }
 
     public static string Tail(string text, int length = 6000) => text.Length <= length ? text : text[^length..];
-
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
 
     private static int FreePort()
     {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.RegularExpressions;
 using Serverless.IntegrationTests.Infrastructure;
 using Serverless.IntegrationTests.RealHost;
@@ -66,11 +65,12 @@ public sealed partial class DevRunTests
     private sealed class DevRun : IAsyncDisposable
     {
         private readonly Process _script;
-        private readonly StringBuilder _output = new();
+        private readonly ProcessOutput _output;
 
         private DevRun(Process script, int port)
         {
             _script = script;
+            _output = ProcessOutput.Read(script);
             Port = port;
         }
 
@@ -81,16 +81,7 @@ public sealed partial class DevRunTests
 
         public string ScriptPid => DevShPid().Match(Output).Groups["pid"].Value;
 
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    return _output.ToString();
-                }
-            }
-        }
+        public string Output => _output.Text;
 
         public static async Task<DevRun> StartAsync()
         {
@@ -111,14 +102,8 @@ public sealed partial class DevRunTests
             }
 
             psi.Environment["PORT"] = port.ToString(CultureInfo.InvariantCulture);
-            var script = new Process { StartInfo = psi };
-            var run = new DevRun(script, port);
-            script.OutputDataReceived += (_, e) => run.Append(e.Data);
-            script.ErrorDataReceived += (_, e) => run.Append(e.Data);
-            script.Start();
-            script.BeginOutputReadLine();
-            script.BeginErrorReadLine();
-            return run;
+            var script = Process.Start(psi) ?? throw new InvalidOperationException("./dev.sh run did not start.");
+            return new DevRun(script, port);
         }
 
         public async Task WaitForOutputAsync(string text, TimeSpan timeout)
@@ -166,19 +151,6 @@ public sealed partial class DevRunTests
         {
             await RunAsync("pkill", "-KILL", "-s", Session.ToString(CultureInfo.InvariantCulture));
             _script.Dispose();
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
         }
     }
 
